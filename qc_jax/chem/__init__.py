@@ -1,0 +1,1 @@
+"""PySCF electronic structure of diatomics: SCF with smearing, bond-length optimisation, labels."""
