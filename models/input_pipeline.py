@@ -1,0 +1,261 @@
+"""Input pipeline: examples -> in-memory arrays -> normalised, padded batches.
+
+A dataset is a dict of numpy arrays with one leading example axis; these are the features of the
+TFDS dataset `quantum_canvas` (and of `synthetic_dataset`, which imitates it for tests):
+
+=====================  ================  ===================================================
+key                    dtype, shape      meaning
+=====================  ================  ===================================================
+canvas                 float32 [H, W, C] the quantum canvas (C = 10 channels, H = W = 32)
+positions              float32 [2, 3]    atom positions in Angstrom; bond along z, atom 0 is
+                                         the lower atomic number, at z = -R/2
+atomic_numbers         int32 [2]         Z of the two atoms (Z_0 <= Z_1)
+generating_scalars     float32 [S]       the per-pair scalars the paper's images were drawn
+                                         from (S = 6: Mulliken populations N_0, N_1 (e),
+                                         Mulliken charges q_0, q_1 (e), dipole magnitude
+                                         (Debye), bond length (Angstrom)); input of the
+                                         scalar-MLP baseline only
+<label>                float32 []        one scalar per label, named as in the paper:
+                                         e_g_ev, e_homo_ev, total_energy_ev, dipole_mag_d,
+                                         distance_ang, ...
+=====================  ================  ===================================================
+
+The whole dataset (2,850 pairs, ~120 MB of canvases) fits in memory, so batching is index
+arithmetic: a seeded permutation per epoch, which makes a resumed run see exactly the batches of an
+uninterrupted one. TensorFlow is imported only inside `load_tfds`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+Dataset = dict[str, np.ndarray]
+
+#: Features the models read (targets are read by name from the config).
+INPUT_KEYS = ("canvas", "positions", "atomic_numbers", "generating_scalars")
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def stack_examples(examples: Iterable[Mapping[str, np.ndarray]], keys: Sequence[str]) -> Dataset:
+    """Stacks an iterable of example dicts (e.g. `tfds.as_numpy(ds)`) into a `Dataset`.
+
+    Scalars become float32 [N] (int32 for integer features), arrays gain a leading axis N.
+    """
+    columns: dict[str, list] = {k: [] for k in keys}
+    for example in examples:
+        for k in keys:
+            columns[k].append(np.asarray(example[k]))
+    out = {}
+    for k, values in columns.items():
+        array = np.stack(values)
+        out[k] = array.astype(np.int32 if np.issubdtype(array.dtype, np.integer) else np.float32)
+    return out
+
+
+def load_tfds(name: str, split: str, keys: Sequence[str], data_dir: str | None = None) -> Dataset:
+    """Loads a TFDS split (e.g. name="quantum_canvas", split="train") into memory."""
+    import tensorflow_datasets as tfds
+
+    ds = tfds.load(name, split=split, data_dir=data_dir, shuffle_files=False)
+    return stack_examples(tfds.as_numpy(ds), keys)
+
+
+def synthetic_dataset(num_examples: int, *, canvas_size: int = 32, seed: int = 0) -> Dataset:
+    """Physically structured fake data with the dataset's features, for tests and benchmarks.
+
+    Atom pairs (Z <= 86) get a bond length from radius-like functions of Z, charges from an
+    electronegativity-like function, and energies, gap and dipole from those; the canvas holds
+    Gaussian blobs at the real atom positions (12 Angstrom box) whose amplitudes and widths depend
+    on Z and the charges, plus a bond blob whose weight decays with R. So every label is a smooth
+    function of the inputs that a model can learn, and geometric models can read R directly.
+    """
+    rng = np.random.default_rng(seed)
+    z = np.sort(rng.integers(1, 87, size=(num_examples, 2)), axis=1)
+    period = np.searchsorted(np.array([2, 10, 18, 36, 54, 86]), z) + 1
+    period_start = np.array([0, 0, 2, 10, 18, 36, 54])[period]
+    frac = (z - period_start) / np.array([0, 2, 8, 8, 18, 18, 32])[period]
+    chi = 0.8 + 3.0 * frac**1.5 / np.sqrt(period)
+    radius = 0.25 + 0.22 * period - 0.25 * frac
+    distance = radius.sum(1) + 0.05 * rng.standard_normal(num_examples)
+    q1 = 0.3 * np.tanh(chi[:, 0] - chi[:, 1])
+    charges = np.stack([q1, -q1], axis=1)
+    populations = z - charges
+    dipole = 4.803 * np.abs(q1) * distance
+    gap = np.maximum(0.0, 2.0 * np.abs(chi[:, 1] - chi[:, 0]) + 3.0 / distance - 2.0)
+    homo = -2.0 * chi.mean(1) - 3.0 - 0.5 * gap
+    total = -13.6 * (z**0.7).sum(1) - 4.0 / distance - 2.0 * np.abs(q1)
+
+    positions = np.zeros((num_examples, 2, 3))
+    positions[:, 0, 2], positions[:, 1, 2] = -distance / 2, distance / 2
+    axis = np.linspace(-6.0, 6.0, canvas_size)
+    xx, zz = np.meshgrid(axis, axis, indexing="ij")  # rows along x, columns along z
+
+    def blob(center_z, width):
+        d2 = xx**2 + (zz - center_z[:, None, None]) ** 2
+        return np.exp(-0.5 * d2 / width[:, None, None] ** 2)
+
+    widths = np.array([1.0, 0.6, 0.8, 1.2, 0.5, 1.5, 0.7, 1.1, 0.9, 0.9])
+    canvas = np.zeros((num_examples, canvas_size, canvas_size, 10))
+    for atom in range(2):
+        amplitudes = np.stack(
+            [
+                np.sqrt(z[:, atom]),
+                np.maximum(z[:, atom] - 20, 0) / 20,
+                chi[:, atom],
+                frac[:, atom],
+                period[:, atom] / 3,
+                0.5 + 0.3 * np.tanh(chi[:, atom] - 2),
+                np.zeros(num_examples),
+                np.abs(charges[:, atom]) * 5,
+                np.maximum(-charges[:, atom], 0) * 5,
+                np.maximum(charges[:, atom], 0) * 5,
+            ],
+            axis=-1,
+        )
+        for c in range(10):
+            canvas[..., c] += amplitudes[:, c, None, None] * blob(
+                positions[:, atom, 2], widths[c] * radius[:, atom]
+            )
+    canvas[..., 6] = np.exp(-distance)[:, None, None] * blob(np.zeros(num_examples), 0.5 * distance)
+
+    f32 = np.float32
+    return {
+        "canvas": canvas.astype(f32),
+        "positions": positions.astype(f32),
+        "atomic_numbers": z.astype(np.int32),
+        "generating_scalars": np.concatenate(
+            [populations, charges, dipole[:, None], distance[:, None]], axis=1
+        ).astype(f32),
+        "e_g_ev": gap.astype(f32),
+        "e_homo_ev": homo.astype(f32),
+        "e_lumo_ev": (homo + gap).astype(f32),
+        "total_energy_ev": total.astype(f32),
+        "dipole_mag_d": dipole.astype(f32),
+        "distance_ang": distance.astype(f32),
+    }
+
+
+# --------------------------------------------------------------------------- splits
+
+
+def num_examples(data: Dataset) -> int:
+    return len(next(iter(data.values())))
+
+
+def take(data: Dataset, indices: np.ndarray) -> Dataset:
+    return {k: v[indices] for k, v in data.items()}
+
+
+def random_split(
+    data: Dataset, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 42
+) -> dict[str, Dataset]:
+    """The paper's seeded random train/validation/test split (fractions of the examples)."""
+    n = num_examples(data)
+    order = np.random.default_rng(seed).permutation(n)
+    n_train, n_val = round(fractions[0] * n), round(fractions[1] * n)
+    parts = np.split(order, [n_train, n_train + n_val])
+    return {name: take(data, idx) for name, idx in zip(("train", "validation", "test"), parts)}
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+@dataclasses.dataclass
+class Normalizer:
+    """Affine maps of targets and inputs, fitted on the training split only.
+
+    Targets are scaled per target to y' = (y - center) / scale ("minmax": [-1, 1] on the training
+    split as in the paper; "standard": zero mean, unit variance). Canvas channels are divided by
+    their training standard deviation; generating scalars are standardised.
+    """
+
+    targets: tuple[str, ...]
+    center: np.ndarray  # [T]
+    scale: np.ndarray  # [T]
+    median: np.ndarray  # [T], training median in physical units (the constant baseline)
+    canvas_scale: np.ndarray  # [C]
+    scalars_mean: np.ndarray  # [S]
+    scalars_std: np.ndarray  # [S]
+
+    @classmethod
+    def fit(cls, train: Dataset, targets: Sequence[str], method: str = "minmax") -> Normalizer:
+        y = np.stack([train[t] for t in targets], axis=1).astype(np.float64)
+        if method == "minmax":
+            lo, hi = y.min(0), y.max(0)
+            center, scale = (hi + lo) / 2, (hi - lo) / 2
+        elif method == "standard":
+            center, scale = y.mean(0), y.std(0)
+        else:
+            raise ValueError(f"unknown target scaling {method!r}")
+        scalars = train["generating_scalars"].astype(np.float64)
+        return cls(
+            targets=tuple(targets),
+            center=center,
+            scale=np.where(scale > 0, scale, 1.0),
+            median=np.median(y, axis=0),
+            canvas_scale=np.maximum(train["canvas"].std(axis=(0, 1, 2)), 1e-6),
+            scalars_mean=scalars.mean(0),
+            scalars_std=np.maximum(scalars.std(0), 1e-6),
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            k: (v.tolist() if isinstance(v, np.ndarray) else list(v))
+            for k, v in dataclasses.asdict(self).items()
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Normalizer:
+        return cls(**{k: tuple(v) if k == "targets" else np.asarray(v) for k, v in d.items()})
+
+    def scale_targets(self, y: np.ndarray) -> np.ndarray:
+        return ((y - self.center) / self.scale).astype(np.float32)
+
+    def unscale_targets(self, y: np.ndarray) -> np.ndarray:
+        return y * self.scale + self.center
+
+    def __call__(self, data: Dataset) -> Dataset:
+        """Model-ready arrays: normalised inputs and `targets` float32 [N, T] (scaled)."""
+        return {
+            "canvas": (data["canvas"] / self.canvas_scale).astype(np.float32),
+            "positions": data["positions"].astype(np.float32),
+            "atomic_numbers": data["atomic_numbers"].astype(np.int32),
+            "generating_scalars": (
+                (data["generating_scalars"] - self.scalars_mean) / self.scalars_std
+            ).astype(np.float32),
+            "targets": self.scale_targets(np.stack([data[t] for t in self.targets], axis=1)),
+        }
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def batches(
+    data: Dataset,
+    batch_size: int,
+    *,
+    seed: int | None = None,
+    epoch: int = 0,
+    drop_remainder: bool = False,
+) -> Iterator[Dataset]:
+    """Yields batches with a `mask` float32 [B] (1 = real example, 0 = padding).
+
+    With a seed the order is a permutation drawn from (seed, epoch), reproducible on resume.
+    Without `drop_remainder` the last batch is padded to `batch_size` with copies of the first
+    example (mask 0), so every batch has the same shape (one compilation, even sharding).
+    """
+    n = num_examples(data)
+    order = np.arange(n) if seed is None else np.random.default_rng([seed, epoch]).permutation(n)
+    stop = n - n % batch_size if drop_remainder else n
+    for start in range(0, stop, batch_size):
+        idx = order[start : start + batch_size]
+        mask = np.ones(batch_size, np.float32)
+        if len(idx) < batch_size:
+            mask[len(idx) :] = 0.0
+            idx = np.concatenate([idx, np.full(batch_size - len(idx), order[0])])
+        yield {**take(data, idx), "mask": mask}

@@ -1,0 +1,52 @@
+"""Model registry: name -> constructor, and `create_model(config, num_targets)`.
+
+Every model maps a batch dict (see `input_pipeline`) to predictions [B, num_targets] in scaled
+target units, and takes its hyper-parameters as keyword arguments (`config.model_kwargs`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flax import nnx
+from qc_models.baselines import Constant, PairMLP, ScalarMLP
+from qc_models.cnn import CNN
+from qc_models.dimenet import DimeNetPP
+from qc_models.egnn import EGNN
+from qc_models.fusion import CrossAttentionFusion, FiLMCNN, LateFusion
+from qc_models.gatv2 import GATv2
+from qc_models.gcn import GCN
+from qc_models.painn import PaiNN
+from qc_models.resnet import ResNet
+from qc_models.schnet import SchNet
+from qc_models.vit import ViT
+
+MODELS: dict[str, Callable[..., nnx.Module]] = {
+    "cnn": CNN,
+    "resnet": ResNet,
+    "vit": ViT,
+    "gcn": GCN,
+    "gatv2": GATv2,
+    "egnn": EGNN,
+    "schnet": SchNet,
+    "painn": PaiNN,
+    "dimenet_pp": DimeNetPP,
+    "late_fusion": LateFusion,
+    "cross_attention": CrossAttentionFusion,
+    "film_cnn": FiLMCNN,
+    "constant": Constant,
+    "pair_mlp": PairMLP,
+    "scalar_mlp": ScalarMLP,
+}
+
+#: Models that read positions and must be invariant to rotations and translations of them.
+GEOMETRIC = ("egnn", "schnet", "painn", "dimenet_pp")
+#: Models whose output cannot depend on which atom is listed first (no canvas input).
+SWAP_INVARIANT = ("gcn", "gatv2", "egnn", "schnet", "painn", "dimenet_pp", "pair_mlp", "constant")
+
+
+def create_model(config, num_targets: int) -> nnx.Module:
+    """Builds `config.model` with `config.model_kwargs`, initialised from `config.seed`."""
+    if config.model not in MODELS:
+        raise ValueError(f"unknown model {config.model!r}; choose from {sorted(MODELS)}")
+    return MODELS[config.model](num_targets, rngs=nnx.Rngs(config.seed), **config.model_kwargs)
