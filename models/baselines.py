@@ -1,8 +1,8 @@
 """Baselines that tell the truth about the models.
 
 - `Constant`: predicts the training-set median of every target (fitted, not trained).
-- `PairMLP`: an element-pair lookup: an MLP on the two atomic-number embeddings, symmetric in the two
-  atoms. It knows which pair it sees and nothing else (no canvas, no geometry).
+- `PairMLP`: an element-pair lookup: an MLP on the two atomic-number embeddings, symmetric in the
+  two atoms. It knows which pair it sees and nothing else (no canvas, no geometry).
 - `ScalarMLP`: an MLP on the paper's generating scalars (`generating_scalars`, see
   `input_pipeline`): the information the paper's images were drawn from.
 """

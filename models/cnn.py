@@ -8,6 +8,8 @@ drawn at their real positions), so this model sees no atomic numbers.
 
 from __future__ import annotations
 
+import itertools
+
 import jax
 import jax.numpy as jnp
 from flax import nnx
@@ -43,9 +45,7 @@ class CanvasEncoder(nnx.Module):
 
     def __init__(self, in_channels: int = 10, features: int = 32, *, rngs: nnx.Rngs):
         widths = (in_channels, features, 2 * features, 4 * features)
-        self.blocks = nnx.List(
-            [ConvBlock(a, b, rngs=rngs) for a, b in zip(widths[:-1], widths[1:])]
-        )
+        self.blocks = nnx.List([ConvBlock(a, b, rngs=rngs) for a, b in itertools.pairwise(widths)])
         self.out_features = widths[-1]
 
     def __call__(self, canvas: jax.Array, films: list | None = None) -> jax.Array:

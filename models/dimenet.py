@@ -1,12 +1,12 @@
 """DimeNet++ (Gasteiger et al. 2020): directional message passing on edges with angle triplets.
 
 Messages live on directed edges: m[b, i, j] is the message j -> i. An interaction updates it from
-the messages k -> j of all atoms k != i, weighting each by a basis of the distance r_kj and the angle
-at j between (x_i - x_j) and (x_k - x_j). The model is implemented for any number of atoms, densely
-([B, N, N, N, F] triplets). **A diatomic has no triplets** (k would have to differ from both i and
-j), so on this dataset the angular term is identically zero and DimeNet++ reduces to an edge-message
-network on the single bond distance; that is a property of the data, not of the code (a test checks
-it on a triatomic).
+the messages k -> j of all atoms k != i, weighting each by a basis of the distance r_kj and the
+angle at j between (x_i - x_j) and (x_k - x_j). The model is implemented for any number of atoms,
+densely ([B, N, N, N, F] triplets). **A diatomic has no triplets** (k would have to differ from
+both i and j), so on this dataset the angular term is identically zero and DimeNet++ reduces to an
+edge-message network on the single bond distance; that is a property of the data, not of the code
+(a test checks it on a triatomic).
 
 Radial basis: Bessel functions with DimeNet's polynomial envelope; default cutoff 8 Angstrom (the
 data's longest bond is ~5.6 Angstrom). Angular basis: a simplification of DimeNet's spherical Bessel
@@ -147,7 +147,7 @@ class DimeNetPP(nnx.Module):
         )
         m = m * edges[..., None]
         atoms = self.outputs[0](m, rbf)
-        for interaction, output in zip(self.interactions, self.outputs[1:]):
+        for interaction, output in zip(self.interactions, self.outputs[1:], strict=True):
             m = interaction(m, rbf, sbf, triplets) * edges[..., None]
             atoms = atoms + output(m, rbf)
         return atoms

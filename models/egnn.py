@@ -1,4 +1,4 @@
-"""E(n)-equivariant graph neural network (Satorras, Hoogeboom & Welling 2021), with coordinate updates.
+"""E(n)-equivariant graph neural network (Satorras, Hoogeboom & Welling 2021), coordinates updated.
 
 Unlike the paper's "EGNN" (a GCN on atomic numbers), this is the real thing. Per layer, on a
 complete graph of the atoms:
@@ -7,9 +7,9 @@ complete graph of the atoms:
     x_i <- x_i + 1/(N-1) sum_{j != i} (x_i - x_j) phi_x(m_ij)
     h_i <- h_i + phi_h(h_i, sum_{j != i} m_ij)
 
-h is invariant and x equivariant under rotations, reflections and translations of the positions, and
-both are equivariant under permutations of the atoms. Regression reads the invariant h only; `encode`
-also returns the updated coordinates. A complete graph needs no cutoff.
+h is invariant and x equivariant under rotations, reflections and translations of the positions,
+and both are equivariant under permutations of the atoms. Regression reads the invariant h only;
+`encode` also returns the updated coordinates. A complete graph needs no cutoff.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """GATv2 (Brody et al. 2022) on atomic-number embeddings; it sees no geometry.
 
-The paper's best band-gap model. Attention runs over all atoms including the atom itself (self loops):
+The paper's best band-gap model. Attention runs over all atoms including the atom itself (self
+loops):
 e_ij = a . LeakyReLU(W_r h_i + W_l h_j), alpha_ij = softmax_j e_ij, h_i' = sum_j alpha_ij W_l h_j,
 with several heads concatenated, then a residual connection and LayerNorm.
 """

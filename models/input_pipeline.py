@@ -159,7 +159,8 @@ def random_split(
     order = np.random.default_rng(seed).permutation(n)
     n_train, n_val = round(fractions[0] * n), round(fractions[1] * n)
     parts = np.split(order, [n_train, n_train + n_val])
-    return {name: take(data, idx) for name, idx in zip(("train", "validation", "test"), parts)}
+    names = ("train", "validation", "test")
+    return {name: take(data, idx) for name, idx in zip(names, parts, strict=True)}
 
 
 # --------------------------------------------------------------------------- normalisation

@@ -8,6 +8,7 @@ same way. Distances are in Angstrom.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import jax
@@ -35,7 +36,7 @@ class MLP(nnx.Module):
         use_bias: bool = True,
     ):
         self.layers = nnx.List(
-            [nnx.Linear(a, b, use_bias=use_bias, rngs=rngs) for a, b in zip(sizes[:-1], sizes[1:])]
+            [nnx.Linear(a, b, use_bias=use_bias, rngs=rngs) for a, b in itertools.pairwise(sizes)]
         )
         self.activation = activation
         self.activate_final = activate_final

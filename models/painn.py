@@ -1,4 +1,4 @@
-"""PaiNN (Schuett, Unke & Gastegger 2021): equivariant message passing with scalar and vector features.
+"""PaiNN (Schuett, Unke & Gastegger 2021): equivariant message passing, scalar and vector features.
 
 Scalars s [B, N, F] are invariant, vectors v [B, N, 3, F] rotate with the positions; the regression
 reads s. Radial filters: Bessel basis times a cosine cutoff (default 8 Angstrom, beyond the longest
@@ -49,9 +49,7 @@ class Update(nnx.Module):
 
     def __call__(self, s, v):
         uv, wv = self.u(v), self.w(v)
-        a_vv, a_sv, a_ss = jnp.split(
-            self.mlp(jnp.concatenate([s, _norm(wv)], axis=-1)), 3, axis=-1
-        )
+        a_vv, a_sv, a_ss = jnp.split(self.mlp(jnp.concatenate([s, _norm(wv)], axis=-1)), 3, axis=-1)
         return s + a_ss + a_sv * jnp.sum(uv * wv, axis=-2), v + a_vv[:, :, None, :] * uv
 
 
@@ -82,7 +80,7 @@ class PaiNN(nnx.Module):
         envelope = cosine_cutoff(distances, self.cutoff) * mask
         s = self.embed(batch["atomic_numbers"])
         v = jnp.zeros((*s.shape[:2], 3, s.shape[-1]), s.dtype)
-        for message, update in zip(self.messages, self.updates):
+        for message, update in zip(self.messages, self.updates, strict=True):
             s, v = message(s, v, rbf, envelope, unit)
             s, v = update(s, v)
         return s, v

@@ -24,9 +24,7 @@ class Interaction(nnx.Module):
     """cfconv interaction: h_i += Dense(ssp(Dense(sum_j W(r_ij) * Dense(h_j))))."""
 
     def __init__(self, features: int, num_rbf: int, *, rngs: nnx.Rngs):
-        self.filter = MLP(
-            [num_rbf, features, features], activation=shifted_softplus, rngs=rngs
-        )
+        self.filter = MLP([num_rbf, features, features], activation=shifted_softplus, rngs=rngs)
         self.in_proj = nnx.Linear(features, features, use_bias=False, rngs=rngs)
         self.out = MLP([features, features, features], activation=shifted_softplus, rngs=rngs)
 
