@@ -1,0 +1,145 @@
+"""1-D bond-length optimisation of the Mermin free energy and the harmonic frequency.
+
+With Fermi smearing, PySCF's analytic nuclear gradient is the derivative of the free energy
+``e_free`` = E - sigma S (not of ``e_tot``), so ``e_free`` is the curve that is minimised. The
+search starts at the sum of covalent radii, takes safeguarded Newton steps (secant curvature from
+the previous analytic gradient, trust radius, bisection once a minimum is bracketed) inside bounds,
+and warm-starts every SCF from the previous density matrix. A curve that still descends at the upper
+bound is flagged ``dissociative``; one that still descends at the lower bound ``collapse``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qc_jax.chem.molecule import diatomic
+from qc_jax.chem.scf import ScfResult, bond_slope, run_scf
+from qc_jax.chem.settings import Settings
+from qc_jax.chem.units import AMU_AU, BOHR_ANGSTROM, HARTREE_CM1
+from qc_jax.elements import atomic_number
+
+TRUST_RADIUS = 0.3
+"""Largest single step of the bond search (Bohr)."""
+FIRST_CURVATURE = 0.5
+"""Force-constant guess for the first step, before any secant is known (Ha/Bohr^2)."""
+
+
+@dataclass
+class BondPoint:
+    """The free energy and its slope at one bond length."""
+
+    r: float
+    """Bond length (Bohr)."""
+    e_free: float
+    """Mermin free energy (Ha)."""
+    slope: float
+    """d e_free / dR (Ha/Bohr), analytic."""
+    scf: ScfResult
+
+
+@dataclass
+class BondSearch:
+    """Result of :func:`optimise_bond`: the last point and how the search ended."""
+
+    point: BondPoint
+    converged: bool
+    flag: str = ""
+    """``""``, ``"dissociative"``, ``"collapse"`` or ``"max_steps"``."""
+    history: list[BondPoint] = field(default_factory=list)
+
+    @property
+    def scf_cycles(self) -> int:
+        return sum(p.scf.cycles for p in self.history)
+
+
+def evaluate(
+    a: str, b: str, r: float, settings: Settings, sigma: float, dm0: np.ndarray | None = None
+) -> BondPoint:
+    """SCF and analytic slope of the pair at bond length ``r`` (Bohr), warm-started from ``dm0``."""
+    result = run_scf(diatomic(a, b, r * BOHR_ANGSTROM, settings.basis_map), settings, sigma, dm0)
+    return BondPoint(r, result.e_free, bond_slope(result), result)
+
+
+def search_bounds(a: str, b: str) -> tuple[float, float, float]:
+    """(start, lower bound, upper bound) of the bond search in Bohr: the start is the sum of the
+    covalent radii, the bounds 0.5 x that and max(2.5 x that, 1.2 x the sum of vdW radii)."""
+    from pyscf.data.radii import COVALENT, VDW
+
+    za, zb = atomic_number(a), atomic_number(b)
+    start = float(COVALENT[za] + COVALENT[zb])
+    vdw = float(VDW[za] + VDW[zb])
+    upper = max(2.5 * start, 1.2 * vdw) if math.isfinite(vdw) else 2.5 * start
+    return start, 0.5 * start, upper
+
+
+def optimise_bond(
+    a: str,
+    b: str,
+    settings: Settings,
+    sigma: float,
+    start: BondPoint | None = None,
+) -> BondSearch:
+    """Minimise the free energy of pair (a, b) over the bond length (see module docstring).
+    ``start``: an already evaluated point to start from (its density warm-starts the next SCF)."""
+    r0, lower, upper = search_bounds(a, b)
+    point = start or evaluate(a, b, r0, settings, sigma)
+    history = [point]
+    below, above = -math.inf, math.inf  # bracket: slope < 0 seen at `below`, > 0 at `above`
+    previous: BondPoint | None = None
+    for _ in range(settings.max_bond_steps):
+        if point.slope < 0:
+            below = max(below, point.r)
+        else:
+            above = min(above, point.r)
+        curvature = FIRST_CURVATURE
+        if previous is not None and previous.r != point.r:
+            curvature = (point.slope - previous.slope) / (point.r - previous.r)
+        if curvature > 0:
+            step = -point.slope / curvature
+            if abs(step) < settings.bond_tol and previous is not None:
+                return BondSearch(point, True, "", history)
+        else:  # concave: go downhill as far as trusted
+            step = -math.copysign(TRUST_RADIUS, point.slope)
+        step = max(-TRUST_RADIUS, min(TRUST_RADIUS, step))
+        r_next = point.r + step
+        if not below < r_next < above:
+            r_next = 0.5 * (below + above)
+        if point.slope < 0 and point.r >= upper:
+            return BondSearch(point, False, "dissociative", history)
+        if point.slope > 0 and point.r <= lower:
+            return BondSearch(point, False, "collapse", history)
+        r_next = min(max(r_next, lower), upper)
+        previous = point
+        point = evaluate(a, b, r_next, settings, sigma, previous.scf.mf.make_rdm1())
+        history.append(point)
+    return BondSearch(point, False, "max_steps", history)
+
+
+def force_constant(
+    a: str, b: str, point: BondPoint, settings: Settings, sigma: float
+) -> tuple[float, list[BondPoint]]:
+    """d^2 e_free / dR^2 (Ha/Bohr^2) at ``point`` by central differences of the analytic slope
+    (step ``settings.freq_step``); also returns the two displaced points."""
+    h = settings.freq_step
+    dm = point.scf.mf.make_rdm1()
+    plus = evaluate(a, b, point.r + h, settings, sigma, dm)
+    minus = evaluate(a, b, point.r - h, settings, sigma, dm)
+    return (plus.slope - minus.slope) / (2 * h), [plus, minus]
+
+
+def reduced_mass_amu(a: str, b: str) -> float:
+    """Reduced mass (atomic mass units) with the mass of each element's most abundant isotope."""
+    from pyscf.data.elements import COMMON_ISOTOPE_MASSES
+
+    ma, mb = (COMMON_ISOTOPE_MASSES[atomic_number(s)] for s in (a, b))
+    return ma * mb / (ma + mb)
+
+
+def harmonic_wavenumber(k: float, a: str, b: str) -> float:
+    """Harmonic wavenumber omega_e (cm^-1) of force constant ``k`` (Ha/Bohr^2); NaN if k <= 0."""
+    if not k > 0:
+        return math.nan
+    return math.sqrt(k / (reduced_mass_amu(a, b) * AMU_AU)) * HARTREE_CM1
