@@ -1,0 +1,1 @@
+"""Training configurations: `get_config()` in each module returns a `base.Config`."""

@@ -1,0 +1,50 @@
+"""End-of-run figures: learning curves and parity plots (matplotlib, Agg backend, PNG)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def learning_curve(history: Sequence[dict], path: Path) -> None:
+    """Train and validation loss per epoch (from the metrics JSONL records)."""
+    epochs = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(epochs, [h["train_loss"] for h in history], label="train")
+    ax.plot(epochs, [h["val_loss"] for h in history], label="validation")
+    ax.set(xlabel="epoch", ylabel="loss (scaled targets)", yscale="log")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def parity(
+    y_true: np.ndarray, y_pred: np.ndarray, targets: Sequence[str], path: Path, title: str = ""
+) -> None:
+    """Predicted vs true per target, [N, T] arrays in physical units, with the MAE."""
+    cols = min(3, len(targets))
+    rows = math.ceil(len(targets) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
+    for t, (name, ax) in enumerate(zip(targets, axes.flat, strict=False)):
+        lo, hi = (
+            min(y_true[:, t].min(), y_pred[:, t].min()),
+            max(y_true[:, t].max(), y_pred[:, t].max()),
+        )
+        ax.plot([lo, hi], [lo, hi], color="grey", lw=0.8)
+        ax.scatter(y_true[:, t], y_pred[:, t], s=6, alpha=0.6)
+        mae = np.mean(np.abs(y_true[:, t] - y_pred[:, t]))
+        ax.set(title=f"{name}  MAE {mae:.3g}", xlabel="true", ylabel="predicted")
+    for ax in list(axes.flat)[len(targets) :]:
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
