@@ -144,14 +144,18 @@ def basis_spec(element: str, basis_map: str = DEFAULT_BASIS_MAP) -> BasisSpec:
 
 @cache
 def _basis_spec(element: str, basis_map: str) -> BasisSpec:
+    import warnings
+
     from pyscf import gto
 
     explicit = _EXPLICIT.get(basis_map, {}).get(element)
     if explicit is not None:
         return explicit
     try:
-        if not gto.basis.load(basis_map, element):
-            raise KeyError(element)
+        with warnings.catch_warnings():  # PySCF suggests installing basis-set-exchange
+            warnings.simplefilter("ignore")
+            if not gto.basis.load(basis_map, element):
+                raise KeyError(element)
     except Exception:  # PySCF raises several types (KeyError, BasisNotFoundError, RuntimeError)
         raise MissingBasisError(f"basis map {basis_map!r} has no basis for {element}") from None
     try:

@@ -1,0 +1,198 @@
+"""On-disk store of pair records: one checksummed file per pair, written atomically.
+
+Layout under the store root (one sub-folder per level of theory, so records computed with other
+settings are never mixed)::
+
+    ROOT/<settings digest[:16]>/settings.json     the settings, their full digest, schema version
+    ROOT/<settings digest[:16]>/pairs/A_B.npz     one PairRecord (arrays + JSON metadata + checksum)
+    ROOT/<settings digest[:16]>/compute.log       one line per computed pair
+
+A record file is written to a temporary name in the same folder and renamed over the target
+(``os.replace``), so a reader sees either the old file or the complete new one. Reading checks the
+SHA-256 checksum, the schema version and the settings digest; a file failing any check is reported
+as corrupt and treated as missing (the runner recomputes it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from qc_jax.chem.settings import DEFAULT, Settings
+from qc_jax.elements import pair_name
+from qc_jax.record import SCHEMA_VERSION, PairRecord
+
+
+class StoreError(OSError):
+    """The store folder cannot be created or written."""
+
+
+class CorruptRecordError(ValueError):
+    """A record file that is truncated, fails its checksum, or has another schema or settings."""
+
+
+class Store:
+    """Pair records of one level of theory under ``root`` (created if missing).
+
+    ``settings`` default to the documented level of theory (:data:`qc_jax.chem.settings.DEFAULT`).
+    Raises :class:`StoreError` if the folder cannot be created or is not writable.
+    """
+
+    def __init__(self, root: str | os.PathLike, settings: Settings | None = None) -> None:
+        self.settings = settings or DEFAULT
+        self.digest = self.settings.digest()
+        self.root = Path(root)
+        self.folder = self.root / self.digest[:16]
+        self.pairs_folder = self.folder / "pairs"
+        try:
+            self.pairs_folder.mkdir(parents=True, exist_ok=True)
+            probe = tempfile.TemporaryFile(dir=self.pairs_folder)
+            probe.close()
+        except OSError as error:
+            message = f"store folder {self.pairs_folder} is not writable: {error}"
+            raise StoreError(message) from None
+        self._write_settings()
+        self._remove_stale_temporaries()
+
+    @property
+    def log_path(self) -> Path:
+        return self.folder / "compute.log"
+
+    def path(self, a: str, b: str | None = None) -> Path:
+        """File of pair (a, b), or of the pair named ``a`` (``"C_O"``) when ``b`` is None."""
+        name = a if b is None else pair_name(a, b)
+        return self.pairs_folder / f"{name}.npz"
+
+    def __contains__(self, name: str) -> bool:
+        return self.path(name).exists()
+
+    def names(self) -> list[str]:
+        """Names of the pairs with a record file (valid or not), sorted."""
+        return sorted(p.stem for p in self.pairs_folder.glob("*.npz"))
+
+    def load(self, a: str, b: str | None = None) -> PairRecord:
+        """The record of a pair. Raises FileNotFoundError if absent, :class:`CorruptRecordError`
+        if the file is unreadable, fails its checksum, or has another schema or settings."""
+        path = self.path(a, b)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                contents = {key: data[key] for key in data.files}
+        except FileNotFoundError:
+            raise
+        except Exception as error:  # zipfile, zlib and numpy raise various types on bad files
+            raise CorruptRecordError(f"{path}: unreadable ({error})") from None
+        try:
+            checksum = bytes(contents.pop("checksum")).decode()
+            meta_bytes = bytes(contents["meta"])
+            arrays = {key: value for key, value in contents.items() if key != "meta"}
+            meta = json.loads(meta_bytes)
+        except (KeyError, ValueError) as error:
+            raise CorruptRecordError(f"{path}: malformed record ({error})") from None
+        if checksum != _checksum(meta_bytes, arrays):
+            raise CorruptRecordError(f"{path}: checksum mismatch")
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise CorruptRecordError(f"{path}: schema version {meta.get('schema_version')}")
+        if meta.get("settings_digest") != self.digest:
+            raise CorruptRecordError(f"{path}: computed with other settings")
+        return PairRecord.from_parts(meta, arrays)
+
+    def get(self, a: str, b: str | None = None) -> PairRecord | None:
+        """The record of a pair, or None if it is absent or corrupt."""
+        try:
+            return self.load(a, b)
+        except (FileNotFoundError, CorruptRecordError):
+            return None
+
+    def records(self) -> Iterator[PairRecord]:
+        """All valid records, in pair-name order (corrupt files are skipped)."""
+        for name in self.names():
+            record = self.get(name)
+            if record is not None:
+                yield record
+
+    def put(self, record: PairRecord) -> Path:
+        """Write ``record`` atomically; returns its path. The record's settings must be the
+        store's."""
+        if record.settings_digest != self.digest:
+            raise ValueError(f"{record.pair}: record settings differ from the store's")
+        meta, arrays = record.to_parts()
+        meta_bytes = json.dumps(meta, sort_keys=True).encode()
+        contents = {
+            "meta": np.frombuffer(meta_bytes, dtype=np.uint8),
+            "checksum": np.frombuffer(_checksum(meta_bytes, arrays).encode(), dtype=np.uint8),
+            **arrays,
+        }
+        path = self.path(record.pair)
+        _write_atomically(path, lambda handle: np.savez_compressed(handle, **contents))
+        return path
+
+    def missing(self, pairs: Iterable[tuple[str, str]], retry_failed: bool = False) -> list:
+        """The pairs without a valid record (and, with ``retry_failed``, those stored as failed)."""
+        todo = []
+        for a, b in pairs:
+            record = self.get(a, b)
+            if record is None or (retry_failed and record.status == "failed"):
+                todo.append((a, b))
+        return todo
+
+    def _write_settings(self) -> None:
+        path = self.folder / "settings.json"
+        if path.exists():
+            return
+        text = json.dumps(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "digest": self.digest,
+                "settings": self.settings.to_dict(),
+            },
+            indent=2,
+        )
+        _write_atomically(path, lambda handle: handle.write(text.encode()))
+
+    def _remove_stale_temporaries(self) -> None:
+        """Delete temporary files left by writers that died (their pid is gone)."""
+        for tmp in self.folder.rglob(".*.tmp"):
+            pid = int(tmp.name.split(".")[-2]) if tmp.name.split(".")[-2].isdigit() else 0
+            if not _process_alive(pid):
+                tmp.unlink(missing_ok=True)
+
+
+def _checksum(meta_bytes: bytes, arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over the metadata and every array's name, dtype, shape and bytes."""
+    digest = hashlib.sha256(meta_bytes)
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{array.dtype.str}|{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _write_atomically(path: Path, write) -> None:
+    """Call ``write(binary file handle)`` on a temporary file next to ``path``, then rename it."""
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
