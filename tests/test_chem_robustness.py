@@ -1,0 +1,74 @@
+"""Convergence ladder, failed records and bad input."""
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from qc_jax.chem import FAST, compute_pair
+from qc_jax.chem.basis_sets import MissingBasisError, basis_spec
+from qc_jax.chem.molecule import BondLengthError, canonical_positions, diatomic
+from qc_jax.chem.scf import ScfNotConverged, run_scf
+from qc_jax.elements import UnknownElementError
+
+
+def test_ladder_climbs_when_diis_runs_out_of_cycles():
+    mol = diatomic("C", "O", 1.13, FAST.basis_map)
+    result = run_scf(mol, replace(FAST, max_cycle=3), FAST.smearing_sigma)
+    assert result.rung in ("damped", "newton")
+    reference = run_scf(mol, FAST, FAST.smearing_sigma)
+    assert reference.rung == "diis" and reference.grad_norm < 1e-4
+    assert math.isclose(result.e_free, reference.e_free, abs_tol=1e-7)
+    assert result.cycles > 3
+
+
+def test_ladder_gives_up_with_a_reason():
+    mol = diatomic("C", "O", 1.13, FAST.basis_map)
+    with pytest.raises(ScfNotConverged, match="not converged"):
+        run_scf(mol, replace(FAST, max_cycle=1), FAST.smearing_sigma)
+
+
+def test_unconverged_pair_is_a_failed_record_without_labels():
+    record = compute_pair("C", "O", replace(FAST, max_cycle=1))
+    assert record.status == "failed" and "not converged" in record.reason
+    assert record.labels == {} and record.dm.size == 0
+    assert math.isnan(record.bond_length)
+
+
+def test_unknown_element():
+    with pytest.raises(UnknownElementError, match="Qq"):
+        compute_pair("H", "Qq", FAST)
+
+
+def test_element_without_basis_in_the_map():
+    with pytest.raises(MissingBasisError, match="Lu"):
+        compute_pair("H", "Lu", FAST)
+
+
+def test_default_map_covers_the_paper_set_with_documented_exceptions():
+    from qc_jax.elements import ELEMENT_SETS
+
+    specs = {el: basis_spec(el) for el in ELEMENT_SETS["paper75"]}
+    assert specs["C"].basis == "def2-svp" and specs["C"].ecp == ""
+    assert specs["Xe"].ecp == "def2-svp" and specs["Fe"].ecp == ""
+    assert specs["Ra"].basis == specs["Th"].basis == "crenbl" == specs["Th"].ecp
+    assert "nelec 28" in specs["Lu"].ecp
+
+
+def test_lutetium_has_its_small_core_ecp():
+    mol = diatomic("H", "Lu", 2.0, "def2-svp")
+    assert mol.nelectron == 1 + 71 - 28
+    assert mol.atom_charge(1) == 43
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, math.nan, math.inf])
+def test_bad_bond_lengths(bad):
+    with pytest.raises(BondLengthError):
+        canonical_positions(bad)
+    with pytest.raises(BondLengthError):
+        diatomic("H", "H", bad, FAST.basis_map)
+
+
+def test_canonical_positions():
+    assert np.allclose(canonical_positions(1.5), [[0, 0, -0.75], [0, 0, 0.75]])

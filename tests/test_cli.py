@@ -1,0 +1,108 @@
+"""`qc-canvas compute`: a real parallel run, interruption and resume, and bad input."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from qc_jax.chem import FAST
+from qc_jax.cli import main
+from qc_jax.store import Store
+
+ELEMENTS = "H,Li,C,O"  # 10 pairs
+
+
+def compute(store, *extra, wait=True):
+    command = [sys.executable, "-m", "qc_jax.cli", "compute", "--fast", "--no-progress",
+               "--elements", ELEMENTS, "--store", str(store), *extra]  # fmt: skip
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                               text=True)  # fmt: skip
+    if wait:
+        process.wait(timeout=300)
+    return process
+
+
+@pytest.fixture(scope="module")
+def reference_store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reference")
+    process = compute(root, "--jobs", "2")
+    output = process.stdout.read()
+    assert process.returncode == 0, output
+    assert "10 computed" in output and "ok 10" in output
+    return Store(root, FAST)
+
+
+def test_parallel_run_stores_every_pair_and_logs_it(reference_store):
+    assert len(reference_store.names()) == 10
+    log = reference_store.log_path.read_text().splitlines()
+    assert len(log) == 10 and all(" ok " in line for line in log)
+
+
+def test_rerun_computes_nothing(reference_store):
+    process = compute(reference_store.root)
+    assert process.returncode == 0
+    assert "0 computed, 10 already stored" in process.stdout.read()
+
+
+def test_interrupted_run_resumes_to_identical_records(tmp_path, reference_store):
+    process = compute(tmp_path, "--jobs", "1", wait=False)
+    pairs_folder = Store(tmp_path, FAST).pairs_folder
+    deadline = time.monotonic() + 120
+    while not list(pairs_folder.glob("*.npz")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)  # Ctrl-C
+    process.wait(timeout=60)
+    output = process.stdout.read()
+    assert process.returncode == 130, output
+    assert "interrupted" in output
+    done_before = len(list(pairs_folder.glob("*.npz")))
+    assert 1 <= done_before < 10
+
+    resumed = compute(tmp_path, "--jobs", "2")
+    output = resumed.stdout.read()
+    assert resumed.returncode == 0, output
+    assert f"{10 - done_before} computed, {done_before} already stored" in output
+    store = Store(tmp_path, FAST)
+    assert store.names() == reference_store.names()
+    for record in store.records():
+        reference = reference_store.load(record.pair)
+        for name, value in record.labels.items():
+            np.testing.assert_allclose(value, reference.labels[name], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(record.dm, reference.dm, atol=1e-10)
+
+
+def test_corrupt_record_is_recomputed(tmp_path, reference_store):
+    store = Store(tmp_path, FAST)
+    for name in ("H_H", "H_Li"):
+        store.path(name).write_bytes(reference_store.path(name).read_bytes())
+    store.path("H_H").write_bytes(b"garbage")
+    assert main(["compute", "--fast", "--no-progress", "--pairs", "H_H,H_Li", "--store",
+                 str(tmp_path)]) == 0  # fmt: skip
+    assert store.load("H_H").labels == pytest.approx(reference_store.load("H_H").labels)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--elements", "H,Qq"], "unknown element symbol 'Qq'"),
+        (["--elements", "heavy"], "unknown element set"),
+        (["--elements", "H,Lu"], "no basis for Lu"),
+        (["--pairs", "H_H_H"], "not of the form"),
+        (["--jobs", "0"], "--jobs"),
+    ],
+)
+def test_bad_input_is_a_clear_error(tmp_path, capsys, arguments, message):
+    assert main(["compute", "--fast", "--store", str(tmp_path), *arguments]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unwritable_store_is_a_clear_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["compute", "--fast", "--elements", "H", "--store", str(blocker / "s")]) == 2
+    assert "not writable" in capsys.readouterr().err

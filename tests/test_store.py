@@ -1,0 +1,93 @@
+"""The record store: round trip, atomic writes, checksums, settings separation, bad folders."""
+
+import json
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from qc_jax.chem import FAST, compute_pair
+from qc_jax.store import CorruptRecordError, Store, StoreError
+
+
+@pytest.fixture(scope="module")
+def record():
+    return compute_pair("H", "Li", FAST)
+
+
+def assert_same_record(a, b):
+    assert a.pair == b.pair and a.symbols == b.symbols and a.status == b.status
+    assert a.settings == b.settings and a.basis == b.basis
+    assert a.labels.keys() == b.labels.keys()
+    for name, value in a.labels.items():
+        assert value == b.labels[name] or (math.isnan(value) and math.isnan(b.labels[name]))
+    for name in a.ARRAY_FIELDS:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_round_trip(tmp_path, record):
+    store = Store(tmp_path, FAST)
+    path = store.put(record)
+    assert path.name == "H_Li.npz" and "H_Li" in store and store.names() == ["H_Li"]
+    loaded = store.load("Li", "H")
+    assert_same_record(loaded, record)
+    assert loaded.mole().nao == record.dm.shape[0]
+    assert [r.pair for r in store.records()] == ["H_Li"]
+    assert not list(store.folder.rglob("*.tmp"))
+
+
+def test_missing_lists_what_is_not_stored(tmp_path, record):
+    store = Store(tmp_path, FAST)
+    store.put(record)
+    assert store.missing([("H", "Li"), ("H", "H")]) == [("H", "H")]
+    assert store.get("H", "H") is None
+
+
+def test_truncated_record_is_detected(tmp_path, record):
+    store = Store(tmp_path, FAST)
+    path = store.put(record)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(CorruptRecordError):
+        store.load("H_Li")
+    assert store.get("H_Li") is None and store.missing([("H", "Li")]) == [("H", "Li")]
+
+
+def test_tampered_record_fails_its_checksum(tmp_path, record):
+    store = Store(tmp_path, FAST)
+    path = store.put(record)
+    with np.load(path) as data:
+        contents = {key: data[key] for key in data.files}
+    meta = json.loads(bytes(contents["meta"]))
+    meta["labels"]["distance_ang"] = 9.0  # an edit that keeps the file well-formed
+    contents["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(path, **contents)
+    with pytest.raises(CorruptRecordError, match="checksum"):
+        store.load("H_Li")
+
+
+def test_settings_never_mix(tmp_path, record):
+    fast = Store(tmp_path, FAST)
+    other = Store(tmp_path, replace(FAST, smearing_sigma=0.02))
+    assert fast.folder != other.folder
+    with pytest.raises(ValueError, match="settings"):
+        other.put(record)
+    fast.put(record)
+    other.path("H_Li").write_bytes(fast.path("H_Li").read_bytes())
+    with pytest.raises(CorruptRecordError, match="other settings"):
+        other.load("H_Li")
+
+
+def test_stale_temporary_files_are_removed(tmp_path):
+    store = Store(tmp_path, FAST)
+    stale = store.pairs_folder / ".H_H.npz.999999999.tmp"
+    stale.write_bytes(b"partial")
+    Store(tmp_path, FAST)
+    assert not stale.exists()
+
+
+def test_unwritable_store_folder(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match="not writable"):
+        Store(blocker / "store", FAST)
