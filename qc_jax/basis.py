@@ -1,0 +1,277 @@
+"""Contracted Gaussian basis sets as JAX pytrees, built from a PySCF ``Mole``.
+
+A :class:`Basis` splits into *static* layout (Python ints, part of the pytree structure, so a
+jit'd kernel is traced once per layout) and *array* leaves (exponents, coefficients, centres,
+AO index maps) that can be differentiated, batched with ``vmap`` and moved to any device.
+
+Shells are grouped by angular momentum ``l``: group ``g`` holds every shell of ``ls[g]`` as
+arrays ``exponents[g]`` / ``coefficients[g]`` of shape [n_shells, n_primitives] (padded with
+zero coefficients) and ``shell_atom[g]`` [n_shells]. A kernel evaluates the groups one after the
+other ("grouped order") and ``ao_index`` permutes the result into PySCF's AO order
+(``mol.ao_labels()``). Molecules of different sizes are stacked by :func:`stack` into one
+padded Basis with a leading batch axis; padded shells are exactly zero functions.
+
+Units: Bohr for coordinates, Bohr^-2 for exponents.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import jax
+import numpy as np
+
+if TYPE_CHECKING:
+    from pyscf import gto
+
+#: Highest angular momentum the kernels support (h functions; def2-TZVP needs g = 4).
+MAX_L = 5
+
+
+@functools.partial(
+    jax.tree_util.register_dataclass,
+    data_fields=[
+        "coords",
+        "exponents",
+        "coefficients",
+        "shell_atom",
+        "ao_index",
+        "ao_l",
+        "ao_m",
+        "ao_atom",
+    ],
+    meta_fields=["ls", "cart"],
+)
+@dataclasses.dataclass(frozen=True)
+class Basis:
+    """A contracted Gaussian basis on a set of atoms.
+
+    Attributes:
+      ls: angular momentum of each shell group (static).
+      cart: Cartesian (True) or real spherical (False) functions, as PySCF's ``mol.cart``.
+      coords: [n_atoms, 3] atom positions in Bohr.
+      exponents: per group, [n_shells, n_primitives] primitive exponents (Bohr^-2); padding is 1.
+      coefficients: per group, [n_shells, n_primitives] contraction coefficients of the
+        primitive-normalised Gaussians (PySCF's ``mol.bas_ctr_coeff``); padding is 0.
+      shell_atom: per group, [n_shells] int index of the atom a shell sits on.
+      ao_index: [nao] int, position in grouped order of each AO in PySCF order.
+      ao_l: [nao] int angular momentum of each AO (-1 for padding).
+      ao_m: [nao] int magnetic quantum number about z of each AO (PySCF's real harmonics:
+        p = (x, y, z) -> m = (1, -1, 0); l >= 2 -> m = -l..l); None for Cartesian bases.
+      ao_atom: [nao] int atom of each AO (-1 for padding).
+    """
+
+    ls: tuple[int, ...]
+    cart: bool
+    coords: jax.Array
+    exponents: tuple[jax.Array, ...]
+    coefficients: tuple[jax.Array, ...]
+    shell_atom: tuple[jax.Array, ...]
+    ao_index: jax.Array
+    ao_l: jax.Array
+    ao_m: jax.Array | None
+    ao_atom: jax.Array
+
+    @property
+    def nao(self) -> int:
+        """Number of AOs (padded size for a stacked batch)."""
+        return int(self.ao_index.shape[-1])
+
+    @property
+    def natm(self) -> int:
+        """Number of atoms (padded size for a stacked batch)."""
+        return int(self.coords.shape[-2])
+
+    def astype(self, dtype) -> Basis:
+        """The same basis with its floating-point leaves (coords, exponents, ...) in ``dtype``."""
+        return jax.tree.map(
+            lambda x: x.astype(dtype) if np.issubdtype(x.dtype, np.floating) else x, self
+        )
+
+
+def n_functions(l: int, cart: bool) -> int:
+    """Number of AOs in one shell of angular momentum ``l``."""
+    return (l + 1) * (l + 2) // 2 if cart else 2 * l + 1
+
+
+def cartesian_powers(l: int) -> np.ndarray:
+    """[n_cart, 3] exponents (lx, ly, lz) of the Cartesian monomials in PySCF's order."""
+    return np.array(
+        [(lx, ly, l - lx - ly) for lx in range(l, -1, -1) for ly in range(l - lx, -1, -1)]
+    )
+
+
+@functools.cache
+def cartesian_to_output(l: int, cart: bool) -> np.ndarray:
+    """[n_cart, n_out] matrix from monomials x^lx y^ly z^lz to PySCF's AO components.
+
+    Includes PySCF's factors for s and p shells (1/sqrt(4 pi), sqrt(3/(4 pi))), so that the
+    normalised radial part x monomials @ this matrix reproduces ``pyscf.dft.numint.eval_ao``.
+    """
+    from pyscf import gto
+
+    if cart:
+        factor = {0: 1 / math.sqrt(4 * math.pi), 1: math.sqrt(3 / (4 * math.pi))}.get(l, 1.0)
+        return factor * np.eye(n_functions(l, cart=True))
+    return np.asarray(gto.cart2sph(l))
+
+
+def magnetic_numbers(l: int) -> list[int]:
+    """m about z of each real spherical AO of a shell, in PySCF's order."""
+    return [1, -1, 0] if l == 1 else list(range(-l, l + 1))
+
+
+def from_pyscf(mol: gto.Mole) -> Basis:
+    """Builds the :class:`Basis` of a PySCF molecule (after ``mol.build()``).
+
+    Every contraction of a generally contracted PySCF shell becomes its own shell; ECPs only
+    change which shells exist, so they need nothing here.
+
+    Raises:
+      ValueError: if the molecule has no basis functions or a shell above :data:`MAX_L`.
+    """
+    if mol.nbas == 0:
+        raise ValueError("the molecule has no basis functions (was mol.build() called?)")
+    cart = bool(mol.cart)
+    shells: dict[int, list[tuple[int, np.ndarray, np.ndarray, int]]] = {}
+    for ib in range(mol.nbas):
+        l = mol.bas_angular(ib)
+        if l > MAX_L:
+            raise ValueError(
+                f"shell {ib} on atom {mol.bas_atom(ib)} ({mol.atom_symbol(mol.bas_atom(ib))}) "
+                f"has angular momentum l={l}; the kernels support l <= {MAX_L}"
+            )
+        exps, coefs = mol.bas_exp(ib), mol.bas_ctr_coeff(ib)
+        first_ao = mol.ao_loc_nr()[ib]
+        for ic in range(coefs.shape[1]):
+            start = first_ao + ic * n_functions(l, cart)
+            shells.setdefault(l, []).append((mol.bas_atom(ib), exps, coefs[:, ic], start))
+
+    ls = tuple(sorted(shells))
+    nao = mol.nao_nr()
+    ao_index, ao_l, ao_m = np.empty(nao, int), np.empty(nao, int), np.empty(nao, int)
+    ao_atom = np.empty(nao, int)
+    exponents, coefficients, shell_atom = [], [], []
+    grouped = 0
+    for l in ls:
+        group = shells[l]
+        n_prim = max(len(e) for _, e, _, _ in group)
+        exp = np.ones((len(group), n_prim))
+        coef = np.zeros((len(group), n_prim))
+        nf = n_functions(l, cart)
+        for s, (atom, e, c, start) in enumerate(group):
+            exp[s, : len(e)], coef[s, : len(c)] = e, c
+            pyscf_aos = slice(start, start + nf)
+            ao_index[pyscf_aos] = np.arange(grouped, grouped + nf)
+            ao_l[pyscf_aos], ao_atom[pyscf_aos] = l, atom
+            ao_m[pyscf_aos] = 0 if cart else magnetic_numbers(l)
+            grouped += nf
+        exponents.append(exp)
+        coefficients.append(coef)
+        shell_atom.append(np.array([atom for atom, _, _, _ in group]))
+    return Basis(
+        ls=ls,
+        cart=cart,
+        coords=np.asarray(mol.atom_coords(unit="Bohr")),
+        exponents=tuple(exponents),
+        coefficients=tuple(coefficients),
+        shell_atom=tuple(shell_atom),
+        ao_index=ao_index,
+        ao_l=ao_l,
+        ao_m=None if cart else ao_m,
+        ao_atom=ao_atom,
+    )
+
+
+def stack(bases: Sequence[Basis]) -> Basis:
+    """Pads bases of different molecules to one layout and stacks them on a new leading axis.
+
+    Every basis gets the union of angular momenta, the largest shell and primitive counts per
+    ``l`` and the largest atom count; padded shells have zero coefficients, so they evaluate
+    to zero functions. AO ``i < nao`` of molecule ``b`` keeps its PySCF position; padded AOs
+    follow at the end (``ao_l == -1``). Pad density matrices with :func:`pad_matrix`.
+
+    Raises:
+      ValueError: for an empty list or a mix of Cartesian and spherical bases.
+    """
+    if not bases:
+        raise ValueError("stack() needs at least one basis")
+    if len({b.cart for b in bases}) > 1:
+        raise ValueError("cannot stack Cartesian and spherical bases together")
+    cart = bases[0].cart
+    ls = tuple(sorted({l for b in bases for l in b.ls}))
+    n_shells = {l: max(_group_shape(b, l)[0] for b in bases) for l in ls}
+    n_prims = {l: max(_group_shape(b, l)[1] for b in bases) for l in ls}
+    natm = max(b.natm for b in bases)
+    nao = sum(n_shells[l] * n_functions(l, cart) for l in ls)
+    return jax.tree.map(
+        lambda *leaves: np.stack(leaves),
+        *[_pad(b, ls, n_shells, n_prims, natm, nao) for b in bases],
+    )
+
+
+def pad_matrix(matrix: np.ndarray, nao: int) -> np.ndarray:
+    """Pads [..., n, n] matrices (density matrices, AO masks) with zeros to [..., nao, nao]."""
+    n = matrix.shape[-1]
+    widths = [(0, 0)] * (matrix.ndim - 2) + [(0, nao - n), (0, nao - n)]
+    return np.pad(np.asarray(matrix), widths)
+
+
+def _group_shape(basis: Basis, l: int) -> tuple[int, int]:
+    if l not in basis.ls:
+        return 0, 1
+    return basis.exponents[basis.ls.index(l)].shape
+
+
+def _pad(
+    basis: Basis,
+    ls: tuple[int, ...],
+    n_shells: dict[int, int],
+    n_prims: dict[int, int],
+    natm: int,
+    nao: int,
+) -> Basis:
+    """One basis in the padded layout of :func:`stack`."""
+    exponents, coefficients, shell_atom = [], [], []
+    new_position = []  # grouped position of the old grouped AOs, in old grouped order
+    grouped = 0
+    for l in ls:
+        ns, npr, nf = n_shells[l], n_prims[l], n_functions(l, basis.cart)
+        exp, coef, atom = np.ones((ns, npr)), np.zeros((ns, npr)), np.zeros(ns, int)
+        if l in basis.ls:
+            g = basis.ls.index(l)
+            old_ns, old_np = basis.exponents[g].shape
+            exp[:old_ns, :old_np] = basis.exponents[g]
+            coef[:old_ns, :old_np] = basis.coefficients[g]
+            atom[:old_ns] = basis.shell_atom[g]
+            new_position.extend(range(grouped, grouped + old_ns * nf))
+        exponents.append(exp)
+        coefficients.append(coef)
+        shell_atom.append(atom)
+        grouped += ns * nf
+    new_position = np.array(new_position, int)
+    ao_index = new_position[np.asarray(basis.ao_index)]
+    padding = np.setdiff1d(np.arange(nao), ao_index)
+    n_pad = nao - basis.nao
+
+    def extend(values, fill):
+        return np.concatenate([np.asarray(values), np.full(n_pad, fill)])
+
+    coords = np.zeros((natm, 3))
+    coords[: basis.natm] = basis.coords
+    return Basis(
+        ls=ls,
+        cart=basis.cart,
+        coords=coords,
+        exponents=tuple(exponents),
+        coefficients=tuple(coefficients),
+        shell_atom=tuple(shell_atom),
+        ao_index=np.concatenate([ao_index, padding]),
+        ao_l=extend(basis.ao_l, -1),
+        ao_m=None if basis.ao_m is None else extend(basis.ao_m, 0),
+        ao_atom=extend(basis.ao_atom, -1),
+    )
