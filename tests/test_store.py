@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from qc_jax.chem import FAST, compute_pair
+from qc_jax.chem import FAST, Settings, compute_pair
 from qc_jax.store import CorruptRecordError, Store, StoreError
 
 
@@ -35,6 +35,12 @@ def test_round_trip(tmp_path, record):
     assert loaded.mole().nao == record.dm.shape[0]
     assert [r.pair for r in store.records()] == ["H_Li"]
     assert not list(store.folder.rglob("*.tmp"))
+
+
+def test_settings_round_trip_through_json():
+    settings = replace(FAST, raised_smearing_sigmas=(0.02,))
+    again = Settings.from_dict(json.loads(json.dumps(settings.to_dict())))
+    assert again == settings and again.digest() == settings.digest() != FAST.digest()
 
 
 def test_missing_lists_what_is_not_stored(tmp_path, record):

@@ -25,6 +25,8 @@ TRUST_RADIUS = 0.3
 """Largest single step of the bond search (Bohr)."""
 FIRST_CURVATURE = 0.5
 """Force-constant guess for the first step, before any secant is known (Ha/Bohr^2)."""
+FIRST_STEP = 0.1
+"""Shortest first step (Bohr), so that the first secant curvature is not dominated by noise."""
 
 
 @dataclass
@@ -94,15 +96,16 @@ def optimise_bond(
             below = max(below, point.r)
         else:
             above = min(above, point.r)
-        curvature = FIRST_CURVATURE
-        if previous is not None and previous.r != point.r:
+        if previous is None:  # no curvature known yet: a guess, and a step long enough for a secant
+            step = -math.copysign(max(abs(point.slope) / FIRST_CURVATURE, FIRST_STEP), point.slope)
+        else:
             curvature = (point.slope - previous.slope) / (point.r - previous.r)
-        if curvature > 0:
-            step = -point.slope / curvature
-            if abs(step) < settings.bond_tol and previous is not None:
-                return BondSearch(point, True, "", history)
-        else:  # concave: go downhill as far as trusted
-            step = -math.copysign(TRUST_RADIUS, point.slope)
+            if curvature > 0:
+                step = -point.slope / curvature
+                if abs(step) < settings.bond_tol:
+                    return BondSearch(point, True, "", history)
+            else:  # concave: go downhill as far as trusted
+                step = -math.copysign(TRUST_RADIUS, point.slope)
         step = max(-TRUST_RADIUS, min(TRUST_RADIUS, step))
         r_next = point.r + step
         if not below < r_next < above:

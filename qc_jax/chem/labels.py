@@ -174,3 +174,7 @@ def electronic_labels(
         scf_converged=True,
     )
     return {name: float(value) for name, value in labels.items()}
+
+
+if __name__ == "__main__":  # python -m qc_jax.chem.labels: the table of docs/chemistry.md
+    print(label_table_markdown(), end="")

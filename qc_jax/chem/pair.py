@@ -43,18 +43,16 @@ def compute_pair(a: str, b: str, settings: Settings | None = None) -> PairRecord
     Raises :class:`qc_jax.elements.UnknownElementError` for an unknown symbol and
     :class:`qc_jax.chem.basis_sets.MissingBasisError` for an element outside the basis map.
     SCF failures do not raise: they give a record with ``status == "failed"``; if the default
-    electronic temperature fails, the pair is recomputed once at ``settings.raised_smearing_sigma``.
+    electronic temperature fails, the pair is recomputed at each ``settings.raised_smearing_sigmas``
+    in turn.
     """
     settings = settings or DEFAULT
     a, b = canonical_order(a, b)
     specs = {el: basis_spec(el, settings.basis_map) for el in (a, b)}
     basis = {el: [spec.basis, spec.ecp] for el, spec in specs.items()}
     start = time.perf_counter()
-    sigmas = [settings.smearing_sigma]
-    if settings.raised_smearing_sigma > settings.smearing_sigma:
-        sigmas.append(settings.raised_smearing_sigma)
     failures = []
-    for sigma in sigmas:
+    for sigma in (settings.smearing_sigma, *settings.raised_smearing_sigmas):
         try:
             record = _compute(a, b, settings, sigma, basis)
             break

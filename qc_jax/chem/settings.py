@@ -21,15 +21,17 @@ class Settings:
 
     The defaults are the documented level of theory (docs/chemistry.md): spin-restricted PBE,
     def2-SVP (+ def2 ECPs; see :mod:`qc_jax.chem.basis_sets`), Fermi-Dirac smearing at
-    ``smearing_sigma`` = 0.01 Ha (k_B T, about 3158 K).
+    ``smearing_sigma`` = 0.003 Ha (k_B T, about 950 K: small enough that the bonds of closed-shell
+    dimers with small gaps, Li2, Na2, Cl2, I2, are not stretched by thermal occupation, which
+    0.01 Ha does by up to 0.18 Angstrom).
     """
 
     xc: str = "pbe"
     basis_map: str = DEFAULT_BASIS_MAP
-    smearing_sigma: float = 0.01
+    smearing_sigma: float = 0.003
     """Electronic temperature k_B T of the Fermi-Dirac smearing (Ha)."""
-    raised_smearing_sigma: float = 0.05
-    """Last rung of the convergence ladder: the whole pair is recomputed at this k_B T (Ha)."""
+    raised_smearing_sigmas: tuple[float, ...] = (0.01, 0.05)
+    """Last rungs of the convergence ladder: the whole pair is recomputed at these k_B T (Ha)."""
     grid_level: int = 3
     conv_tol: float = 1e-9
     """SCF convergence threshold on the energy (Ha)."""
@@ -41,10 +43,16 @@ class Settings:
     """Finite-difference step of the analytic gradient for the force constant (Bohr)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The settings as JSON-ready values (tuples become lists)."""
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
+        }
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Settings:
+        """Inverse of :meth:`to_dict`."""
+        values = dict(values)
+        values["raised_smearing_sigmas"] = tuple(values["raised_smearing_sigmas"])
         return cls(**values)
 
     def digest(self) -> str:
