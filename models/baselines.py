@@ -25,7 +25,7 @@ class Constant(nnx.Module):
 
     def fit(self, targets: np.ndarray) -> None:
         """Sets the prediction to the median of the (scaled) training targets [N, T]."""
-        self.value.value = jnp.asarray(np.median(targets, axis=0), jnp.float32)
+        self.value.set_value(jnp.asarray(np.median(targets, axis=0), jnp.float32))
 
     def __call__(self, batch: dict) -> jax.Array:
         n = batch["atomic_numbers"].shape[0]

@@ -16,6 +16,7 @@ from qc_models.egnn import EGNN
 from qc_models.fusion import CrossAttentionFusion, FiLMCNN, LateFusion
 from qc_models.gatv2 import GATv2
 from qc_models.gcn import GCN
+from qc_models.layers import count_params
 from qc_models.painn import PaiNN
 from qc_models.resnet import ResNet
 from qc_models.schnet import SchNet
@@ -50,3 +51,14 @@ def create_model(config, num_targets: int) -> nnx.Module:
     if config.model not in MODELS:
         raise ValueError(f"unknown model {config.model!r}; choose from {sorted(MODELS)}")
     return MODELS[config.model](num_targets, rngs=nnx.Rngs(config.seed), **config.model_kwargs)
+
+
+def parameter_counts(num_targets: int = 6) -> dict[str, int]:
+    """Trainable parameters of every registered model with its default hyper-parameters.
+
+    Shapes only (`nnx.eval_shape`): nothing is initialised.
+    """
+    return {
+        name: count_params(nnx.eval_shape(lambda c=cls: c(num_targets, rngs=nnx.Rngs(0))))
+        for name, cls in MODELS.items()
+    }

@@ -88,7 +88,9 @@ class Sharder:
     """Puts host batches on the mesh (sharded on "data") and replicates model state."""
 
     def __init__(self):
-        self.mesh = jax.make_mesh((jax.device_count(),), ("data",))
+        self.mesh = jax.make_mesh(
+            (jax.device_count(),), ("data",), axis_types=(jax.sharding.AxisType.Auto,)
+        )
         self.data = NamedSharding(self.mesh, P("data"))
         self.replicated = NamedSharding(self.mesh, P())
 
@@ -122,11 +124,10 @@ def make_optimizer(config: Config, steps_per_epoch: int) -> optax.GradientTransf
     epochs and it is saved with the optimiser state.
     """
     if config.schedule == "cosine":
+        warmup = config.warmup_epochs * steps_per_epoch
+        total = config.num_epochs * steps_per_epoch
         lr = optax.warmup_cosine_decay_schedule(
-            0.0,
-            config.learning_rate,
-            max(1, config.warmup_epochs * steps_per_epoch),
-            max(2, config.num_epochs * steps_per_epoch),
+            0.0, config.learning_rate, warmup, max(total, warmup + 1)
         )
     elif config.schedule == "plateau":
         lr = config.learning_rate

@@ -1,0 +1,142 @@
+"""The model zoo: shapes, symmetries, parameter counts, and that every model learns."""
+
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from flax import nnx
+from qc_models import input_pipeline, registry
+from qc_models.egnn import EGNN
+from qc_models.layers import MLP, count_params
+from qc_models.train import masked_loss, predict_step, train_step
+
+NUM_TARGETS = 3
+TARGETS = ("e_g_ev", "total_energy_ev", "distance_ang")
+
+
+def tiny(name: str) -> nnx.Module:
+    kwargs = {} if name == "constant" else {"features": 8}
+    return registry.MODELS[name](NUM_TARGETS, rngs=nnx.Rngs(0), **kwargs)
+
+
+@pytest.fixture(scope="module")
+def batch():
+    data = input_pipeline.synthetic_dataset(12, seed=3)
+    normalized = input_pipeline.Normalizer.fit(data, TARGETS)(data)
+    return {k: jnp.asarray(v) for k, v in normalized.items()} | {"mask": jnp.ones(12)}
+
+
+def random_rotation(seed: int) -> np.ndarray:
+    q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((3, 3)))
+    q = q * np.sign(np.diag(r))
+    return q if np.linalg.det(q) > 0 else -q
+
+
+def moved(batch, rotation, translation):
+    return batch | {"positions": batch["positions"] @ rotation.T + translation}
+
+
+def swapped(batch):
+    return batch | {
+        "atomic_numbers": batch["atomic_numbers"][:, ::-1],
+        "positions": batch["positions"][:, ::-1],
+    }
+
+
+@pytest.mark.parametrize("name", registry.GEOMETRIC)
+def test_geometric_models_are_rotation_and_translation_invariant(name, batch):
+    model = tiny(name)
+    rotation, translation = random_rotation(0), np.array([1.5, -2.0, 0.7], np.float32)
+    np.testing.assert_allclose(
+        predict_step(model, moved(batch, rotation, translation)),
+        predict_step(model, batch),
+        atol=2e-4,
+        rtol=1e-4,
+    )
+
+
+@pytest.mark.parametrize("name", registry.GEOMETRIC)
+def test_geometric_models_are_invariant_on_a_triatomic(name):
+    """The models are general: three atoms, bent, rotated and permuted."""
+    model = tiny(name)
+    positions = jnp.array([[[0.0, 0.0, 0.0], [1.1, 0.2, 0.0], [-0.4, 1.3, 0.5]]])
+    batch = {"atomic_numbers": jnp.array([[8, 1, 1]]), "positions": positions}
+    rotation = random_rotation(1)
+    expected = model(batch)
+    np.testing.assert_allclose(model(moved(batch, rotation, 3.0)), expected, atol=2e-4, rtol=1e-4)
+    permuted = {k: v[:, ::-1] for k, v in batch.items()}
+    np.testing.assert_allclose(model(permuted), expected, atol=2e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", registry.SWAP_INVARIANT)
+def test_symmetric_models_are_invariant_to_swapping_the_atoms(name, batch):
+    model = tiny(name)
+    np.testing.assert_allclose(
+        predict_step(model, swapped(batch)), predict_step(model, batch), atol=2e-4, rtol=1e-4
+    )
+
+
+def test_egnn_coordinates_are_equivariant(batch):
+    model = EGNN(NUM_TARGETS, features=8, rngs=nnx.Rngs(0))
+    rotation, translation = random_rotation(2), np.array([0.3, 0.1, -1.0], np.float32)
+    h, x = model.encode(batch)
+    h_moved, x_moved = model.encode(moved(batch, rotation, translation))
+    np.testing.assert_allclose(x_moved, x @ rotation.T + translation, atol=2e-4)
+    np.testing.assert_allclose(h_moved, h, atol=2e-4, rtol=1e-4)
+    assert not np.allclose(x, batch["positions"]), "coordinates were not updated"
+
+
+def test_dimenet_angles_matter_only_with_three_atoms():
+    """A diatomic has no angle triplets: the angular weights cannot change its output."""
+    model = tiny("dimenet_pp")
+    diatomic = {
+        "atomic_numbers": jnp.array([[6, 8]]),
+        "positions": jnp.array([[[0.0, 0.0, -0.6], [0.0, 0.0, 0.6]]]),
+    }
+    triatomic = {
+        "atomic_numbers": jnp.array([[8, 1, 1]]),
+        "positions": jnp.array([[[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]]]),
+    }
+    before = model(diatomic), model(triatomic)
+    for block in model.interactions:
+        block.sbf.layers[0].kernel[...] *= 3.0
+    after = model(diatomic), model(triatomic)
+    np.testing.assert_allclose(after[0], before[0], rtol=1e-6)
+    assert not np.allclose(after[1], before[1], rtol=1e-4)
+
+
+def test_parameter_counts():
+    assert count_params(MLP([3, 4, 2], rngs=nnx.Rngs(0))) == 3 * 4 + 4 + 4 * 2 + 2
+    counts = registry.parameter_counts(NUM_TARGETS)
+    assert set(counts) == set(registry.MODELS)
+    assert counts["constant"] == 0
+    assert all(counts[n] > 0 for n in counts if n != "constant")
+    assert counts["cnn"] == count_params(registry.MODELS["cnn"](NUM_TARGETS, rngs=nnx.Rngs(0)))
+
+
+@pytest.mark.parametrize("name", sorted(set(registry.MODELS) - {"constant"}))
+def test_output_shape_and_loss_decreases(name, batch):
+    model = tiny(name)
+    optimizer = nnx.Optimizer(model, optax.adam(1e-2), wrt=nnx.Param)
+    out = predict_step(model, batch)
+    assert out.shape == (12, NUM_TARGETS) and jnp.all(jnp.isfinite(out))
+    first = float(masked_loss(out, batch["targets"], batch["mask"], "l1"))
+    for _ in range(10):
+        train_step(model, optimizer, batch, "l1")
+    last = float(masked_loss(predict_step(model, batch), batch["targets"], batch["mask"], "l1"))
+    assert last < 0.9 * first, (first, last)
+
+
+def test_constant_baseline_predicts_the_training_median(batch):
+    model = tiny("constant")
+    model.fit(np.asarray(batch["targets"]))
+    np.testing.assert_allclose(
+        predict_step(model, batch),
+        np.broadcast_to(np.median(batch["targets"], axis=0), (12, NUM_TARGETS)),
+    )
+
+
+def test_cutoffs_cover_the_longest_bond():
+    for name in registry.GEOMETRIC:
+        cutoff = getattr(tiny(name), "cutoff", None)
+        assert cutoff is None or cutoff >= 6.0, name
