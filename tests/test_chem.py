@@ -103,3 +103,13 @@ def test_mole_rebuild_reproduces_the_energy(records):
     mf = smeared_rks(record.mole(), FAST, FAST.smearing_sigma)
     mf.kernel(record.dm)
     assert math.isclose(mf.e_tot * HARTREE_EV, record.labels["total_energy_ev"], abs_tol=1e-5)
+
+
+def test_docs_render_the_label_table():
+    from pathlib import Path
+
+    from qc_jax.chem.labels import label_table_markdown
+
+    docs = (Path(__file__).parents[1] / "docs" / "chemistry.md").read_text()
+    begin, end = "<!-- label table: begin -->\n", "<!-- label table: end -->"
+    assert docs[docs.index(begin) + len(begin) : docs.index(end)] == label_table_markdown()
