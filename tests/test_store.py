@@ -97,3 +97,14 @@ def test_unwritable_store_folder(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(StoreError, match="not writable"):
         Store(blocker / "store", FAST)
+
+
+def test_store_and_cli_import_without_pyscf():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, qc_jax.store, qc_jax.record, qc_jax.elements, qc_jax.cli, qc_jax.chem; "
+        "assert not any(m.startswith(('pyscf', 'jax')) for m in sys.modules), 'heavy import'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
