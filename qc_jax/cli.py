@@ -26,6 +26,9 @@ def _add_compute(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--retry-failed", action="store_true", help="recompute failed records")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--verbose", action="store_true", help="log every bond length and SCF rung (stderr)"
+    )
 
 
 def _run_compute(args: argparse.Namespace) -> int:
@@ -50,7 +53,12 @@ def _run_compute(args: argparse.Namespace) -> int:
     store = Store(args.store, settings)
     print(f"store {store.folder} | {len(todo)} pairs | {args.jobs} jobs", flush=True)
     summary = compute_missing(
-        store, todo, jobs=args.jobs, retry_failed=args.retry_failed, progress=not args.no_progress
+        store,
+        todo,
+        jobs=args.jobs,
+        retry_failed=args.retry_failed,
+        progress=not args.no_progress,
+        verbose=args.verbose,
     )
     print(summary.text(), flush=True)
     if summary.interrupted:

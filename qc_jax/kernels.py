@@ -1,9 +1,9 @@
 """jit-compiled atomic orbitals and electron densities on points, exactly as PySCF evaluates them.
 
-Every function here is written for one point ``r`` [3] (Bohr) and mapped over points in chunks
-(``jax.lax.map`` with ``batch_size``), so memory stays bounded on large 3-D grids. Derivatives
-with respect to the points come from forward-mode autodiff of the AO kernel (``jax.jacfwd``),
-never from hand-written derivative formulas. Every function is differentiable with respect to
+Points are processed in chunks (``jax.lax.map`` over [chunk, 3] blocks), so memory stays bounded
+on large 3-D grids, and densities are contracted as matrix products. Derivatives with respect to
+the points come from forward-mode autodiff of the AO kernel (``jax.jvp`` along x, y, z), never
+from hand-written derivative formulas. Every function is differentiable with respect to
 the basis leaves (atom positions, exponents, coefficients) and the density matrix, and runs in
 float64 when ``jax_enable_x64`` is on, float32 otherwise (see ``docs/kernel.md`` for the
 measured float32 error).
@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from qc_jax import basis as basis_lib
 from qc_jax.basis import Basis
@@ -47,92 +48,151 @@ def _normalised_coefficients(l: int, exponents: jax.Array, coefficients: jax.Arr
     return coefficients * primitive_norm / jnp.sqrt(norm2)[:, None]
 
 
-def _ao_at(basis: Basis, r: jax.Array) -> jax.Array:
-    """[nao] AO values at one point ``r`` [3] (Bohr), in PySCF's AO order."""
-    values = []
+def _radial_matrices(basis: Basis) -> tuple[jax.Array, jax.Array]:
+    """Primitive exponents and contractions of all shells as two sparse matrices.
+
+    Returns ``exponent_matrix`` [n_atoms, P] with -a_p in the row of primitive p's atom, and
+    ``contraction`` [P, S] with primitive p's normalised coefficient in the column of its shell,
+    so that radial parts are ``exp(r2 @ exponent_matrix) @ contraction`` for r2 [..., n_atoms]:
+    two matrix products around one elementwise exp, which XLA vectorises well.
+    """
+    exponent_blocks, contraction_blocks = [], []
     for g, l in enumerate(basis.ls):
-        exponents = basis.exponents[g]
+        exponents = basis.exponents[g]  # [n_shells, n_prim]
+        n_shells, n_prim = exponents.shape
+        atom = jax.nn.one_hot(basis.shell_atom[g], basis.natm, dtype=exponents.dtype)
+        exponent_blocks.append(
+            (-atom[:, :, None] * exponents[:, None, :])
+            .transpose(1, 0, 2)
+            .reshape(basis.natm, n_shells * n_prim)
+        )
         coefficients = _normalised_coefficients(l, exponents, basis.coefficients[g])
-        d = r - basis.coords[basis.shell_atom[g]]  # [n_shells, 3]
-        r2 = jnp.sum(d * d, axis=-1)
-        radial = jnp.sum(coefficients * jnp.exp(-exponents * r2[:, None]), axis=-1)
-        powers = [jnp.ones_like(d)]
-        for _ in range(l):
-            powers.append(powers[-1] * d)
-        powers = jnp.stack(powers)  # [l + 1, n_shells, 3]
-        lx, ly, lz = basis_lib.cartesian_powers(l).T
-        monomials = powers[lx, :, 0] * powers[ly, :, 1] * powers[lz, :, 2]  # [n_cart, n_shells]
-        c2s = jnp.asarray(basis_lib.cartesian_to_output(l, basis.cart), radial.dtype)
-        values.append((radial * monomials).T @ c2s)  # [n_shells, n_out]
-    return jnp.concatenate([v.reshape(-1) for v in values])[basis.ao_index]
+        shell = jnp.eye(n_shells, dtype=exponents.dtype)
+        contraction_blocks.append(
+            (coefficients[:, :, None] * shell[:, None, :]).reshape(n_shells * n_prim, n_shells)
+        )
+    return (
+        jnp.concatenate(exponent_blocks, axis=1),
+        jax.scipy.linalg.block_diag(*contraction_blocks),
+    )
 
 
-def _ao_derivatives_at(basis: Basis, deriv: int, r: jax.Array) -> jax.Array:
-    """[n_components, nao] AO values and derivatives at ``r`` in PySCF's component order."""
-    ao = functools.partial(_ao_at, basis)
-    rows = [ao(r)]
+def _ao_values(basis: Basis, points: jax.Array) -> jax.Array:
+    """[C, nao] AO values at ``points`` [C, 3] (Bohr), in PySCF's AO order."""
+    d = points[:, None, :] - basis.coords  # [C, n_atoms, 3]
+    x, y, z = d[..., 0], d[..., 1], d[..., 2]
+    exponent_matrix, contraction = _radial_matrices(basis)
+    radial = jnp.exp((x * x + y * y + z * z) @ exponent_matrix) @ contraction  # [C, S]
+    values, first_shell = [], 0
+    for g, l in enumerate(basis.ls):
+        monomials = jnp.stack(  # [C, n_atoms, n_cart]
+            [
+                lax.integer_pow(x, lx) * lax.integer_pow(y, ly) * lax.integer_pow(z, lz)
+                for lx, ly, lz in basis_lib.cartesian_powers(l)
+            ],
+            axis=-1,
+        )
+        c2s = jnp.asarray(basis_lib.cartesian_to_output(l, basis.cart), d.dtype)
+        angular = (monomials @ c2s)[:, basis.shell_atom[g]]  # [C, n_shells, n_out]
+        n_shells = basis.shell_atom[g].shape[0]
+        shell_radial = radial[:, first_shell : first_shell + n_shells, None]
+        values.append((shell_radial * angular).reshape(points.shape[0], -1))
+        first_shell += n_shells
+    return jnp.take(jnp.concatenate(values, axis=-1), basis.ao_index, axis=-1)
+
+
+def _derivative(fn, points: jax.Array, *axes: int) -> tuple[jax.Array, ...]:
+    """Nested forward-mode derivatives of ``fn`` along Cartesian ``axes`` at every point.
+
+    Returns ``fn(points)``, the derivative along ``axes[0]`` and, for two axes, the second
+    derivative along ``axes[0]`` then ``axes[1]`` (every value and lower order comes for free).
+    Valid because each output row depends on its own point only, so a tangent that is e_k at
+    every point gives d/dk at every point.
+    """
+
+    def unit(axis):
+        return jnp.zeros_like(points).at[..., axis].set(1)
+
+    if len(axes) == 1:
+        return jax.jvp(fn, (points,), (unit(axes[0]),))
+
+    def first(p):
+        return jax.jvp(fn, (p,), (unit(axes[0]),))
+
+    (value, first_derivative), (_, second_derivative) = jax.jvp(first, (points,), (unit(axes[1]),))
+    return value, first_derivative, second_derivative
+
+
+def _ao_derivatives(basis: Basis, deriv: int, points: jax.Array) -> jax.Array:
+    """[1 | 4 | 10, C, nao]: AOs, gradient, Hessian (xx, xy, xz, yy, yz, zz) as PySCF."""
+    ao = functools.partial(_ao_values, basis)
+    rows = [ao(points)]
     if deriv >= 1:
-        rows.extend(jax.jacfwd(ao)(r).T)
+        rows.extend(_derivative(ao, points, axis)[1] for axis in range(3))
     if deriv >= 2:
-        hessian = jax.jacfwd(jax.jacfwd(ao))(r)  # [nao, 3, 3]
-        rows.extend(hessian[:, i, j] for i, j in _HESSIAN_COMPONENTS)
+        rows.extend(_derivative(ao, points, i, j)[2] for i, j in _HESSIAN_COMPONENTS)
     return jnp.stack(rows)
 
 
-def _density_at(basis: Basis, dm: jax.Array, r: jax.Array) -> jax.Array:
-    """rho(r) = sum_ij dm_ij phi_i phi_j for dm [..., nao, nao]; returns [...]."""
-    phi = _ao_at(basis, r)
-    return jnp.einsum("...ij,i,j->...", dm, phi, phi)
+def _density_values(basis: Basis, dm: jax.Array, points: jax.Array) -> jax.Array:
+    """[..., C] rho = sum_ij dm_ij phi_i phi_j for dm [..., nao, nao] and points [C, 3]."""
+    phi = _ao_values(basis, points)  # [C, nao]
+    return jnp.sum(jnp.matmul(phi, dm) * phi, axis=-1)
 
 
-def _density_derivatives_at(basis: Basis, dm: jax.Array, deriv: int, r: jax.Array) -> jax.Array:
-    """[..., 1 | 4 | 5]: rho, then its gradient (deriv >= 1), then its Laplacian (deriv 2)."""
-    rho = functools.partial(_density_at, basis, dm)
-    parts = [rho(r)[..., None]]
-    if deriv >= 1:
-        parts.append(jax.jacfwd(rho)(r))
-    if deriv >= 2:
-        hessian = jax.jacfwd(jax.jacfwd(rho))(r)
-        parts.append(jnp.trace(hessian, axis1=-2, axis2=-1)[..., None])
-    return jnp.concatenate(parts, axis=-1)
+def _density_derivatives(basis: Basis, dm: jax.Array, deriv: int, points: jax.Array):
+    """[..., 1 | 4 | 5, C]: rho, then its gradient (deriv >= 1), then its Laplacian (deriv 2)."""
+    rho = functools.partial(_density_values, basis, dm)
+    if deriv == 0:
+        return rho(points)[..., None, :]
+    # Along each axis, one (nested) JVP gives rho, d rho/dk and, for deriv 2, d2 rho/dk2.
+    per_axis = [_derivative(rho, points, *(axis,) * deriv) for axis in range(3)]
+    rows = [per_axis[0][0], *(terms[1] for terms in per_axis)]
+    if deriv == 2:
+        rows.append(sum(terms[2] for terms in per_axis))
+    return jnp.stack(rows, axis=-2)
 
 
-def _kinetic_energy_density_at(
-    basis: Basis, mo_coeff: jax.Array, mo_occ: jax.Array, r: jax.Array
+def _kinetic_energy_density_values(
+    basis: Basis, mo_coeff: jax.Array, mo_occ: jax.Array, points: jax.Array
 ) -> jax.Array:
-    """tau(r) = 1/2 sum_i n_i |grad psi_i(r)|^2 (Hartree/Bohr^3, PySCF's convention)."""
-    grad_ao = jax.jacfwd(functools.partial(_ao_at, basis))(r)  # [nao, 3]
-    grad_mo = mo_coeff.T @ grad_ao  # [nmo, 3]
-    return 0.5 * jnp.sum(mo_occ * jnp.sum(grad_mo**2, axis=-1))
+    """[C] tau = 1/2 sum_i n_i |grad psi_i|^2 (Hartree/Bohr^3, PySCF's convention)."""
+    ao = functools.partial(_ao_values, basis)
+    grad_mo = jnp.stack([_derivative(ao, points, k)[1] for k in range(3)]) @ mo_coeff
+    return 0.5 * jnp.sum(grad_mo**2 * mo_occ, axis=(0, -1))
 
 
-def _map_points(fn, points: jax.Array, chunk_size: int) -> jax.Array:
-    """Applies the one-point ``fn`` to every row of ``points`` [N, 3], ``chunk_size`` at a time."""
-    if points.shape[0] <= chunk_size:
-        return jax.vmap(fn)(points)
-    return jax.lax.map(fn, points, batch_size=chunk_size)
+def _map_chunks(fn, points: jax.Array, chunk_size: int) -> jax.Array:
+    """``fn`` ([C, 3] -> [..., C]) over ``points`` [N, 3], ``chunk_size`` at a time -> [..., N]."""
+    n = points.shape[0]
+    if n <= chunk_size:
+        return fn(points)
+    n_chunks = -(-n // chunk_size)
+    padded = jnp.pad(points, ((0, n_chunks * chunk_size - n), (0, 0)))
+    values = jax.lax.map(fn, padded.reshape(n_chunks, chunk_size, 3))  # [n_chunks, ..., C]
+    values = jnp.moveaxis(values, 0, -2)
+    return values.reshape(*values.shape[:-2], -1)[..., :n]
 
 
 @functools.partial(jax.jit, static_argnames=("deriv",))
 def _eval_ao(basis: Basis, points: jax.Array, deriv: int) -> jax.Array:
-    values = jax.vmap(functools.partial(_ao_derivatives_at, basis, deriv))(points)
-    return jnp.moveaxis(values, 0, 1)  # [n_components, N, nao]
+    return _ao_derivatives(basis, deriv, points)
 
 
 @functools.partial(jax.jit, static_argnames=("deriv", "chunk_size"))
 def _density(
     basis: Basis, dm: jax.Array, points: jax.Array, deriv: int, chunk_size: int
 ) -> jax.Array:
-    fn = functools.partial(_density_derivatives_at, basis, dm, deriv)
-    return jnp.moveaxis(_map_points(fn, points, chunk_size), 0, -1)  # [..., n_components, N]
+    fn = functools.partial(_density_derivatives, basis, dm, deriv)
+    return _map_chunks(fn, points, chunk_size)  # [..., n_components, N]
 
 
 @functools.partial(jax.jit, static_argnames=("chunk_size",))
 def _kinetic_energy_density(
     basis: Basis, mo_coeff: jax.Array, mo_occ: jax.Array, points: jax.Array, chunk_size: int
 ) -> jax.Array:
-    fn = functools.partial(_kinetic_energy_density_at, basis, mo_coeff, mo_occ)
-    return _map_points(fn, points, chunk_size)
+    fn = functools.partial(_kinetic_energy_density_values, basis, mo_coeff, mo_occ)
+    return _map_chunks(fn, points, chunk_size)
 
 
 def eval_ao(basis: Basis, points: jax.Array, deriv: int = 0) -> jax.Array:
@@ -218,6 +278,8 @@ def density_many(
     """
     if len(bases) != len(dms):
         raise ValueError(f"got {len(bases)} bases but {len(dms)} density matrices")
+    if len({np.shape(dm)[:-2] for dm in dms}) > 1:
+        raise ValueError("all density matrices must have the same leading (stack) shape")
     stacked = basis_lib.stack(bases)
     padded = np.stack(
         [

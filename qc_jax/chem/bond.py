@@ -10,6 +10,7 @@ bound is flagged ``dissociative``; one that still descends at the lower bound ``
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ from qc_jax.chem.scf import ScfResult, bond_slope, run_scf
 from qc_jax.chem.settings import Settings
 from qc_jax.chem.units import AMU_AU, BOHR_ANGSTROM, HARTREE_CM1
 from qc_jax.elements import atomic_number
+
+log = logging.getLogger(__name__)
 
 TRUST_RADIUS = 0.3
 """Largest single step of the bond search (Bohr)."""
@@ -62,7 +65,10 @@ def evaluate(
 ) -> BondPoint:
     """SCF and analytic slope of the pair at bond length ``r`` (Bohr), warm-started from ``dm0``."""
     result = run_scf(diatomic(a, b, r * BOHR_ANGSTROM, settings.basis_map), settings, sigma, dm0)
-    return BondPoint(r, result.e_free, bond_slope(result), result)
+    point = BondPoint(r, result.e_free, bond_slope(result), result)
+    log.debug("%s-%s R=%.4f Bohr e_free=%.8f slope=%+.2e rung=%s cycles=%d",
+              a, b, r, point.e_free, point.slope, result.rung, result.cycles)  # fmt: skip
+    return point
 
 
 def search_bounds(a: str, b: str) -> tuple[float, float, float]:

@@ -74,15 +74,17 @@ def compute_pair(a: str, b: str, settings: Settings | None = None) -> PairRecord
 
 
 def _compute(a: str, b: str, settings: Settings, sigma: float, basis: dict) -> PairRecord:
-    search = optimise_bond(a, b, settings, sigma)
-    cold = evaluate(a, b, search.point.r, settings, sigma)
-    if cold.e_free < search.point.e_free - STATE_TOLERANCE:
-        search = optimise_bond(a, b, settings, sigma, start=cold)
+    search = _search_lowest_state(a, b, settings, sigma)
     point = search.point
-    k = force_constant(a, b, point, settings, sigma)[0] if search.converged else math.nan
+    notes = [FLAG_REASONS[search.flag]] if search.flag else []
+    k = math.nan
+    if search.converged:
+        try:
+            k = force_constant(a, b, point, settings, sigma)[0]
+        except ScfNotConverged:
+            notes.append("SCF at a displaced bond length not converged: no frequency")
     mf = point.scf.mf
     dm = mf.make_rdm1()
-    notes = [FLAG_REASONS[search.flag]] if search.flag else []
     cation, anion = (_ion_free_energy(a, b, point, settings, sigma, q, notes) for q in (1, -1))
     ions = IonEnergies(point.e_free, cation, anion)
     references = (atom_reference(a, settings, sigma), atom_reference(b, settings, sigma))
@@ -112,6 +114,18 @@ def _compute(a: str, b: str, settings: Settings, sigma: float, basis: dict) -> P
         populations_l=populations.by_l,
         populations_lm=populations.by_lm,
     )
+
+
+def _search_lowest_state(a: str, b: str, settings: Settings, sigma: float) -> BondSearch:
+    """Bond search, checked by a cold-start SCF at its end (see ``STATE_TOLERANCE``)."""
+    search = optimise_bond(a, b, settings, sigma)
+    try:
+        cold = evaluate(a, b, search.point.r, settings, sigma)
+    except ScfNotConverged:  # the warm-started state is the only one found
+        return search
+    if cold.e_free < search.point.e_free - STATE_TOLERANCE:
+        return optimise_bond(a, b, settings, sigma, start=cold)
+    return search
 
 
 def _ion_free_energy(

@@ -7,6 +7,7 @@ is missing. Workers use one OpenMP/BLAS thread each (PySCF slows down 5-20x when
 
 from __future__ import annotations
 
+import logging
 import math
 import multiprocessing
 import os
@@ -79,12 +80,14 @@ def compute_missing(
     retry_failed: bool = False,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    verbose: bool = False,
 ) -> RunSummary:
     """Compute the ``pairs`` that ``store`` lacks with ``jobs`` worker processes.
 
     The most expensive pairs (largest sum of atomic numbers) start first. Every outcome is passed to
-    ``log`` (default: printed above the progress bar) and appended to ``store.log_path``. On Ctrl-C
-    or SIGTERM the workers are stopped and the summary says ``interrupted``.
+    ``log`` (default: printed above the progress bar) and appended to ``store.log_path``; with
+    ``verbose`` the workers also print every bond length and SCF rung to stderr. On Ctrl-C or
+    SIGTERM the workers are stopped and the summary says ``interrupted``.
     """
     from tqdm import tqdm
 
@@ -97,7 +100,7 @@ def compute_missing(
     tasks = [(a, b, str(store.root), store.settings) for a, b in todo]
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        with _pool(jobs) as pool, open(store.log_path, "a") as log_file:
+        with _pool(jobs, verbose) as pool, open(store.log_path, "a") as log_file:
             for outcome in pool.imap_unordered(_compute_and_store, tasks):
                 summary.outcomes.append(outcome)
                 log(outcome.line())
@@ -117,12 +120,13 @@ def _raise_interrupt(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
 
-def _pool(jobs: int):
+def _pool(jobs: int, verbose: bool):
     """A spawn-context pool whose workers inherit single-threaded OpenMP/BLAS settings."""
     saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
     os.environ.update({name: "1" for name in _THREAD_VARIABLES})
     try:
-        return multiprocessing.get_context("spawn").Pool(jobs, initializer=_init_worker)
+        context = multiprocessing.get_context("spawn")
+        return context.Pool(jobs, initializer=_init_worker, initargs=(verbose,))
     finally:
         for name, value in saved.items():
             if value is None:
@@ -131,9 +135,15 @@ def _pool(jobs: int):
                 os.environ[name] = value
 
 
-def _init_worker() -> None:
+def _init_worker(verbose: bool) -> None:
     # The parent decides about interruption and terminates the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if verbose:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(processName)s %(name)s: %(message)s"))
+        logger = logging.getLogger("qc_jax")
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
 
 
 def _compute_and_store(task: tuple[str, str, str, Settings]) -> Outcome:

@@ -13,6 +13,7 @@ The last resort, a larger electronic temperature for the whole pair, is taken by
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,8 @@ import numpy as np
 from qc_jax.chem.settings import Settings
 
 RUNGS = ("diis", "damped", "newton")
+
+log = logging.getLogger(__name__)
 
 
 class ScfNotConverged(RuntimeError):
@@ -72,6 +75,7 @@ def run_scf(mol, settings: Settings, sigma: float, dm0: np.ndarray | None = None
         if mf.converged:
             grad = mf.get_grad(mf.mo_coeff, mf.mo_occ)
             return ScfResult(mf, rung, cycles, float(np.linalg.norm(grad)))
+        log.debug("%s: rung %s not converged after %d cycles", _formula(mol), rung, spent)
     raise ScfNotConverged(
         f"SCF not converged by any rung of {RUNGS} ({cycles} cycles, sigma={sigma} Ha)"
     )
@@ -92,6 +96,10 @@ def _attempt(rung: str, mol, settings: Settings, sigma: float, dm0):
         mf.max_cycle = 2 * settings.max_cycle
     mf.kernel(dm0)
     return mf, counter.cycles
+
+
+def _formula(mol) -> str:
+    return "".join(mol.atom_symbol(i) for i in range(mol.natm)) + f" (charge {mol.charge})"
 
 
 class _CycleCounter:
