@@ -269,28 +269,52 @@ def density_many(
     points: jax.Array,
     deriv: int = 0,
     chunk_size: int = DEFAULT_CHUNK,
+    molecules_per_step: int | None = None,
 ) -> jax.Array:
-    """Densities of many molecules of different sizes in one compiled, vmapped call.
+    """Densities of many molecules of different sizes in one compiled call.
 
     ``bases`` and ``dms`` ([nao_b, nao_b] or [K, nao_b, nao_b] each) are padded to a common
     layout (:func:`qc_jax.basis.stack`); ``points`` [N, 3] are shared or [B, N, 3] per molecule.
-    Returns [B, ...] with the shape :func:`density` gives for one molecule.
+    The molecules go through ``jax.lax.map``, ``molecules_per_step`` of them vmapped together:
+    by default one at a time on CPU (measured fastest there, see ``benchmarks/README.md``) and
+    all at once on GPU/TPU. Returns [B, ...], the shape :func:`density` gives for one molecule.
     """
     if len(bases) != len(dms):
         raise ValueError(f"got {len(bases)} bases but {len(dms)} density matrices")
     if len({np.shape(dm)[:-2] for dm in dms}) > 1:
         raise ValueError("all density matrices must have the same leading (stack) shape")
+    if deriv not in (0, 1, 2):
+        raise ValueError(f"deriv must be 0, 1 or 2, got {deriv!r}")
     stacked = basis_lib.stack(bases)
-    padded = np.stack(
-        [
-            basis_lib.pad_matrix(_checked_matrix("density matrix", dm, b.nao), stacked.nao)
-            for b, dm in zip(bases, dms, strict=True)
-        ]
-    )
+    padded = np.stack([
+        basis_lib.pad_matrix(np.asarray(_checked_matrix("density matrix", dm, b.nao)), stacked.nao)
+        for b, dm in zip(bases, dms, strict=True)
+    ])
     points = _checked_points(points, batched=True)
-    points_axis = 0 if points.ndim == 3 else None
-    batched = jax.vmap(density, in_axes=(0, 0, points_axis, None, None, None))
-    return batched(stacked, padded, points, None, deriv, chunk_size)
+    if points.ndim == 3 and points.shape[0] != len(bases):
+        raise ValueError(f"got points for {points.shape[0]} molecules but {len(bases)} bases")
+    if molecules_per_step is None and jax.default_backend() != "cpu":
+        molecules_per_step = len(bases)
+    return _density_many(stacked, padded, points, deriv, chunk_size, molecules_per_step)
+
+
+@functools.partial(jax.jit, static_argnames=("deriv", "chunk_size", "molecules_per_step"))
+def _density_many(
+    bases: Basis,
+    dms: jax.Array,
+    points: jax.Array,
+    deriv: int,
+    chunk_size: int,
+    molecules_per_step: int | None,
+) -> jax.Array:
+    def one(args):
+        basis, dm, molecule_points = args
+        molecule_points = points if molecule_points is None else molecule_points
+        values = _density(basis, dm, molecule_points, deriv, chunk_size)
+        return values[..., 0, :] if deriv == 0 else values
+
+    per_molecule = points if points.ndim == 3 else None
+    return jax.lax.map(one, (bases, dms, per_molecule), batch_size=molecules_per_step)
 
 
 def _checked_points(points: jax.Array, batched: bool = False) -> jax.Array:
@@ -298,9 +322,11 @@ def _checked_points(points: jax.Array, batched: bool = False) -> jax.Array:
     ok_shape = points.shape[-1:] == (3,) and points.ndim in ((2, 3) if batched else (2,))
     if not ok_shape:
         raise ValueError(f"points must be [N, 3] (Bohr), got shape {points.shape}")
-    if not isinstance(points, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(points))):
-        bad = int(jnp.sum(~jnp.all(jnp.isfinite(points), axis=-1)))
-        raise ValueError(f"points contain NaN or inf ({bad} of {points.shape[-2]} points)")
+    if not isinstance(points, jax.core.Tracer):
+        finite = np.isfinite(np.asarray(points)).all(axis=-1)
+        if not finite.all():
+            raise ValueError(f"points contain NaN or inf ({int((~finite).sum())} of "
+                             f"{finite.size} points)")
     return points
 
 

@@ -1,0 +1,130 @@
+"""Times the JAX density kernel against PySCF's eval_ao + eval_rho in the same process.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/kernel_vs_pyscf.py
+
+For CO, Fe2 and Au2 (def2-SVP, Au with its def2 ECP) on a 64x64 plane and a 32^3 box: the median
+wall time of our jit'd AO + density evaluation (after compilation, ``block_until_ready``) in
+float64 and float32, and of PySCF, and the ratio. Then the throughput of one vmapped call over a
+batch of 64 different diatomics against a PySCF loop over the same molecules. Prints a Markdown
+table; results and the command are recorded in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import time
+
+import jax
+import numpy as np
+
+from qc_jax import basis as basis_lib
+from qc_jax import kernels
+
+jax.config.update("jax_enable_x64", True)
+
+MOLECULES = {"CO": ("C", "O", 1.13), "Fe2": ("Fe", "Fe", 2.02), "Au2": ("Au", "Au", 2.47)}
+BATCH_ELEMENTS = ["H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al",
+                  "Si", "P", "S", "Cl", "Ar"]
+
+
+def molecule(a: str, b: str, bond_angstrom: float):
+    from pyscf import gto
+
+    heavy = {"Au"}
+    ecp = {s: "def2-svp" for s in {a, b} & heavy}
+    spin = (gto.charge(a) + gto.charge(b)) % 2
+    return gto.M(atom=[(a, (0, 0, -bond_angstrom / 2)), (b, (0, 0, bond_angstrom / 2))],
+                 basis="def2-svp", ecp=ecp, spin=spin, verbose=0)
+
+
+def promolecule_density_matrix(mol) -> np.ndarray:
+    from pyscf import scf
+
+    dm = scf.RHF(mol).get_init_guess(key="atom")
+    return dm if dm.ndim == 2 else dm.sum(axis=0)  # open shells: alpha + beta
+
+
+def grids(bond_bohr: float) -> dict[str, np.ndarray]:
+    """The canvas plane (y = 0, 64x64) and a 32^3 box, both 12 Bohr wide around the bond."""
+    half = 6.0 + bond_bohr / 4
+    axis64, axis32 = np.linspace(-half, half, 64), np.linspace(-half, half, 32)
+    x, z = np.meshgrid(axis64, axis64, indexing="ij")
+    plane = np.column_stack([x.ravel(), np.zeros(x.size), z.ravel()])
+    box = np.array(list(itertools.product(axis32, axis32, axis32)))
+    return {"plane 64x64": plane, "box 32^3": box}
+
+
+def median_seconds(fn, repeats: int) -> float:
+    fn()  # compile / warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def single_molecules(repeats: int) -> None:
+    from pyscf.dft import numint
+
+    print("| molecule | grid | nao | PySCF (ms) | JAX f64 (ms) | JAX f32 (ms) | PySCF / JAX f64 |"
+          " PySCF / JAX f32 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, (a, b, bond) in MOLECULES.items():
+        mol = molecule(a, b, bond)
+        dm = promolecule_density_matrix(mol)
+        basis = basis_lib.from_pyscf(mol)
+        basis32, dm32 = basis.astype(np.float32), dm.astype(np.float32)
+        for grid_name, points in grids(bond / 0.529177).items():
+            points32 = points.astype(np.float32)
+            t_pyscf = median_seconds(
+                lambda mol=mol, points=points, dm=dm: numint.eval_rho(
+                    mol, numint.eval_ao(mol, points), dm), repeats)
+            t64 = median_seconds(
+                lambda basis=basis, dm=dm, points=points: kernels.density(
+                    basis, dm, points).block_until_ready(), repeats)
+            t32 = median_seconds(
+                lambda basis32=basis32, dm32=dm32, points32=points32: kernels.density(
+                    basis32, dm32, points32).block_until_ready(), repeats)
+            print(f"| {name} | {grid_name} | {mol.nao} | {1e3 * t_pyscf:.1f} | {1e3 * t64:.1f} |"
+                  f" {1e3 * t32:.1f} | {t_pyscf / t64:.2f} | {t_pyscf / t32:.2f} |", flush=True)
+
+
+def batch(n_molecules: int, repeats: int) -> None:
+    from pyscf.dft import numint
+
+    pairs = list(itertools.combinations_with_replacement(BATCH_ELEMENTS, 2))[:n_molecules]
+    rng = np.random.default_rng(0)
+    mols = [molecule(a, b, rng.uniform(1.0, 2.5)) for a, b in pairs]
+    dms = [promolecule_density_matrix(m) for m in mols]
+    bases = [basis_lib.from_pyscf(m) for m in mols]
+    points = grids(3.5)["plane 64x64"]
+    t_pyscf = median_seconds(
+        lambda: [numint.eval_rho(m, numint.eval_ao(m, points), dm) for m, dm in zip(mols, dms)],
+        repeats)
+    t_jax = median_seconds(
+        lambda: kernels.density_many(bases, dms, points).block_until_ready(), repeats)
+    naos = [m.nao for m in mols]
+    print(f"\nBatch of {len(mols)} different diatomics (nao "
+          f"{min(naos)}-{max(naos)}, padded to {basis_lib.stack(bases).nao}), 64x64 plane:")
+    print(f"PySCF loop {t_pyscf:.3f} s ({len(mols) / t_pyscf:.0f} molecules/s), "
+          f"JAX density_many f64 {t_jax:.3f} s ({len(mols) / t_jax:.0f} molecules/s), "
+          f"ratio {t_pyscf / t_jax:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--batch", type=int, default=64)
+    args = parser.parse_args()
+    print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}\n")
+    single_molecules(args.repeats)
+    batch(args.batch, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
