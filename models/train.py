@@ -313,6 +313,8 @@ def train_and_evaluate(
         if loop.epoch:
             tqdm.write(f"resumed from epoch {loop.epoch} in {workdir}")
 
+    # cached_partial skips re-traversing the model graph on every call (cheap steps for small nets)
+    step_fn = nnx.cached_partial(train_step, model, optimizer)
     for epoch in range(loop.epoch + 1, config.num_epochs + 1):
         if loop.epochs_since_best >= config.early_stopping_patience:
             break
@@ -328,7 +330,7 @@ def train_and_evaluate(
             leave=False,
         )
         for batch in bar:
-            losses.append(train_step(model, optimizer, sharder.batch(batch), config.loss))
+            losses.append(step_fn(sharder.batch(batch), config.loss))
         losses = np.asarray(jnp.stack(losses))
         if not np.all(np.isfinite(losses)):
             step = (epoch - 1) * steps_per_epoch + int(np.argmin(np.isfinite(losses)))
