@@ -35,6 +35,7 @@ import numpy as np
 import optax
 import orbax.checkpoint as ocp
 from flax import nnx
+from jax.experimental.multihost_utils import process_allgather
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 from qc_models import input_pipeline, plots
@@ -167,10 +168,10 @@ def predict_step(model: nnx.Module, batch: dict) -> jax.Array:
 
 def predict(model, data: Dataset, batch_size: int, sharder: Sharder) -> np.ndarray:
     """Predictions [N, T] (scaled units) for a whole split, in order."""
-    out = [
-        np.asarray(predict_step(model, sharder.batch(b)))[b["mask"] > 0]
-        for b in input_pipeline.batches(data, batch_size)
-    ]
+    out = []
+    for batch in input_pipeline.batches(data, batch_size):
+        predictions = process_allgather(predict_step(model, sharder.batch(batch)), tiled=True)
+        out.append(np.asarray(predictions)[batch["mask"] > 0])
     return np.concatenate(out)
 
 
@@ -289,7 +290,8 @@ def train_and_evaluate(
 
     splits = load_splits(config)
     normalizer = Normalizer.fit(splits["train"], config.targets, config.target_scaling)
-    (workdir / "normalizer.json").write_text(json.dumps(normalizer.to_dict(), indent=1))
+    if main:
+        (workdir / "normalizer.json").write_text(json.dumps(normalizer.to_dict(), indent=1))
     data = {name: normalizer(split) for name, split in splits.items()}
 
     model = create_model(config, len(config.targets))
