@@ -187,31 +187,68 @@ def from_pyscf(mol: gto.Mole) -> Basis:
     )
 
 
-def stack(bases: Sequence[Basis]) -> Basis:
-    """Pads bases of different molecules to one layout and stacks them on a new leading axis.
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """The padded shape shared by stacked bases: per angular momentum ``ls[g]``, ``n_shells[g]``
+    shells of ``n_prims[g]`` primitives, on ``natm`` atoms."""
 
-    Every basis gets the union of angular momenta, the largest shell and primitive counts per
-    ``l`` and the largest atom count; padded shells have zero coefficients, so they evaluate
-    to zero functions. AO ``i < nao`` of molecule ``b`` keeps its PySCF position; padded AOs
-    follow at the end (``ao_l == -1``). Pad density matrices with :func:`pad_matrix`.
+    cart: bool
+    ls: tuple[int, ...]
+    n_shells: tuple[int, ...]
+    n_prims: tuple[int, ...]
+    natm: int
+
+    @property
+    def nao(self) -> int:
+        return sum(n * n_functions(l, self.cart) for l, n in zip(self.ls, self.n_shells, strict=True))
+
+    def holds(self, other: Layout) -> bool:
+        """Whether every basis of layout ``other`` can be padded to this one."""
+        mine = dict(zip(self.ls, zip(self.n_shells, self.n_prims, strict=True), strict=True))
+        return (other.cart == self.cart and other.natm <= self.natm and all(
+            l in mine and n <= mine[l][0] and p <= mine[l][1]
+            for l, n, p in zip(other.ls, other.n_shells, other.n_prims, strict=True)))
+
+
+def layout_of(bases: Sequence[Basis]) -> Layout:
+    """The smallest :class:`Layout` that holds every basis in ``bases``.
 
     Raises:
       ValueError: for an empty list or a mix of Cartesian and spherical bases.
     """
     if not bases:
-        raise ValueError("stack() needs at least one basis")
+        raise ValueError("need at least one basis")
     if len({b.cart for b in bases}) > 1:
         raise ValueError("cannot stack Cartesian and spherical bases together")
-    cart = bases[0].cart
     ls = tuple(sorted({l for b in bases for l in b.ls}))
-    n_shells = {l: max(_group_shape(b, l)[0] for b in bases) for l in ls}
-    n_prims = {l: max(_group_shape(b, l)[1] for b in bases) for l in ls}
-    natm = max(b.natm for b in bases)
-    nao = sum(n_shells[l] * n_functions(l, cart) for l in ls)
-    return jax.tree.map(
-        lambda *leaves: np.stack(leaves),
-        *[_pad(b, ls, n_shells, n_prims, natm, nao) for b in bases],
+    return Layout(
+        cart=bases[0].cart,
+        ls=ls,
+        n_shells=tuple(max(_group_shape(b, l)[0] for b in bases) for l in ls),
+        n_prims=tuple(max(_group_shape(b, l)[1] for b in bases) for l in ls),
+        natm=max(b.natm for b in bases),
     )
+
+
+def stack(bases: Sequence[Basis], layout: Layout | None = None) -> Basis:
+    """Pads bases of different molecules to one layout and stacks them on a new leading axis.
+
+    The layout defaults to :func:`layout_of` the bases (the union of angular momenta, the largest
+    shell and primitive counts per ``l``, the largest atom count); pass a larger one to give
+    every batch of a long job the same shapes, so it compiles once. Padded shells have zero
+    coefficients, so they evaluate to zero functions. AO ``i < nao`` of molecule ``b`` keeps its
+    PySCF position; padded AOs follow at the end (``ao_l == -1``). Pad density matrices with
+    :func:`pad_matrix`.
+
+    Raises:
+      ValueError: for an empty list, a mix of Cartesian and spherical bases, or a basis that
+        does not fit ``layout``.
+    """
+    needed = layout_of(bases)
+    layout = layout or needed
+    if not layout.holds(needed):
+        raise ValueError(f"the bases need the layout {needed}, larger than {layout}")
+    return jax.tree.map(lambda *leaves: np.stack(leaves), *[_pad(b, layout) for b in bases])
 
 
 def pad_matrix(matrix: np.ndarray, nao: int) -> np.ndarray:
@@ -227,20 +264,14 @@ def _group_shape(basis: Basis, l: int) -> tuple[int, int]:
     return basis.exponents[basis.ls.index(l)].shape
 
 
-def _pad(
-    basis: Basis,
-    ls: tuple[int, ...],
-    n_shells: dict[int, int],
-    n_prims: dict[int, int],
-    natm: int,
-    nao: int,
-) -> Basis:
+def _pad(basis: Basis, layout: Layout) -> Basis:
     """One basis in the padded layout of :func:`stack`."""
     exponents, coefficients, shell_atom = [], [], []
     new_position = []  # grouped position of the old grouped AOs, in old grouped order
     grouped = 0
-    for l in ls:
-        ns, npr, nf = n_shells[l], n_prims[l], n_functions(l, basis.cart)
+    nao, natm = layout.nao, layout.natm
+    for l, ns, npr in zip(layout.ls, layout.n_shells, layout.n_prims, strict=True):
+        nf = n_functions(l, basis.cart)
         exp, coef, atom = np.ones((ns, npr)), np.zeros((ns, npr)), np.zeros(ns, int)
         if l in basis.ls:
             g = basis.ls.index(l)
@@ -264,7 +295,7 @@ def _pad(
     coords = np.zeros((natm, 3))
     coords[: basis.natm] = basis.coords
     return Basis(
-        ls=ls,
+        ls=layout.ls,
         cart=basis.cart,
         coords=coords,
         exponents=tuple(exponents),
