@@ -200,7 +200,8 @@ class Layout:
 
     @property
     def nao(self) -> int:
-        return sum(n * n_functions(l, self.cart) for l, n in zip(self.ls, self.n_shells, strict=True))
+        shells = zip(self.ls, self.n_shells, strict=True)
+        return sum(n * n_functions(l, self.cart) for l, n in shells)
 
     def holds(self, other: Layout) -> bool:
         """Whether every basis of layout ``other`` can be padded to this one."""
