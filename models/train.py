@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import time
 from collections.abc import Sequence
@@ -39,7 +38,7 @@ from jax.experimental.multihost_utils import process_allgather
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 from qc_models import input_pipeline, plots
-from qc_models.configs.base import Config
+from qc_models.configs.base import Config, add_arguments, apply_overrides, load_config
 from qc_models.input_pipeline import Dataset, Normalizer
 from qc_models.registry import create_model
 from tqdm.auto import tqdm
@@ -414,44 +413,6 @@ def _plateau(loop: LoopState, optimizer: nnx.Optimizer, metric: float, config: C
 
 
 # --------------------------------------------------------------------------- command line
-
-
-def load_config(name: str) -> Config:
-    """A config by module name under qc_models.configs ("default", "test") or a .py file path."""
-    if name.endswith(".py"):
-        spec = importlib.util.spec_from_file_location("qc_models_user_config", name)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    else:
-        module = importlib.import_module(f"qc_models.configs.{name}")
-    return module.get_config()
-
-
-def apply_overrides(config: Config, overrides: Sequence[str]) -> Config:
-    """key=value pairs; values are parsed as JSON when possible (numbers, lists, dicts)."""
-    changes = {}
-    for item in overrides:
-        key, _, raw = item.partition("=")
-        if key not in {f.name for f in dataclasses.fields(Config)}:
-            raise ValueError(f"unknown config field {key!r}")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        changes[key] = tuple(value) if isinstance(value, list) else value
-    return config.replace(**changes)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default="default", help="config module name or .py path")
-    parser.add_argument("--workdir", required=True, help="checkpoints, metrics and plots go here")
-    parser.add_argument(
-        "--set",
-        nargs="*",
-        default=[],
-        metavar="KEY=VALUE",
-        help="config overrides, e.g. model=schnet batch_size=32 model_kwargs='{\"features\": 32}'",
-    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -66,8 +66,21 @@ def _run_compute(args: argparse.Namespace) -> int:
     return 1 if summary.counts["error"] else 0
 
 
+def _add_train(parser: argparse.ArgumentParser) -> None:
+    from qc_models.configs.base import add_arguments  # light: no JAX import at parse time
+
+    add_arguments(parser)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from qc_models.train import run
+
+    return run(args)
+
+
 COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "compute": ("compute the missing pairs of a store (resumable)", _add_compute, _run_compute),
+    "train": ("train a model of the zoo (qc_models.train)", _add_train, _run_train),
 }
 """Sub-command name -> (help, add arguments, run returning an exit code)."""
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from qc_models import input_pipeline
 from qc_models.configs import test as test_config
-from qc_models.train import NonFiniteLossError, apply_overrides, train_and_evaluate
+from qc_models.configs.base import apply_overrides
+from qc_models.train import NonFiniteLossError, train_and_evaluate
 
 #: A config whose whole run compiles and trains in a couple of seconds.
 FAST = test_config.get_config().replace(
@@ -122,3 +123,12 @@ def test_eight_simulated_devices_match_one_device(tmp_path):
     assert eight["best_epoch"] == one["best_epoch"]
     for t in config.targets:
         assert eight["test_mae"][t] == pytest.approx(one["test_mae"][t], rel=1e-4, abs=1e-5)
+
+
+def test_qc_canvas_train_command(tmp_path):
+    from qc_jax.cli import main
+
+    overrides = ["model=pair_mlp", 'model_kwargs={"features": 4}', "num_synthetic=64"]
+    argv = ["train", "--config", "test", "--workdir", str(tmp_path), "--set", *overrides]
+    assert main(argv) == 0
+    assert json.loads((tmp_path / "results.json").read_text())["model"] == "pair_mlp"

@@ -1,8 +1,15 @@
-"""The training configuration: one dataclass, plain values, overridable from the command line."""
+"""The training configuration: one dataclass, plain values, overridable from the command line.
+
+Kept free of heavy imports so that command-line parsers can use it without loading JAX.
+"""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import importlib.util
+import json
+from collections.abc import Sequence
 from typing import Any
 
 #: Distinct quantities of the paper's benchmark (its eta, I, A, chi, mu duplicate gap/HOMO/LUMO).
@@ -54,3 +61,42 @@ class Config:
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
+
+
+def load_config(name: str) -> Config:
+    """A config by module name under qc_models.configs ("default", "test") or a .py file path."""
+    if name.endswith(".py"):
+        spec = importlib.util.spec_from_file_location("qc_models_user_config", name)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(f"qc_models.configs.{name}")
+    return module.get_config()
+
+
+def apply_overrides(config: Config, overrides: Sequence[str]) -> Config:
+    """key=value pairs; values are parsed as JSON when possible (numbers, lists, dicts)."""
+    changes = {}
+    for item in overrides:
+        key, _, raw = item.partition("=")
+        if key not in {f.name for f in dataclasses.fields(Config)}:
+            raise ValueError(f"unknown config field {key!r}")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        changes[key] = tuple(value) if isinstance(value, list) else value
+    return config.replace(**changes)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `python -m qc_models.train` and `qc-canvas train`."""
+    parser.add_argument("--config", default="default", help="config module name or .py path")
+    parser.add_argument("--workdir", required=True, help="checkpoints, metrics and plots go here")
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config overrides, e.g. model=schnet batch_size=32 model_kwargs='{\"features\": 32}'",
+    )
