@@ -1,0 +1,300 @@
+"""The ten-channel quantum canvas: physical fields of a pair record on the bond plane.
+
+A canvas is a float32 image [H, W, 10] of the y = 0 plane (rows along x, top row at +x; columns
+along z, atom A of lower Z on the left at z = -R/2), each pixel the average of
+``supersample**2`` sub-pixel samples (nuclear cusps alias otherwise). The channels are real
+fields of the SCF density matrix, MOs and AOs, evaluated with the JAX kernel (see
+``docs/canvas.md`` for formulas): stored values are physical, never rescaled; use
+:class:`DisplayTransform` for models and plots.
+
+    spec = CanvasSpec()                        # 32 x 32, fixed 8 Angstrom box, 3 x 3 samples
+    image = render(record, spec)               # [32, 32, 10] float32
+    images = render_many(records, spec)        # [B, 32, 32, 10], one compiled call per batch
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qc_jax import basis as basis_lib
+from qc_jax import kernels
+
+if TYPE_CHECKING:
+    from qc_jax.record import PairRecord
+
+BOHR_PER_ANGSTROM = 1 / 0.52917721092
+HARTREE_EV = 27.211386245988
+
+#: Below this density (e/Bohr^3) ELF is set to 0: D / D0 is noise where both vanish.
+ELF_DENSITY_FLOOR = 1e-6
+
+#: MOs within this energy (Hartree) of the HOMO (LUMO) belong to its degenerate set.
+DEGENERACY_HA = 1e-4
+
+
+class Channel(NamedTuple):
+    """One canvas channel: our name, the paper's family name, unit and definition."""
+
+    name: str
+    family: str
+    unit: str
+    definition: str
+
+
+CHANNELS: tuple[Channel, ...] = (
+    Channel("rho_sp", "O-Map s+p", "e/Bohr^3",
+            "rho_{l<=1} = sum_{mu: l(mu)<=1} sum_nu P_mu,nu phi_mu phi_nu"),
+    Channel("rho_df", "O-Map d+f", "e/Bohr^3", "rho_{l>=2}, the same row partition"),
+    Channel("rho_sigma", "angular sigma (RIP-GAF)", "e/Bohr^3",
+            "rho_{m=0}: rows of AOs with m = 0 about the bond axis"),
+    Channel("rho_pi", "angular pi/delta (RIP-GAF)", "e/Bohr^3", "rho_{|m|>=1}"),
+    Channel("neg_laplacian", "field (RIP-MTF)", "e/Bohr^5",
+            "-laplacian rho (charge concentration > 0), by autodiff"),
+    Channel("elf", "field (RIP-MTF)", "1",
+            "electron localisation function 1 / (1 + (D/D0)^2), D = tau - |grad rho|^2 / (8 rho), "
+            "D0 = 3/10 (3 pi^2)^(2/3) rho^(5/3); 0 where rho < 1e-6"),
+    Channel("bond_density", "co-occupancy (COM)", "e/Bohr^3",
+            "2 sum_{mu in A, nu in B} P_mu,nu phi_mu phi_nu (interatomic overlap density)"),
+    Channel("frontier", "co-occupancy (COM)", "1/Bohr^3",
+            "(|HOMO|^2 + |LUMO|^2) / 2, each averaged over its degenerate set (integrates to 1)"),
+    Channel("charge_accumulation", "charge (Q-Image +)", "e/Bohr^3",
+            "max(rho - rho_promolecule, 0)"),
+    Channel("charge_depletion", "charge (Q-Image -)", "e/Bohr^3", "max(rho_promolecule - rho, 0)"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class CanvasSpec:
+    """Image size, box, sampling and storage of a canvas.
+
+    Attributes:
+      height, width: pixels (rows along x, columns along z).
+      extent_angstrom: width of the box along z (Angstrom); pixels are square, so the box is
+        ``height / width * extent_angstrom`` high. Fixed by default, so a pixel means the same
+        distance in every canvas (8 Angstrom holds the paper's longest bond, 5.6 Angstrom, with
+        1.2 Angstrom to spare on each side).
+      adaptive: if True, the box width is the bond length + 2 * ``margin_angstrom`` instead.
+      margin_angstrom: space beyond each atom in adaptive mode.
+      supersample: sub-pixel samples per side, averaged (1 = pixel centres only).
+      channels: "physical" (the ten fields of :data:`CHANNELS`) or "stamps" (the paper's
+        population-stamp encoder, :mod:`qc_jax.stamps`).
+      dtype: storage dtype of the returned images.
+    """
+
+    height: int = 32
+    width: int = 32
+    extent_angstrom: float = 8.0
+    adaptive: bool = False
+    margin_angstrom: float = 2.5
+    supersample: int = 3
+    channels: str = "physical"
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        if self.height < 1 or self.width < 1:
+            raise ValueError(f"canvas size must be positive, got {self.height} x {self.width}")
+        if not (self.extent_angstrom > 0 and self.margin_angstrom > 0):
+            raise ValueError("extent_angstrom and margin_angstrom must be positive")
+        if self.supersample < 1:
+            raise ValueError(f"supersample must be >= 1, got {self.supersample}")
+        if self.channels not in ("physical", "stamps"):
+            raise ValueError(f"channels must be 'physical' or 'stamps', got {self.channels!r}")
+        if self.dtype not in ("float16", "float32", "float64"):
+            raise ValueError(f"dtype must be float16, float32 or float64, got {self.dtype!r}")
+
+    def box_width_angstrom(self, bond_length_angstrom: float) -> float:
+        """Width of the box along z (Angstrom) for a bond of this length."""
+        if self.adaptive:
+            return bond_length_angstrom + 2 * self.margin_angstrom
+        return self.extent_angstrom
+
+    def geometry(self, bond_length_angstrom: float) -> dict[str, float]:
+        """Pixel geometry stored with every canvas (Angstrom): box size, pixel size, and the
+        (z, x) coordinates of the centre of pixel [0, 0] (top left)."""
+        width = self.box_width_angstrom(bond_length_angstrom)
+        pixel = width / self.width
+        height = pixel * self.height
+        return {"box_width_angstrom": width, "box_height_angstrom": height,
+                "pixel_angstrom": pixel, "origin_z_angstrom": -width / 2 + pixel / 2,
+                "origin_x_angstrom": height / 2 - pixel / 2}
+
+    def sample_points(self, bond_length_angstrom: float) -> np.ndarray:
+        """[H, W, s, s, 3] sub-pixel sample points in Bohr (s = ``supersample``)."""
+        geometry = self.geometry(bond_length_angstrom)
+        pixel, s = geometry["pixel_angstrom"], self.supersample
+        offsets = ((np.arange(s) + 0.5) / s - 0.5) * pixel
+        z = geometry["origin_z_angstrom"] + pixel * np.arange(self.width)
+        x = geometry["origin_x_angstrom"] - pixel * np.arange(self.height)
+        xs = x[:, None, None, None] - offsets[None, None, :, None]  # [H, 1, s, 1]
+        zs = z[None, :, None, None] + offsets[None, None, None, :]  # [1, W, 1, s]
+        xs, zs = np.broadcast_arrays(xs, zs)
+        points = np.stack([xs, np.zeros_like(xs), zs], axis=-1)
+        return points * BOHR_PER_ANGSTROM
+
+
+@dataclasses.dataclass(frozen=True)
+class DisplayTransform:
+    """Invertible signed-asinh transform for models and plots: y = asinh(x / scale) per channel.
+
+    Fitted on a training split only (:meth:`fit`); the stored canvases stay physical. asinh is
+    linear below ``scale`` and logarithmic above it, so nuclear cusps (rho ~ 100 e/Bohr^3) and
+    valence tails (~ 1e-3) are both visible, and signed channels keep their sign.
+    """
+
+    scale: tuple[float, ...]
+    """[10] per-channel scale in the channel's unit."""
+
+    @classmethod
+    def fit(cls, canvases: np.ndarray, quantile: float = 0.5) -> DisplayTransform:
+        """Scales = the ``quantile`` of |x| over the non-zero pixels of each channel of
+        ``canvases`` [B, H, W, C] (a training split)."""
+        magnitudes = np.abs(np.asarray(canvases, np.float64)).reshape(-1, canvases.shape[-1])
+        scales = []
+        for column in magnitudes.T:
+            nonzero = column[column > 0]
+            scales.append(float(np.quantile(nonzero, quantile)) if nonzero.size else 1.0)
+        return cls(tuple(scales))
+
+    def __call__(self, canvases: np.ndarray) -> np.ndarray:
+        """Physical [..., C] -> transformed [..., C]."""
+        return np.arcsinh(np.asarray(canvases) / np.asarray(self.scale, np.float32))
+
+    def inverse(self, transformed: np.ndarray) -> np.ndarray:
+        """Transformed [..., C] -> physical [..., C]."""
+        return np.sinh(np.asarray(transformed)) * np.asarray(self.scale, np.float32)
+
+
+def frontier_density_matrix(record: PairRecord) -> np.ndarray:
+    """[nao, nao] density matrix of (|HOMO|^2 + |LUMO|^2) / 2, degenerate sets averaged.
+
+    HOMO and LUMO are the levels of the record's labels (``e_homo_ev``, ``e_lumo_ev``: the
+    highest level at or below the Fermi level and the lowest above it); without a LUMO (no
+    virtual level in the basis) the frontier density is the HOMO's alone.
+    """
+    energies = np.asarray(record.mo_energy)
+    weights = np.zeros_like(energies)
+    levels = [record.labels["e_homo_ev"], record.labels["e_lumo_ev"]]
+    levels = [level / HARTREE_EV for level in levels if math.isfinite(level)]
+    for level in levels:
+        members = np.abs(energies - level) < DEGENERACY_HA
+        if not members.any():
+            raise ValueError(f"{record.pair}: no MO at the frontier level {level:.6f} Ha")
+        weights[members] += 1 / (members.sum() * len(levels))
+    return (record.mo_coeff * weights) @ record.mo_coeff.T
+
+
+class _Inputs(NamedTuple):
+    """Arrays one canvas needs, in PySCF AO order (padded when stacked)."""
+
+    dm: np.ndarray
+    dm_promolecule: np.ndarray
+    dm_frontier: np.ndarray
+    mo_coeff: np.ndarray
+    mo_occ: np.ndarray
+
+
+def _inputs(record: PairRecord) -> tuple[basis_lib.Basis, _Inputs]:
+    if record.status == "failed" or record.dm.size == 0:
+        raise ValueError(f"{record.pair}: a failed record has no density to render "
+                         f"({record.reason})")
+    basis = basis_lib.from_pyscf(record.mole())
+    if basis.cart:
+        raise ValueError(f"{record.pair}: canvases need a spherical basis (m about the bond axis)")
+    return basis, _Inputs(record.dm, record.dm_promolecule, frontier_density_matrix(record),
+                          record.mo_coeff, record.mo_occ)
+
+
+def _fields(basis: basis_lib.Basis, inputs: _Inputs, points: jax.Array) -> jax.Array:
+    """[N, 10] physical channels at points [N, 3] (Bohr), atomic units."""
+    dm = inputs.dm
+    on_a, on_b = basis.ao_atom == 0, basis.ao_atom == 1
+    bond = jnp.outer(on_a, on_b) + jnp.outer(on_b, on_a)
+    rows = [basis.ao_l <= 1, basis.ao_l >= 2, basis.ao_m == 0, basis.ao_m != 0]
+    dms = jnp.stack([dm * mask[:, None] for mask in rows]
+                    + [dm * bond, inputs.dm_frontier, inputs.dm_promolecule])
+    parts = kernels.density(basis, dms, points)  # [7, N]
+    rho, grad_x, grad_y, grad_z, laplacian = kernels.density(basis, dm, points, deriv=2)
+    tau = kernels.kinetic_energy_density(basis, inputs.mo_coeff, inputs.mo_occ, points)
+    safe_rho = jnp.maximum(rho, ELF_DENSITY_FLOOR)
+    d = tau - (grad_x**2 + grad_y**2 + grad_z**2) / (8 * safe_rho)
+    d0 = 0.3 * (3 * math.pi**2) ** (2 / 3) * safe_rho ** (5 / 3)
+    elf = jnp.where(rho > ELF_DENSITY_FLOOR, 1 / (1 + (d / d0) ** 2), 0.0)
+    deformation = rho - parts[6]
+    return jnp.stack([*parts[:4], -laplacian, elf, parts[4], parts[5],
+                      jnp.maximum(deformation, 0), jnp.maximum(-deformation, 0)], axis=-1)
+
+
+@functools.partial(jax.jit, static_argnames=("molecules_per_step",))
+def _render_batch(bases, inputs: _Inputs, points: jax.Array, molecules_per_step):
+    """[B, H, W, 10] canvases from stacked bases/inputs and sample points [B, H, W, s, s, 3]."""
+
+    def one(args):
+        basis, molecule_inputs, molecule_points = args
+        height, width, s = molecule_points.shape[:3]
+        fields = _fields(basis, molecule_inputs, molecule_points.reshape(-1, 3))
+        return fields.reshape(height, width, s * s, len(CHANNELS)).mean(axis=2)
+
+    return jax.lax.map(one, (bases, inputs, points), batch_size=molecules_per_step)
+
+
+def render(record: PairRecord, spec: CanvasSpec = CanvasSpec()) -> np.ndarray:
+    """The canvas of one pair record: [H, W, 10] (or the stamp channels), ``spec.dtype``."""
+    return render_many([record], spec, progress=False)[0]
+
+
+def render_many(
+    records: Sequence[PairRecord],
+    spec: CanvasSpec = CanvasSpec(),
+    batch_size: int = 64,
+    progress: bool = True,
+) -> np.ndarray:
+    """Canvases of many records, ``batch_size`` per compiled call: [B, H, W, 10].
+
+    All batches are padded to one basis layout (and the last batch to ``batch_size``) so the
+    whole job compiles once. Runs in float64 on CPU/GPU (x64 is switched on inside) and casts
+    to ``spec.dtype``; on a GPU or TPU the molecules of a batch are vmapped together.
+
+    Raises:
+      ValueError: for a failed record (no density) or a Cartesian basis.
+    """
+    if spec.channels == "stamps":
+        from qc_jax import stamps
+
+        return np.stack([stamps.render(r, spec) for r in records]).astype(spec.dtype)
+    records = list(records)
+    if not records:
+        return np.zeros((0, spec.height, spec.width, len(CHANNELS)), spec.dtype)
+    prepared = [_inputs(r) for r in records]
+    layout = basis_lib.layout_of([b for b, _ in prepared])
+    batch_size = min(batch_size, len(records))
+    per_step = None if jax.default_backend() == "cpu" else batch_size
+    from tqdm.auto import tqdm
+
+    images = []
+    with jax.enable_x64(True), tqdm(total=len(records), desc="canvases", unit="canvas",
+                                    disable=not progress) as bar:
+        for start in range(0, len(records), batch_size):
+            batch = prepared[start:start + batch_size]
+            batch_records = records[start:start + batch_size]
+            n_real = len(batch)
+            batch = batch + [batch[-1]] * (batch_size - n_real)  # same shapes for the last batch
+            batch_records = batch_records + [batch_records[-1]] * (batch_size - n_real)
+            bases = basis_lib.stack([b for b, _ in batch], layout)
+            # Every axis of the matrices, MO coefficients and occupations is an AO or MO axis,
+            # padded with zeros to the layout's nao (there are never more MOs than AOs).
+            inputs = _Inputs(*(
+                np.stack([np.pad(a, [(0, layout.nao - n) for n in a.shape]) for a in field])
+                for field in zip(*(i for _, i in batch), strict=True)))
+            points = np.stack([spec.sample_points(r.bond_length) for r in batch_records])
+            canvases = _render_batch(bases, inputs, points, per_step)
+            images.append(np.asarray(canvases[:n_real], dtype=spec.dtype))
+            bar.update(n_real)
+    return np.concatenate(images)
