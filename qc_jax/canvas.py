@@ -191,8 +191,10 @@ def frontier_density_matrix(record: PairRecord) -> np.ndarray:
     return (record.mo_coeff * weights) @ record.mo_coeff.T
 
 
-class _Inputs(NamedTuple):
-    """Arrays one canvas needs, in PySCF AO order (padded when stacked)."""
+class FieldInputs(NamedTuple):
+    """The arrays the channels are computed from, in PySCF AO order (zero-padded when stacked):
+    density matrices [nao, nao] of the pair, its promolecule and its frontier orbitals, MO
+    coefficients [nao, nmo] and occupations [nmo]."""
 
     dm: np.ndarray
     dm_promolecule: np.ndarray
@@ -201,19 +203,28 @@ class _Inputs(NamedTuple):
     mo_occ: np.ndarray
 
 
-def _inputs(record: PairRecord) -> tuple[basis_lib.Basis, _Inputs]:
+def field_inputs(record: PairRecord) -> tuple[basis_lib.Basis, FieldInputs]:
+    """The basis and arrays of a record (anything but a failed one) for :func:`fields`.
+
+    Raises:
+      ValueError: for a failed record (no density) or a Cartesian basis (no m about the axis).
+    """
     if record.status == "failed" or record.dm.size == 0:
         raise ValueError(f"{record.pair}: a failed record has no density to render "
                          f"({record.reason})")
     basis = basis_lib.from_pyscf(record.mole())
     if basis.cart:
         raise ValueError(f"{record.pair}: canvases need a spherical basis (m about the bond axis)")
-    return basis, _Inputs(record.dm, record.dm_promolecule, frontier_density_matrix(record),
-                          record.mo_coeff, record.mo_occ)
+    return basis, FieldInputs(record.dm, record.dm_promolecule, frontier_density_matrix(record),
+                              record.mo_coeff, record.mo_occ)
 
 
-def _fields(basis: basis_lib.Basis, inputs: _Inputs, points: jax.Array) -> jax.Array:
-    """[N, 10] physical channels at points [N, 3] (Bohr), atomic units."""
+def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array) -> jax.Array:
+    """[N, 10] channel values (atomic units, see :data:`CHANNELS`) at points [N, 3] (Bohr).
+
+    Differentiable with respect to the basis (atom positions, exponents), the inputs and the
+    points, at fixed density matrix: the SCF is not differentiated.
+    """
     dm = inputs.dm
     on_a, on_b = basis.ao_atom == 0, basis.ao_atom == 1
     bond = jnp.outer(on_a, on_b) + jnp.outer(on_b, on_a)
@@ -233,14 +244,14 @@ def _fields(basis: basis_lib.Basis, inputs: _Inputs, points: jax.Array) -> jax.A
 
 
 @functools.partial(jax.jit, static_argnames=("molecules_per_step",))
-def _render_batch(bases, inputs: _Inputs, points: jax.Array, molecules_per_step):
+def _render_batch(bases, inputs: FieldInputs, points: jax.Array, molecules_per_step):
     """[B, H, W, 10] canvases from stacked bases/inputs and sample points [B, H, W, s, s, 3]."""
 
     def one(args):
         basis, molecule_inputs, molecule_points = args
         height, width, s = molecule_points.shape[:3]
-        fields = _fields(basis, molecule_inputs, molecule_points.reshape(-1, 3))
-        return fields.reshape(height, width, s * s, len(CHANNELS)).mean(axis=2)
+        values = fields(basis, molecule_inputs, molecule_points.reshape(-1, 3))
+        return values.reshape(height, width, s * s, len(CHANNELS)).mean(axis=2)
 
     return jax.lax.map(one, (bases, inputs, points), batch_size=molecules_per_step)
 
@@ -272,7 +283,7 @@ def render_many(
     records = list(records)
     if not records:
         return np.zeros((0, spec.height, spec.width, len(CHANNELS)), spec.dtype)
-    prepared = [_inputs(r) for r in records]
+    prepared = [field_inputs(r) for r in records]
     layout = basis_lib.layout_of([b for b, _ in prepared])
     batch_size = min(batch_size, len(records))
     per_step = None if jax.default_backend() == "cpu" else batch_size
@@ -290,7 +301,7 @@ def render_many(
             bases = basis_lib.stack([b for b, _ in batch], layout)
             # Every axis of the matrices, MO coefficients and occupations is an AO or MO axis,
             # padded with zeros to the layout's nao (there are never more MOs than AOs).
-            inputs = _Inputs(*(
+            inputs = FieldInputs(*(
                 np.stack([np.pad(a, [(0, layout.nao - n) for n in a.shape]) for a in field])
                 for field in zip(*(i for _, i in batch), strict=True)))
             points = np.stack([spec.sample_points(r.bond_length) for r in batch_records])
