@@ -66,6 +66,83 @@ def _run_compute(args: argparse.Namespace) -> int:
     return 1 if summary.counts["error"] else 0
 
 
+def _pair_symbols(text: str) -> tuple[str, str]:
+    """'CO', 'C_O', 'Fe2', 'NaCl' -> the two element symbols."""
+    import re
+
+    if "_" in text:
+        a, _, b = text.partition("_")
+        return a, b
+    tokens = re.findall(r"([A-Z][a-z]?)(\d*)", text)
+    symbols = [symbol for symbol, count in tokens for _ in range(int(count or 1))]
+    if "".join(s + c for s, c in tokens) != text or len(symbols) != 2:
+        raise ValueError(f"{text!r} is not a diatomic (write e.g. CO, C_O, Fe2 or NaCl)")
+    return symbols[0], symbols[1]
+
+
+def _add_pair_arguments(parser: argparse.ArgumentParser, out: str) -> None:
+    parser.add_argument("pair", help="a diatomic: CO, C_O, Fe2, NaCl (computed if not stored)")
+    parser.add_argument("--store", default="data/store", help="store folder (default: data/store)")
+    parser.add_argument("--out", default=None, help=f"output file (default: out/<pair>{out})")
+
+
+def _add_show(parser: argparse.ArgumentParser) -> None:
+    _add_pair_arguments(parser, ".png")
+    parser.add_argument("--size", type=int, default=32, help="pixels per side (default: 32)")
+    parser.add_argument("--extent", type=float, default=8.0, help="box width in Angstrom")
+    parser.add_argument("--supersample", type=int, default=3, help="sub-pixel samples per side")
+
+
+def _run_show(args: argparse.Namespace) -> int:
+    from qc_jax import canvas, figures
+    from qc_jax.store import Store
+
+    record, _ = Store(args.store).get_or_compute(*_pair_symbols(args.pair))
+    spec = canvas.CanvasSpec(height=args.size, width=args.size, extent_angstrom=args.extent,
+                             supersample=args.supersample)
+    path = figures.canvas_figure(canvas.render(record, spec), spec, record,
+                                 args.out or f"out/{record.pair}.png")
+    print(f"wrote {path}")
+    return 0
+
+
+def _add_cube(parser: argparse.ArgumentParser) -> None:
+    from qc_jax.canvas import CHANNELS
+
+    _add_pair_arguments(parser, "_<field>.cube")
+    names = ["rho", *(c.name for c in CHANNELS)]
+    parser.add_argument("--field", default="rho", choices=names, help="density or channel")
+    parser.add_argument("--points", type=int, default=60, help="grid points per axis")
+    parser.add_argument("--margin", type=float, default=3.0, help="space around atoms (Bohr)")
+
+
+def _run_cube(args: argparse.Namespace) -> int:
+    import jax
+    from pyscf.tools import cubegen
+
+    from qc_jax import canvas
+    from qc_jax.canvas import CHANNELS
+    from qc_jax.store import Store
+
+    record, _ = Store(args.store).get_or_compute(*_pair_symbols(args.pair))
+    cube = cubegen.Cube(record.mole(), nx=args.points, ny=args.points, nz=args.points,
+                        margin=args.margin)
+    basis, inputs = canvas.field_inputs(record)
+    with jax.enable_x64(True):
+        values = jax.device_get(canvas.fields(basis, inputs, cube.get_coords()))
+    names = [c.name for c in CHANNELS]
+    field = (values[:, 0] + values[:, 1] if args.field == "rho"
+             else values[:, names.index(args.field)])
+    path = args.out or f"out/{record.pair}_{args.field}.cube"
+    from pathlib import Path
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    cube.write(field.reshape(args.points, args.points, args.points), path,
+               comment=f"{record.pair} {args.field} (atomic units) from qc_jax")
+    print(f"wrote {path}")
+    return 0
+
+
 def _add_train(parser: argparse.ArgumentParser) -> None:
     from qc_models.configs.base import add_arguments  # light: no JAX import at parse time
 
@@ -80,6 +157,9 @@ def _run_train(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "compute": ("compute the missing pairs of a store (resumable)", _add_compute, _run_compute),
+    "show": ("draw the ten-channel canvas of a pair as a PNG", _add_show, _run_show),
+    "cube": ("write a density or canvas field of a pair on a 3-D grid (Gaussian cube)",
+             _add_cube, _run_cube),
     "train": ("train a model of the zoo (qc_models.train)", _add_train, _run_train),
 }
 """Sub-command name -> (help, add arguments, run returning an exit code)."""
