@@ -27,7 +27,7 @@ def test_show_and_cube_write_a_png_and_a_normalised_density(tmp_path):
     assert cli.main(["cube", "H_H", "--store", store, "--out", str(cube), "--points", "50",
                      "--margin", "5"]) == 0
     lines = cube.read_text().splitlines()
-    n_atoms, *origin = lines[2].split()
+    n_atoms = lines[2].split()[0]
     steps = [float(lines[3 + axis].split()[1 + axis]) for axis in range(3)]
     values = np.array(" ".join(lines[6 + int(n_atoms):]).split(), float)
     assert values.size == 50**3
