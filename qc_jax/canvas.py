@@ -71,6 +71,14 @@ CHANNELS: tuple[Channel, ...] = (
 )
 
 
+def channel_table_markdown() -> str:
+    """The channel table of ``docs/canvas.md``, rendered from :data:`CHANNELS`."""
+    rows = [f"| {i} | `{c.name}` | {c.family} | {c.unit} | {c.definition} |"
+            for i, c in enumerate(CHANNELS)]
+    return "\n".join(["| ch | name | family (paper) | unit | definition |",
+                      "|---|---|---|---|---|", *rows])
+
+
 @dataclasses.dataclass(frozen=True)
 class CanvasSpec:
     """Image size, box, sampling and storage of a canvas.
@@ -84,8 +92,8 @@ class CanvasSpec:
       adaptive: if True, the box width is the bond length + 2 * ``margin_angstrom`` instead.
       margin_angstrom: space beyond each atom in adaptive mode.
       supersample: sub-pixel samples per side, averaged (1 = pixel centres only).
-      channels: "physical" (the ten fields of :data:`CHANNELS`) or "stamps" (the paper's
-        population-stamp encoder, :mod:`qc_jax.stamps`).
+      channels: "physical", the ten fields of :data:`CHANNELS` (the paper's "stamps" set is
+        still to be implemented).
       dtype: storage dtype of the returned images.
     """
 
@@ -105,8 +113,9 @@ class CanvasSpec:
             raise ValueError("extent_angstrom and margin_angstrom must be positive")
         if self.supersample < 1:
             raise ValueError(f"supersample must be >= 1, got {self.supersample}")
-        if self.channels not in ("physical", "stamps"):
-            raise ValueError(f"channels must be 'physical' or 'stamps', got {self.channels!r}")
+        if self.channels != "physical":
+            raise ValueError(f"channels must be 'physical' (the paper's 'stamps' encoder is not "
+                             f"implemented yet), got {self.channels!r}")
         if self.dtype not in ("float16", "float32", "float64"):
             raise ValueError(f"dtype must be float16, float32 or float64, got {self.dtype!r}")
 
@@ -257,7 +266,7 @@ def _render_batch(bases, inputs: FieldInputs, points: jax.Array, molecules_per_s
 
 
 def render(record: PairRecord, spec: CanvasSpec = CanvasSpec()) -> np.ndarray:
-    """The canvas of one pair record: [H, W, 10] (or the stamp channels), ``spec.dtype``."""
+    """The canvas of one pair record: [H, W, 10] in ``spec.dtype``."""
     return render_many([record], spec, progress=False)[0]
 
 
@@ -276,10 +285,6 @@ def render_many(
     Raises:
       ValueError: for a failed record (no density) or a Cartesian basis.
     """
-    if spec.channels == "stamps":
-        from qc_jax import stamps
-
-        return np.stack([stamps.render(r, spec) for r in records]).astype(spec.dtype)
     records = list(records)
     if not records:
         return np.zeros((0, spec.height, spec.width, len(CHANNELS)), spec.dtype)
