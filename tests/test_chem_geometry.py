@@ -61,3 +61,14 @@ def test_harmonic_wavenumber_units():
     # H2 with k = 0.37 Ha/Bohr^2 (about the experimental curvature) gives about 4400 cm^-1.
     assert 4300 < harmonic_wavenumber(0.37, "H", "H") < 4500
     assert math.isnan(harmonic_wavenumber(-0.1, "H", "H"))
+
+
+def test_unbound_pair_is_flagged_dissociative():
+    # PBE/def2-SVP binds no He-Li minimum inside the search range: the curve descends to the
+    # upper bound (the minimal FAST basis would bind it through basis-set superposition error).
+    from qc_jax.chem import DEFAULT
+    from qc_jax.chem.bond import search_bounds
+
+    search = optimise_bond("He", "Li", DEFAULT, DEFAULT.smearing_sigma)
+    assert not search.converged and search.flag == "dissociative"
+    assert search.point.r == search_bounds("He", "Li")[2] and search.point.slope < 0
