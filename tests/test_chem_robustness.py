@@ -72,3 +72,22 @@ def test_bad_bond_lengths(bad):
 
 def test_canonical_positions():
     assert np.allclose(canonical_positions(1.5), [[0, 0, -0.75], [0, 0, 0.75]])
+
+
+def test_record_rebuilds_a_mole_with_the_explicit_lutetium_ecp():
+    from qc_jax.record import PairRecord
+
+    specs = {el: basis_spec(el) for el in ("H", "Lu")}
+    record = PairRecord(
+        pair="H_Lu",
+        symbols=("H", "Lu"),
+        status="ok",
+        reason="",
+        settings={},
+        settings_digest="",
+        positions=canonical_positions(1.9),
+        basis={el: [s.basis, s.ecp] for el, s in specs.items()},
+    )
+    mol = record.mole()
+    assert mol.nelectron == 1 + 43 and mol.nao == diatomic("H", "Lu", 1.9, "def2-svp").nao
+    assert np.allclose(mol.atom_coords(unit="Angstrom"), record.positions)
