@@ -92,8 +92,9 @@ class CanvasSpec:
       adaptive: if True, the box width is the bond length + 2 * ``margin_angstrom`` instead.
       margin_angstrom: space beyond each atom in adaptive mode.
       supersample: sub-pixel samples per side, averaged (1 = pixel centres only).
-      channels: "physical", the ten fields of :data:`CHANNELS` (the paper's "stamps" set is
-        still to be implemented).
+      channels: "physical" (the ten fields of :data:`CHANNELS`) or "stamps" (the paper's
+        population-stamp encoder, :mod:`qc_jax.stamps`, for control experiments; box and
+        supersampling do not apply to it).
       dtype: storage dtype of the returned images.
     """
 
@@ -113,9 +114,8 @@ class CanvasSpec:
             raise ValueError("extent_angstrom and margin_angstrom must be positive")
         if self.supersample < 1:
             raise ValueError(f"supersample must be >= 1, got {self.supersample}")
-        if self.channels != "physical":
-            raise ValueError(f"channels must be 'physical' (the paper's 'stamps' encoder is not "
-                             f"implemented yet), got {self.channels!r}")
+        if self.channels not in ("physical", "stamps"):
+            raise ValueError(f"channels must be 'physical' or 'stamps', got {self.channels!r}")
         if self.dtype not in ("float16", "float32", "float64"):
             raise ValueError(f"dtype must be float16, float32 or float64, got {self.dtype!r}")
 
@@ -266,7 +266,7 @@ def _render_batch(bases, inputs: FieldInputs, points: jax.Array, molecules_per_s
 
 
 def render(record: PairRecord, spec: CanvasSpec = CanvasSpec()) -> np.ndarray:
-    """The canvas of one pair record: [H, W, 10] in ``spec.dtype``."""
+    """The canvas of one pair record: [H, W, 10] (physical or stamp channels), ``spec.dtype``."""
     return render_many([record], spec, progress=False)[0]
 
 
@@ -286,6 +286,11 @@ def render_many(
       ValueError: for a failed record (no density) or a Cartesian basis.
     """
     records = list(records)
+    if spec.channels == "stamps":
+        from qc_jax import stamps
+
+        return np.stack([stamps.render(r, spec) for r in records]) if records else np.zeros(
+            (0, spec.height, spec.width, len(CHANNELS)), spec.dtype)
     if not records:
         return np.zeros((0, spec.height, spec.width, len(CHANNELS)), spec.dtype)
     prepared = [field_inputs(r) for r in records]
