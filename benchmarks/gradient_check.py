@@ -28,9 +28,8 @@ def main() -> None:
         for sigma in (DEFAULT.smearing_sigma, 10 * DEFAULT.smearing_sigma):
             settings = replace(DEFAULT, smearing_sigma=sigma)
             centre = evaluate(a, b, r, settings, sigma)
-            dm = centre.scf.mf.make_rdm1()
-            plus = evaluate(a, b, r + h, settings, sigma, dm).scf.mf
-            minus = evaluate(a, b, r - h, settings, sigma, dm).scf.mf
+            plus = evaluate(a, b, r + h, settings, sigma, warm=centre).scf.mf
+            minus = evaluate(a, b, r - h, settings, sigma, warm=centre).scf.mf
             fd_free = (plus.e_free - minus.e_free) / (2 * h)
             fd_tot = (plus.e_tot - minus.e_tot) / (2 * h)
             cells = [name, f"{sigma:g}", f"{centre.slope:.6f}", f"{fd_free:.6f}", f"{fd_tot:.6f}",

@@ -206,9 +206,14 @@ class Layout:
     def holds(self, other: Layout) -> bool:
         """Whether every basis of layout ``other`` can be padded to this one."""
         mine = dict(zip(self.ls, zip(self.n_shells, self.n_prims, strict=True), strict=True))
-        return (other.cart == self.cart and other.natm <= self.natm and all(
-            l in mine and n <= mine[l][0] and p <= mine[l][1]
-            for l, n, p in zip(other.ls, other.n_shells, other.n_prims, strict=True)))
+        return (
+            other.cart == self.cart
+            and other.natm <= self.natm
+            and all(
+                l in mine and n <= mine[l][0] and p <= mine[l][1]
+                for l, n, p in zip(other.ls, other.n_shells, other.n_prims, strict=True)
+            )
+        )
 
 
 def layout_of(bases: Sequence[Basis]) -> Layout:

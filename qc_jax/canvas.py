@@ -50,33 +50,61 @@ class Channel(NamedTuple):
 
 
 CHANNELS: tuple[Channel, ...] = (
-    Channel("rho_sp", "O-Map s+p", "e/Bohr^3",
-            "rho_{l<=1} = sum_{mu: l(mu)<=1} sum_nu P_mu,nu phi_mu phi_nu"),
+    Channel(
+        "rho_sp",
+        "O-Map s+p",
+        "e/Bohr^3",
+        "rho_{l<=1} = sum_{mu: l(mu)<=1} sum_nu P_mu,nu phi_mu phi_nu",
+    ),
     Channel("rho_df", "O-Map d+f", "e/Bohr^3", "rho_{l>=2}, the same row partition"),
-    Channel("rho_sigma", "angular sigma (RIP-GAF)", "e/Bohr^3",
-            "rho_{m=0}: rows of AOs with m = 0 about the bond axis"),
+    Channel(
+        "rho_sigma",
+        "angular sigma (RIP-GAF)",
+        "e/Bohr^3",
+        "rho_{m=0}: rows of AOs with m = 0 about the bond axis",
+    ),
     Channel("rho_pi", "angular pi/delta (RIP-GAF)", "e/Bohr^3", "rho_{|m|>=1}"),
-    Channel("neg_laplacian", "field (RIP-MTF)", "e/Bohr^5",
-            "-laplacian rho (charge concentration > 0), by autodiff"),
-    Channel("elf", "field (RIP-MTF)", "1",
-            "electron localisation function 1 / (1 + (D/D0)^2), D = tau - |grad rho|^2 / (8 rho), "
-            "D0 = 3/10 (3 pi^2)^(2/3) rho^(5/3); 0 where rho < 1e-6"),
-    Channel("bond_density", "co-occupancy (COM)", "e/Bohr^3",
-            "2 sum_{mu in A, nu in B} P_mu,nu phi_mu phi_nu (interatomic overlap density)"),
-    Channel("frontier", "co-occupancy (COM)", "1/Bohr^3",
-            "(|HOMO|^2 + |LUMO|^2) / 2, each averaged over its degenerate set (integrates to 1)"),
-    Channel("charge_accumulation", "charge (Q-Image +)", "e/Bohr^3",
-            "max(rho - rho_promolecule, 0)"),
+    Channel(
+        "neg_laplacian",
+        "field (RIP-MTF)",
+        "e/Bohr^5",
+        "-laplacian rho (charge concentration > 0), by autodiff",
+    ),
+    Channel(
+        "elf",
+        "field (RIP-MTF)",
+        "1",
+        "electron localisation function 1 / (1 + (D/D0)^2), D = tau - |grad rho|^2 / (8 rho), "
+        "D0 = 3/10 (3 pi^2)^(2/3) rho^(5/3); 0 where rho < 1e-6",
+    ),
+    Channel(
+        "bond_density",
+        "co-occupancy (COM)",
+        "e/Bohr^3",
+        "2 sum_{mu in A, nu in B} P_mu,nu phi_mu phi_nu (interatomic overlap density)",
+    ),
+    Channel(
+        "frontier",
+        "co-occupancy (COM)",
+        "1/Bohr^3",
+        "(|HOMO|^2 + |LUMO|^2) / 2, each averaged over its degenerate set (integrates to 1)",
+    ),
+    Channel(
+        "charge_accumulation", "charge (Q-Image +)", "e/Bohr^3", "max(rho - rho_promolecule, 0)"
+    ),
     Channel("charge_depletion", "charge (Q-Image -)", "e/Bohr^3", "max(rho_promolecule - rho, 0)"),
 )
 
 
 def channel_table_markdown() -> str:
     """The channel table of ``docs/canvas.md``, rendered from :data:`CHANNELS`."""
-    rows = [f"| {i} | `{c.name}` | {c.family} | {c.unit} | {c.definition} |"
-            for i, c in enumerate(CHANNELS)]
-    return "\n".join(["| ch | name | family (paper) | unit | definition |",
-                      "|---|---|---|---|---|", *rows])
+    rows = [
+        f"| {i} | `{c.name}` | {c.family} | {c.unit} | {c.definition} |"
+        for i, c in enumerate(CHANNELS)
+    ]
+    return "\n".join(
+        ["| ch | name | family (paper) | unit | definition |", "|---|---|---|---|---|", *rows]
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,9 +159,13 @@ class CanvasSpec:
         width = self.box_width_angstrom(bond_length_angstrom)
         pixel = width / self.width
         height = pixel * self.height
-        return {"box_width_angstrom": width, "box_height_angstrom": height,
-                "pixel_angstrom": pixel, "origin_z_angstrom": -width / 2 + pixel / 2,
-                "origin_x_angstrom": height / 2 - pixel / 2}
+        return {
+            "box_width_angstrom": width,
+            "box_height_angstrom": height,
+            "pixel_angstrom": pixel,
+            "origin_z_angstrom": -width / 2 + pixel / 2,
+            "origin_x_angstrom": height / 2 - pixel / 2,
+        }
 
     def sample_points(self, bond_length_angstrom: float) -> np.ndarray:
         """[H, W, s, s, 3] sub-pixel sample points in Bohr (s = ``supersample``)."""
@@ -219,13 +251,19 @@ def field_inputs(record: PairRecord) -> tuple[basis_lib.Basis, FieldInputs]:
       ValueError: for a failed record (no density) or a Cartesian basis (no m about the axis).
     """
     if record.status == "failed" or record.dm.size == 0:
-        raise ValueError(f"{record.pair}: a failed record has no density to render "
-                         f"({record.reason})")
+        raise ValueError(
+            f"{record.pair}: a failed record has no density to render ({record.reason})"
+        )
     basis = basis_lib.from_pyscf(record.mole())
     if basis.cart:
         raise ValueError(f"{record.pair}: canvases need a spherical basis (m about the bond axis)")
-    return basis, FieldInputs(record.dm, record.dm_promolecule, frontier_density_matrix(record),
-                              record.mo_coeff, record.mo_occ)
+    return basis, FieldInputs(
+        record.dm,
+        record.dm_promolecule,
+        frontier_density_matrix(record),
+        record.mo_coeff,
+        record.mo_occ,
+    )
 
 
 def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array) -> jax.Array:
@@ -238,8 +276,10 @@ def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array) -> ja
     on_a, on_b = basis.ao_atom == 0, basis.ao_atom == 1
     bond = jnp.outer(on_a, on_b) + jnp.outer(on_b, on_a)
     rows = [basis.ao_l <= 1, basis.ao_l >= 2, basis.ao_m == 0, basis.ao_m != 0]
-    dms = jnp.stack([dm * mask[:, None] for mask in rows]
-                    + [dm * bond, inputs.dm_frontier, inputs.dm_promolecule])
+    dms = jnp.stack(
+        [dm * mask[:, None] for mask in rows]
+        + [dm * bond, inputs.dm_frontier, inputs.dm_promolecule]
+    )
     parts = kernels.density(basis, dms, points)  # [7, N]
     rho, grad_x, grad_y, grad_z, laplacian = kernels.density(basis, dm, points, deriv=2)
     tau = kernels.kinetic_energy_density(basis, inputs.mo_coeff, inputs.mo_occ, points)
@@ -248,8 +288,18 @@ def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array) -> ja
     d0 = 0.3 * (3 * math.pi**2) ** (2 / 3) * safe_rho ** (5 / 3)
     elf = jnp.where(rho > ELF_DENSITY_FLOOR, 1 / (1 + (d / d0) ** 2), 0.0)
     deformation = rho - parts[6]
-    return jnp.stack([*parts[:4], -laplacian, elf, parts[4], parts[5],
-                      jnp.maximum(deformation, 0), jnp.maximum(-deformation, 0)], axis=-1)
+    return jnp.stack(
+        [
+            *parts[:4],
+            -laplacian,
+            elf,
+            parts[4],
+            parts[5],
+            jnp.maximum(deformation, 0),
+            jnp.maximum(-deformation, 0),
+        ],
+        axis=-1,
+    )
 
 
 @functools.partial(jax.jit, static_argnames=("molecules_per_step",))
@@ -289,8 +339,11 @@ def render_many(
     if spec.channels == "stamps":
         from qc_jax import stamps
 
-        return np.stack([stamps.render(r, spec) for r in records]) if records else np.zeros(
-            (0, spec.height, spec.width, len(CHANNELS)), spec.dtype)
+        return (
+            np.stack([stamps.render(r, spec) for r in records])
+            if records
+            else np.zeros((0, spec.height, spec.width, len(CHANNELS)), spec.dtype)
+        )
     if not records:
         return np.zeros((0, spec.height, spec.width, len(CHANNELS)), spec.dtype)
     prepared = [field_inputs(r) for r in records]
@@ -300,20 +353,25 @@ def render_many(
     from tqdm.auto import tqdm
 
     images = []
-    with jax.enable_x64(True), tqdm(total=len(records), desc="canvases", unit="canvas",
-                                    disable=not progress) as bar:
+    with (
+        jax.enable_x64(True),
+        tqdm(total=len(records), desc="canvases", unit="canvas", disable=not progress) as bar,
+    ):
         for start in range(0, len(records), batch_size):
-            batch = prepared[start:start + batch_size]
-            batch_records = records[start:start + batch_size]
+            batch = prepared[start : start + batch_size]
+            batch_records = records[start : start + batch_size]
             n_real = len(batch)
             batch = batch + [batch[-1]] * (batch_size - n_real)  # same shapes for the last batch
             batch_records = batch_records + [batch_records[-1]] * (batch_size - n_real)
             bases = basis_lib.stack([b for b, _ in batch], layout)
             # Every axis of the matrices, MO coefficients and occupations is an AO or MO axis,
             # padded with zeros to the layout's nao (there are never more MOs than AOs).
-            inputs = FieldInputs(*(
-                np.stack([np.pad(a, [(0, layout.nao - n) for n in a.shape]) for a in field])
-                for field in zip(*(i for _, i in batch), strict=True)))
+            inputs = FieldInputs(
+                *(
+                    np.stack([np.pad(a, [(0, layout.nao - n) for n in a.shape]) for a in field])
+                    for field in zip(*(i for _, i in batch), strict=True)
+                )
+            )
             points = np.stack([spec.sample_points(r.bond_length) for r in batch_records])
             canvases = _render_batch(bases, inputs, points, per_step)
             images.append(np.asarray(canvases[:n_real], dtype=spec.dtype))

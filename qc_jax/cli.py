@@ -98,10 +98,12 @@ def _run_show(args: argparse.Namespace) -> int:
     from qc_jax.store import Store
 
     record, _ = Store(args.store).get_or_compute(*_pair_symbols(args.pair))
-    spec = canvas.CanvasSpec(height=args.size, width=args.size, extent_angstrom=args.extent,
-                             supersample=args.supersample)
-    path = figures.canvas_figure(canvas.render(record, spec), spec, record,
-                                 args.out or f"out/{record.pair}.png")
+    spec = canvas.CanvasSpec(
+        height=args.size, width=args.size, extent_angstrom=args.extent, supersample=args.supersample
+    )
+    path = figures.canvas_figure(
+        canvas.render(record, spec), spec, record, args.out or f"out/{record.pair}.png"
+    )
     print(f"wrote {path}")
     return 0
 
@@ -125,20 +127,25 @@ def _run_cube(args: argparse.Namespace) -> int:
     from qc_jax.store import Store
 
     record, _ = Store(args.store).get_or_compute(*_pair_symbols(args.pair))
-    cube = cubegen.Cube(record.mole(), nx=args.points, ny=args.points, nz=args.points,
-                        margin=args.margin)
+    cube = cubegen.Cube(
+        record.mole(), nx=args.points, ny=args.points, nz=args.points, margin=args.margin
+    )
     basis, inputs = canvas.field_inputs(record)
     with jax.enable_x64(True):
         values = jax.device_get(canvas.fields(basis, inputs, cube.get_coords()))
     names = [c.name for c in CHANNELS]
-    field = (values[:, 0] + values[:, 1] if args.field == "rho"
-             else values[:, names.index(args.field)])
+    field = (
+        values[:, 0] + values[:, 1] if args.field == "rho" else values[:, names.index(args.field)]
+    )
     path = args.out or f"out/{record.pair}_{args.field}.cube"
     from pathlib import Path
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    cube.write(field.reshape(args.points, args.points, args.points), path,
-               comment=f"{record.pair} {args.field} (atomic units) from qc_jax")
+    cube.write(
+        field.reshape(args.points, args.points, args.points),
+        path,
+        comment=f"{record.pair} {args.field} (atomic units) from qc_jax",
+    )
     print(f"wrote {path}")
     return 0
 
@@ -158,8 +165,11 @@ def _run_train(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "compute": ("compute the missing pairs of a store (resumable)", _add_compute, _run_compute),
     "show": ("draw the ten-channel canvas of a pair as a PNG", _add_show, _run_show),
-    "cube": ("write a density or canvas field of a pair on a 3-D grid (Gaussian cube)",
-             _add_cube, _run_cube),
+    "cube": (
+        "write a density or canvas field of a pair on a 3-D grid (Gaussian cube)",
+        _add_cube,
+        _run_cube,
+    ),
     "train": ("train a model of the zoo (qc_models.train)", _add_train, _run_train),
 }
 """Sub-command name -> (help, add arguments, run returning an exit code)."""

@@ -30,16 +30,20 @@ def main(argv: list[str] | None = None) -> None:
 
     start = time.perf_counter()
     record, origin = Store(args.store).get_or_compute(*args.pair)
-    print(f"{record.pair}: R_e = {record.bond_length:.4f} Angstrom, gap = "
-          f"{record.labels['e_g_ev']:.3f} eV, dipole = {record.labels['dipole_mag_d']:.3f} D "
-          f"({origin}, {time.perf_counter() - start:.1f} s)")
+    print(
+        f"{record.pair}: R_e = {record.bond_length:.4f} Angstrom, gap = "
+        f"{record.labels['e_g_ev']:.3f} eV, dipole = {record.labels['dipole_mag_d']:.3f} D "
+        f"({origin}, {time.perf_counter() - start:.1f} s)"
+    )
     spec = canvas.CanvasSpec(height=args.size, width=args.size, extent_angstrom=5.0)
     start = time.perf_counter()
     image = canvas.render(record, spec)
     rho_by_l, rho_by_m = image[..., 0] + image[..., 1], image[..., 2] + image[..., 3]
     error = float(np.abs(rho_by_l - rho_by_m).max() / rho_by_l.max())
-    print(f"canvas {image.shape} in {time.perf_counter() - start:.2f} s (including compilation);"
-          f" l- and m-partitions of rho agree to {error:.1e}")
+    print(
+        f"canvas {image.shape} in {time.perf_counter() - start:.2f} s (including compilation);"
+        f" l- and m-partitions of rho agree to {error:.1e}"
+    )
     path = figures.canvas_figure(image, spec, record, Path(args.out) / f"{record.pair}.png")
     print(f"wrote {path}")
 

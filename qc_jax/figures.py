@@ -16,8 +16,13 @@ if TYPE_CHECKING:
 LINEAR_FRACTION = 1e-4
 
 
-def canvas_figure(image: np.ndarray, spec: CanvasSpec, record: PairRecord, path: str | Path,
-                  title: str | None = None) -> Path:
+def canvas_figure(
+    image: np.ndarray,
+    spec: CanvasSpec,
+    record: PairRecord,
+    path: str | Path,
+    title: str | None = None,
+) -> Path:
     """Writes a PNG of a canvas [H, W, 10]: 2 x 5 panels, each channel with its name, family,
     unit and colour bar, on axes in Angstrom with the two nuclei marked. Returns the path."""
     import matplotlib
@@ -38,17 +43,26 @@ def canvas_figure(image: np.ndarray, spec: CanvasSpec, record: PairRecord, path:
         else:
             norm = SymLogNorm(LINEAR_FRACTION * limit, vmin=-limit if signed else 0, vmax=limit)
             cmap = "RdBu_r" if signed else "magma"
-        shown = ax.imshow(values, extent=(-half_w, half_w, -half_h, half_h), origin="upper",
-                          cmap=cmap, norm=norm, interpolation="nearest")
+        shown = ax.imshow(
+            values,
+            extent=(-half_w, half_w, -half_h, half_h),
+            origin="upper",
+            cmap=cmap,
+            norm=norm,
+            interpolation="nearest",
+        )
         ax.plot(record.positions[:, 2], record.positions[:, 0], "+", color="cyan", ms=9, mew=1.5)
         ax.set_title(f"{CHANNELS.index(channel)}: {channel.name}\n({channel.family})", fontsize=9)
         ax.set_xlabel("z (Angstrom)", fontsize=8)
         ax.set_ylabel("x (Angstrom)", fontsize=8)
         ax.tick_params(labelsize=7)
         fig.colorbar(shown, ax=ax, shrink=0.85).set_label(channel.unit, fontsize=8)
-    fig.suptitle(title or f"{record.pair}: quantum canvas {spec.height}x{spec.width}, "
-                 f"R = {record.bond_length:.3f} Angstrom, pixel "
-                 f"{geometry['pixel_angstrom']:.3f} Angstrom")
+    fig.suptitle(
+        title
+        or f"{record.pair}: quantum canvas {spec.height}x{spec.width}, "
+        f"R = {record.bond_length:.3f} Angstrom, pixel "
+        f"{geometry['pixel_angstrom']:.3f} Angstrom"
+    )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)

@@ -134,35 +134,64 @@ def _ao_derivatives(basis: Basis, deriv: int, points: jax.Array) -> jax.Array:
     return jnp.stack(rows)
 
 
-def _density_values(basis: Basis, dm: jax.Array, points: jax.Array) -> jax.Array:
-    """[..., C] rho = sum_ij dm_ij phi_i phi_j for dm [..., nao, nao] and points [C, 3]."""
-    phi = _ao_values(basis, points)  # [C, nao]
-    return jnp.sum(jnp.matmul(phi, dm) * phi, axis=-1)
+def ao_jet(basis: Basis, points: jax.Array, deriv: int) -> tuple[jax.Array, ...]:
+    """AO values and their derivatives for the product rule, at points [C, 3] (Bohr).
+
+    Returns ``(phi,)`` [C, nao]; for deriv >= 1 also ``gradient`` [3, C, nao] (d/dx, d/dy,
+    d/dz); for deriv 2 also ``second`` [3, C, nao] (d2/dx2, d2/dy2, d2/dz2), all from one
+    nested forward-mode pass per axis. For use inside jit (no input checks); chunk large grids
+    with :func:`map_chunks`.
+    """
+    ao = functools.partial(_ao_values, basis)
+    if deriv == 0:
+        return (ao(points),)
+    per_axis = [_derivative(ao, points, *(axis,) * deriv) for axis in range(3)]
+    jet = [per_axis[0][0], jnp.stack([terms[1] for terms in per_axis])]
+    if deriv == 2:
+        jet.append(jnp.stack([terms[2] for terms in per_axis]))
+    return tuple(jet)
+
+
+def density_from_jet(jet: tuple[jax.Array, ...], dm: jax.Array) -> jax.Array:
+    """[..., 1 | 4 | 5, C]: rho, its gradient, its Laplacian from :func:`ao_jet` of the same
+    order and dm [..., nao, nao] (not necessarily symmetric, e.g. row-masked), by the product
+    rule: d rho = sum_ij P_ij (d phi_i phi_j + phi_i d phi_j)."""
+    phi = jet[0]
+    phi_dm = phi @ dm  # [..., C, nao]: sum_i phi_i P_ij
+    dm_phi = phi @ jnp.swapaxes(dm, -1, -2)  # sum_j P_ij phi_j
+    rows = [jnp.sum(phi_dm * phi, axis=-1)[..., None, :]]
+    if len(jet) >= 2:
+        gradient = jet[1][:, None] if dm.ndim > 2 else jet[1]  # [3, (K,) C, nao]
+        rows.append(jnp.moveaxis(jnp.sum(phi_dm * gradient + dm_phi * gradient, axis=-1), 0, -2))
+    if len(jet) == 3:
+        second = jet[2][:, None] if dm.ndim > 2 else jet[2]
+        cross = jnp.sum((gradient @ dm) * gradient, axis=(0, -1))
+        laplacian = jnp.sum((phi_dm + dm_phi) * second, axis=(0, -1)) + 2 * cross
+        rows.append(laplacian[..., None, :])
+    return jnp.concatenate(rows, axis=-2)
+
+
+def kinetic_energy_density_from_jet(
+    jet: tuple[jax.Array, ...], mo_coeff: jax.Array, mo_occ: jax.Array
+) -> jax.Array:
+    """[C] tau = 1/2 sum_i n_i |grad psi_i|^2 (Hartree/Bohr^3, PySCF's convention) from an
+    :func:`ao_jet` of order >= 1, MO coefficients [nao, nmo] and occupations [nmo]."""
+    grad_mo = jet[1] @ mo_coeff  # [3, C, nmo]
+    return 0.5 * jnp.sum(grad_mo**2 * mo_occ, axis=(0, -1))
 
 
 def _density_derivatives(basis: Basis, dm: jax.Array, deriv: int, points: jax.Array):
     """[..., 1 | 4 | 5, C]: rho, then its gradient (deriv >= 1), then its Laplacian (deriv 2)."""
-    rho = functools.partial(_density_values, basis, dm)
-    if deriv == 0:
-        return rho(points)[..., None, :]
-    # Along each axis, one (nested) JVP gives rho, d rho/dk and, for deriv 2, d2 rho/dk2.
-    per_axis = [_derivative(rho, points, *(axis,) * deriv) for axis in range(3)]
-    rows = [per_axis[0][0], *(terms[1] for terms in per_axis)]
-    if deriv == 2:
-        rows.append(sum(terms[2] for terms in per_axis))
-    return jnp.stack(rows, axis=-2)
+    return density_from_jet(ao_jet(basis, points, deriv), dm)
 
 
 def _kinetic_energy_density_values(
     basis: Basis, mo_coeff: jax.Array, mo_occ: jax.Array, points: jax.Array
 ) -> jax.Array:
-    """[C] tau = 1/2 sum_i n_i |grad psi_i|^2 (Hartree/Bohr^3, PySCF's convention)."""
-    ao = functools.partial(_ao_values, basis)
-    grad_mo = jnp.stack([_derivative(ao, points, k)[1] for k in range(3)]) @ mo_coeff
-    return 0.5 * jnp.sum(grad_mo**2 * mo_occ, axis=(0, -1))
+    return kinetic_energy_density_from_jet(ao_jet(basis, points, 1), mo_coeff, mo_occ)
 
 
-def _map_chunks(fn, points: jax.Array, chunk_size: int) -> jax.Array:
+def map_chunks(fn, points: jax.Array, chunk_size: int) -> jax.Array:
     """``fn`` ([C, 3] -> [..., C]) over ``points`` [N, 3], ``chunk_size`` at a time -> [..., N]."""
     n = points.shape[0]
     if n <= chunk_size:
@@ -184,7 +213,7 @@ def _density(
     basis: Basis, dm: jax.Array, points: jax.Array, deriv: int, chunk_size: int
 ) -> jax.Array:
     fn = functools.partial(_density_derivatives, basis, dm, deriv)
-    return _map_chunks(fn, points, chunk_size)  # [..., n_components, N]
+    return map_chunks(fn, points, chunk_size)  # [..., n_components, N]
 
 
 @functools.partial(jax.jit, static_argnames=("chunk_size",))
@@ -192,7 +221,7 @@ def _kinetic_energy_density(
     basis: Basis, mo_coeff: jax.Array, mo_occ: jax.Array, points: jax.Array, chunk_size: int
 ) -> jax.Array:
     fn = functools.partial(_kinetic_energy_density_values, basis, mo_coeff, mo_occ)
-    return _map_chunks(fn, points, chunk_size)
+    return map_chunks(fn, points, chunk_size)
 
 
 def eval_ao(basis: Basis, points: jax.Array, deriv: int = 0) -> jax.Array:
@@ -286,10 +315,14 @@ def density_many(
     if deriv not in (0, 1, 2):
         raise ValueError(f"deriv must be 0, 1 or 2, got {deriv!r}")
     stacked = basis_lib.stack(bases)
-    padded = np.stack([
-        basis_lib.pad_matrix(np.asarray(_checked_matrix("density matrix", dm, b.nao)), stacked.nao)
-        for b, dm in zip(bases, dms, strict=True)
-    ])
+    padded = np.stack(
+        [
+            basis_lib.pad_matrix(
+                np.asarray(_checked_matrix("density matrix", dm, b.nao)), stacked.nao
+            )
+            for b, dm in zip(bases, dms, strict=True)
+        ]
+    )
     points = _checked_points(points, batched=True)
     if points.ndim == 3 and points.shape[0] != len(bases):
         raise ValueError(f"got points for {points.shape[0]} molecules but {len(bases)} bases")
@@ -325,8 +358,9 @@ def _checked_points(points: jax.Array, batched: bool = False) -> jax.Array:
     if not isinstance(points, jax.core.Tracer):
         finite = np.isfinite(np.asarray(points)).all(axis=-1)
         if not finite.all():
-            raise ValueError(f"points contain NaN or inf ({int((~finite).sum())} of "
-                             f"{finite.size} points)")
+            raise ValueError(
+                f"points contain NaN or inf ({int((~finite).sum())} of {finite.size} points)"
+            )
     return points
 
 

@@ -98,6 +98,12 @@ def render(record: PairRecord, spec: CanvasSpec) -> np.ndarray:
     """The stamp image [H, W, 10] of a record from its populations, charges and dipole."""
     if record.status == "failed":
         raise ValueError(f"{record.pair}: a failed record has no populations ({record.reason})")
-    image = stamp_canvas(record.populations_l, record.populations_lm, record.mulliken_charges,
-                         record.labels["dipole_mag_d"], spec.height, spec.width)
+    image = stamp_canvas(
+        record.populations_l,
+        record.populations_lm,
+        record.mulliken_charges,
+        record.labels["dipole_mag_d"],
+        spec.height,
+        spec.width,
+    )
     return image.astype(spec.dtype)

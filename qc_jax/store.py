@@ -116,8 +116,9 @@ class Store:
         if record is None:
             from qc_jax.chem.pair import compute_pair
 
-            print(f"Computing {pair_name(a, b)} with PySCF (optimised bond, labels) ...",
-                  flush=True)
+            print(
+                f"Computing {pair_name(a, b)} with PySCF (optimised bond, labels) ...", flush=True
+            )
             record, origin = compute_pair(a, b, settings=self.settings), "computed"
             self.put(record)
         if record.status == "failed":

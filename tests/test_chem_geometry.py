@@ -18,9 +18,8 @@ def h2_search():
 def test_analytic_slope_is_the_derivative_of_the_free_energy():
     h = 1e-3
     point = evaluate("C", "O", 2.2, FAST, FAST.smearing_sigma)
-    dm = point.scf.mf.make_rdm1()
-    plus = evaluate("C", "O", 2.2 + h, FAST, FAST.smearing_sigma, dm)
-    minus = evaluate("C", "O", 2.2 - h, FAST, FAST.smearing_sigma, dm)
+    plus = evaluate("C", "O", 2.2 + h, FAST, FAST.smearing_sigma, warm=point)
+    minus = evaluate("C", "O", 2.2 - h, FAST, FAST.smearing_sigma, warm=point)
     assert abs(point.slope - (plus.e_free - minus.e_free) / (2 * h)) < 5e-5
     assert abs(point.slope) > 1e-2  # a real slope, not a minimum
 

@@ -14,8 +14,6 @@ import logging
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from qc_jax.chem.molecule import diatomic
 from qc_jax.chem.scf import ScfResult, bond_slope, run_scf
 from qc_jax.chem.settings import Settings
@@ -61,10 +59,20 @@ class BondSearch:
 
 
 def evaluate(
-    a: str, b: str, r: float, settings: Settings, sigma: float, dm0: np.ndarray | None = None
+    a: str,
+    b: str,
+    r: float,
+    settings: Settings,
+    sigma: float,
+    warm: BondPoint | None = None,
 ) -> BondPoint:
-    """SCF and analytic slope of the pair at bond length ``r`` (Bohr), warm-started from ``dm0``."""
-    result = run_scf(diatomic(a, b, r * BOHR_ANGSTROM, settings.basis_map), settings, sigma, dm0)
+    """SCF and analytic slope of the pair at bond length ``r`` (Bohr). ``warm``: a converged
+    nearby point whose density starts the SCF and whose ladder rung is tried first."""
+    mol = diatomic(a, b, r * BOHR_ANGSTROM, settings.basis_map)
+    if warm is None:
+        result = run_scf(mol, settings, sigma)
+    else:
+        result = run_scf(mol, settings, sigma, warm.scf.mf.make_rdm1(), warm.scf.rung)
     point = BondPoint(r, result.e_free, bond_slope(result), result)
     log.debug("%s-%s R=%.4f Bohr e_free=%.8f slope=%+.2e rung=%s cycles=%d",
               a, b, r, point.e_free, point.slope, result.rung, result.cycles)  # fmt: skip
@@ -91,7 +99,7 @@ def optimise_bond(
     start: BondPoint | None = None,
 ) -> BondSearch:
     """Minimise the free energy of pair (a, b) over the bond length (see module docstring).
-    ``start``: an already evaluated point to start from (its density warm-starts the next SCF)."""
+    ``start``: an already evaluated point to start from (it warm-starts the next SCF)."""
     r0, lower, upper = search_bounds(a, b)
     point = start or evaluate(a, b, r0, settings, sigma)
     history = [point]
@@ -122,7 +130,7 @@ def optimise_bond(
             return BondSearch(point, False, "collapse", history)
         r_next = min(max(r_next, lower), upper)
         previous = point
-        point = evaluate(a, b, r_next, settings, sigma, previous.scf.mf.make_rdm1())
+        point = evaluate(a, b, r_next, settings, sigma, warm=previous)
         history.append(point)
     return BondSearch(point, False, "max_steps", history)
 
@@ -133,9 +141,8 @@ def force_constant(
     """d^2 e_free / dR^2 (Ha/Bohr^2) at ``point`` by central differences of the analytic slope
     (step ``settings.freq_step``); also returns the two displaced points."""
     h = settings.freq_step
-    dm = point.scf.mf.make_rdm1()
-    plus = evaluate(a, b, point.r + h, settings, sigma, dm)
-    minus = evaluate(a, b, point.r - h, settings, sigma, dm)
+    plus = evaluate(a, b, point.r + h, settings, sigma, warm=point)
+    minus = evaluate(a, b, point.r - h, settings, sigma, warm=point)
     return (plus.slope - minus.slope) / (2 * h), [plus, minus]
 
 
