@@ -84,6 +84,18 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     assert len(records(tmp_path)) == 1
 
 
+def test_early_stopping_on_validation_mae(tmp_path):
+    config = FAST.replace(learning_rate=0.0, loss="mse", num_epochs=5, early_stopping_patience=2)
+    results = train_and_evaluate(config, tmp_path)  # nothing changes, so nothing improves
+    assert (results["best_epoch"], results["epochs_run"]) == (1, 3)
+
+
+def test_a_cutoff_shorter_than_a_bond_is_refused(tmp_path):
+    config = FAST.replace(model="schnet", model_kwargs={"features": 4, "cutoff": 2.0})
+    with pytest.raises(ValueError, match="does not cover the longest bond"):
+        train_and_evaluate(config, tmp_path)
+
+
 def test_constant_baseline_scores_the_training_median(tmp_path):
     config = FAST.replace(model="constant", model_kwargs={}, num_epochs=1)
     results = train_and_evaluate(config, tmp_path)
