@@ -392,7 +392,7 @@ def train_and_evaluate(
         plots.parity(
             y_true,
             y_pred,
-            config.targets,
+            [f"{t} ({unit(t)})" for t in config.targets],
             workdir / "parity_test.png",
             title=f"{config.model}, test split, best epoch {loop.best_epoch}",
         )
