@@ -36,6 +36,9 @@ HARTREE_EV = 27.211386245988
 #: Below this density (e/Bohr^3) ELF is set to 0: D / D0 is noise where both vanish.
 ELF_DENSITY_FLOOR = 1e-6
 
+#: Sample points evaluated together (bounds memory: the AO jet is [7, points, nao]).
+CHUNK_POINTS = 2048
+
 #: MOs within this energy (Hartree) of the HOMO (LUMO) belong to its degenerate set.
 DEGENERACY_HA = 1e-4
 
@@ -276,30 +279,23 @@ def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array) -> ja
     on_a, on_b = basis.ao_atom == 0, basis.ao_atom == 1
     bond = jnp.outer(on_a, on_b) + jnp.outer(on_b, on_a)
     rows = [basis.ao_l <= 1, basis.ao_l >= 2, basis.ao_m == 0, basis.ao_m != 0]
-    dms = jnp.stack(
-        [dm * mask[:, None] for mask in rows]
-        + [dm * bond, inputs.dm_frontier, inputs.dm_promolecule]
-    )
-    parts = kernels.density(basis, dms, points)  # [7, N]
-    rho, grad_x, grad_y, grad_z, laplacian = kernels.density(basis, dm, points, deriv=2)
-    tau = kernels.kinetic_energy_density(basis, inputs.mo_coeff, inputs.mo_occ, points)
-    safe_rho = jnp.maximum(rho, ELF_DENSITY_FLOOR)
-    d = tau - (grad_x**2 + grad_y**2 + grad_z**2) / (8 * safe_rho)
-    d0 = 0.3 * (3 * math.pi**2) ** (2 / 3) * safe_rho ** (5 / 3)
-    elf = jnp.where(rho > ELF_DENSITY_FLOOR, 1 / (1 + (d / d0) ** 2), 0.0)
-    deformation = rho - parts[6]
-    return jnp.stack(
-        [
-            *parts[:4],
-            -laplacian,
-            elf,
-            parts[4],
-            parts[5],
-            jnp.maximum(deformation, 0),
-            jnp.maximum(-deformation, 0),
-        ],
-        axis=-1,
-    )
+    dms = jnp.stack([dm * mask[:, None] for mask in rows]
+                    + [dm * bond, inputs.dm_frontier, inputs.dm_promolecule])
+
+    def chunk(chunk_points):  # [C, 3] -> [C, 10], from one AO evaluation
+        jet = kernels.ao_jet(basis, chunk_points, deriv=2)
+        parts = kernels.density_from_jet(jet[:1], dms)[:, 0]  # [7, C]
+        rho, grad_x, grad_y, grad_z, laplacian = kernels.density_from_jet(jet, dm)
+        tau = kernels.kinetic_energy_density_from_jet(jet, inputs.mo_coeff, inputs.mo_occ)
+        safe_rho = jnp.maximum(rho, ELF_DENSITY_FLOOR)
+        d = tau - (grad_x**2 + grad_y**2 + grad_z**2) / (8 * safe_rho)
+        d0 = 0.3 * (3 * math.pi**2) ** (2 / 3) * safe_rho ** (5 / 3)
+        elf = jnp.where(rho > ELF_DENSITY_FLOOR, 1 / (1 + (d / d0) ** 2), 0.0)
+        deformation = rho - parts[6]
+        return jnp.stack([*parts[:4], -laplacian, elf, parts[4], parts[5],
+                          jnp.maximum(deformation, 0), jnp.maximum(-deformation, 0)])
+
+    return kernels.map_chunks(chunk, jnp.asarray(points), CHUNK_POINTS).T
 
 
 @functools.partial(jax.jit, static_argnames=("molecules_per_step",))
