@@ -106,3 +106,22 @@ def test_unwritable_store_is_a_clear_error(tmp_path, capsys):
     blocker.write_text("")
     assert main(["compute", "--fast", "--elements", "H", "--store", str(blocker / "s")]) == 2
     assert "not writable" in capsys.readouterr().err
+
+
+def test_failed_records_are_kept_unless_retried(tmp_path):
+    from qc_jax.record import PairRecord
+
+    store = Store(tmp_path, FAST)
+    failed = PairRecord(
+        pair="H_H",
+        symbols=("H", "H"),
+        status="failed",
+        reason="SCF not converged (test)",
+        settings=FAST.to_dict(),
+        settings_digest=FAST.digest(),
+        positions=np.zeros((0,)),
+    )
+    store.put(failed)
+    arguments = ["compute", "--fast", "--no-progress", "--pairs", "H_H", "--store", str(tmp_path)]
+    assert main(arguments) == 0 and store.load("H_H").status == "failed"
+    assert main([*arguments, "--retry-failed"]) == 0 and store.load("H_H").status == "ok"
