@@ -58,8 +58,11 @@ def stack_examples(examples: Iterable[Mapping[str, np.ndarray]], keys: Sequence[
 
 
 def load_tfds(name: str, split: str, keys: Sequence[str], data_dir: str | None = None) -> Dataset:
-    """Loads a TFDS split (e.g. name="quantum_canvas", split="train") into memory."""
+    """Loads a TFDS split (e.g. name="quantum_canvas/paper75_32", split="train") into memory."""
     import tensorflow_datasets as tfds
+
+    if name.split("/")[0] == "quantum_canvas":
+        import quantum_canvas  # noqa: F401  (registers the builder)
 
     ds = tfds.load(name, split=split, data_dir=data_dir, shuffle_files=False)
     return stack_examples(tfds.as_numpy(ds), keys)

@@ -71,6 +71,15 @@ def load_splits(config: Config) -> dict[str, Dataset]:
     }
 
 
+def check_targets(splits: dict[str, Dataset], targets: Sequence[str]) -> None:
+    """Refuses targets with missing (NaN) values, e.g. softness_evinv, defined for some pairs."""
+    for name, split in splits.items():
+        for t in targets:
+            bad = int(np.sum(~np.isfinite(split[t])))
+            if bad:
+                raise ValueError(f"target {t!r} is NaN/inf for {bad} examples of the {name} split")
+
+
 def check_cutoff(model: nnx.Module, splits: dict[str, Dataset]) -> None:
     """Refuses a geometric model whose cutoff does not cover every bond of the data."""
     cutoff = getattr(model, "cutoff", None)
@@ -288,6 +297,7 @@ def train_and_evaluate(
     main = jax.process_index() == 0
 
     splits = load_splits(config)
+    check_targets(splits, config.targets)
     normalizer = Normalizer.fit(splits["train"], config.targets, config.target_scaling)
     if main:
         (workdir / "normalizer.json").write_text(json.dumps(normalizer.to_dict(), indent=1))
