@@ -1,0 +1,33 @@
+"""Both TFDS read modes from one prepared directory: tfrecord (``tfds.load``, tf.data) and
+array_record (``tfds.data_source``, random access for grain).
+
+TFDS 4.9 prepares one file format, and ``tfds.load`` reads only tfrecord while
+``tfds.data_source`` reads only array_record (its own converter needs Apache Beam). After a
+tfrecord build, :func:`add_array_record` copies every shard, record by record in the same order
+(so TFDS's shard lengths stay valid), and lists array_record as an alternative file format.
+"""
+
+from __future__ import annotations
+
+import tensorflow_datasets as tfds
+from etils import epath
+from tensorflow_datasets.core import file_adapters
+
+ARRAY_RECORD = file_adapters.FileFormat.ARRAY_RECORD
+
+
+def add_array_record(builder: tfds.core.DatasetBuilder) -> None:
+    """Adds array_record shards next to the tfrecord shards of a prepared ``builder`` (no-op if
+    the build is not tfrecord or already has them)."""
+    info = builder.info
+    if (info.file_format != file_adapters.FileFormat.TFRECORD
+            or ARRAY_RECORD in info.available_file_formats()):
+        return
+    import tensorflow as tf
+
+    for shard in sorted(epath.Path(builder.data_dir).glob("*.tfrecord-*")):
+        target = file_adapters.convert_path_to_file_format(shard, ARRAY_RECORD)
+        records = tf.data.TFRecordDataset(str(shard)).as_numpy_iterator()
+        file_adapters.ArrayRecordFileAdapter.write_examples(target, ((None, r) for r in records))
+    info.add_alternative_file_format(ARRAY_RECORD)
+    info.write_to_directory(builder.data_dir)

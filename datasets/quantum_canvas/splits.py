@@ -1,0 +1,53 @@
+"""Split membership of pair names: the paper's seeded random 80/10/10 and a composition split.
+
+Membership is decided on the full list of the config's pair names (before failed pairs are left
+out), so a pair's split never depends on which other pairs converged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from qc_jax.elements import parse_pair_name
+
+FRACTIONS = (0.8, 0.1, 0.1)
+PARTS = ("train", "validation", "test")
+
+
+def random_split(names: Sequence[str], seed: int) -> dict[str, list[str]]:
+    """Pair names -> ``train``/``validation``/``test`` (80/10/10 of a seeded permutation of the
+    sorted names; numpy ``default_rng(seed)``)."""
+    names = sorted(names)
+    order = np.random.default_rng(seed).permutation(len(names))
+    n_train, n_val = round(FRACTIONS[0] * len(names)), round(FRACTIONS[1] * len(names))
+    parts = np.split(order, [n_train, n_train + n_val])
+    return {part: sorted(names[i] for i in idx) for part, idx in zip(PARTS, parts, strict=True)}
+
+
+def composition_split(names: Sequence[str], held_out: Sequence[str],
+                      seed: int = 42) -> dict[str, list[str]]:
+    """A pair is in ``test`` if it contains a held-out element; the others are split 8:1 into
+    ``train``/``validation`` (seeded permutation)."""
+    held = set(held_out)
+    test = sorted(n for n in names if held & set(parse_pair_name(n)))
+    rest = sorted(set(names) - set(test))
+    order = np.random.default_rng(seed).permutation(len(rest))
+    n_train = round(len(rest) * FRACTIONS[0] / (FRACTIONS[0] + FRACTIONS[1]))
+    return {"train": sorted(rest[i] for i in order[:n_train]),
+            "validation": sorted(rest[i] for i in order[n_train:]), "test": test}
+
+
+def all_splits(names: Sequence[str], seeds: Sequence[int],
+               held_out: Sequence[str]) -> dict[str, list[str]]:
+    """Every split of a config: ``train``/``validation``/``test`` for the first seed,
+    ``<part>_seed<seed>`` for the others, ``composition_<part>`` for the composition split."""
+    out = {}
+    for i, seed in enumerate(seeds):
+        suffix = "" if i == 0 else f"_seed{seed}"
+        out.update({part + suffix: members
+                    for part, members in random_split(names, seed).items()})
+    out.update({f"composition_{part}": members
+                for part, members in composition_split(names, held_out, seeds[0]).items()})
+    return out
