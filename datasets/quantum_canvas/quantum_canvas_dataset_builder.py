@@ -12,6 +12,8 @@ records out instead of computing them.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import tensorflow_datasets as tfds
 
 from qc_jax.canvas import render_many
@@ -26,12 +28,12 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
     VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {
+    RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
                  "composition split; the paper's npz as config 'official'.",
     }
-    BUILDER_CONFIGS = list(CONFIGS)
+    BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     MANUAL_DOWNLOAD_INSTRUCTIONS = official.INSTRUCTIONS
     builder_config: QuantumCanvasConfig
 

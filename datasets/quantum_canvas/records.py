@@ -70,7 +70,8 @@ def load_records(
     for a, b in pairs:
         record = store.get(a, b)
         if record is None:
-            left_out[pair_name(a, b)] = "no record" + (" (the computation raised; see compute.log)" if compute else "")
+            why = "the computation raised; see compute.log" if compute else "not computed"
+            left_out[pair_name(a, b)] = f"no record ({why})"
         elif record.status == "failed":
             left_out[record.pair] = f"failed: {record.reason}"
         else:
