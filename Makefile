@@ -1,5 +1,6 @@
 # make test: create .venv if missing, install the project (+ dev, tf extras), run the test suite.
-# make demo: create .venv if missing and run the main job (see README).
+# make demo: create .venv if missing and run the main job (see README): one canvas (CO), then
+#   build quantum_canvas/tiny, tfds.load it, train a CNN, print test MAE, save figures.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -21,6 +22,7 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m qc_jax.demo
+	$(PY) -m quantum_canvas.demo
 
 bench: $(STAMP)
 	$(PY) benchmarks/kernel_vs_pyscf.py
