@@ -5,6 +5,8 @@ TFDS 4.9 prepares one file format, and ``tfds.load`` reads only tfrecord while
 ``tfds.data_source`` reads only array_record (its own converter needs Apache Beam). After a
 tfrecord build, :func:`add_array_record` copies every shard, record by record in the same order
 (so TFDS's shard lengths stay valid), and lists array_record as an alternative file format.
+TFDS 4.9.10 writes that list to dataset_info.json but does not restore it when it reads a
+prepared dataset back; :func:`restore_alternatives` does.
 """
 
 from __future__ import annotations
@@ -31,3 +33,12 @@ def add_array_record(builder: tfds.core.DatasetBuilder) -> None:
         file_adapters.ArrayRecordFileAdapter.write_examples(target, ((None, r) for r in records))
     info.add_alternative_file_format(ARRAY_RECORD)
     info.write_to_directory(builder.data_dir)
+
+
+def restore_alternatives(info: tfds.core.DatasetInfo) -> None:
+    """Makes ``info.available_file_formats()`` include the alternative formats recorded in its
+    dataset_info.json (TFDS restores them into the proto only)."""
+    for value in info.as_proto.alternative_file_formats:
+        file_format = file_adapters.FileFormat.from_value(value)
+        if file_format not in info.alternative_file_formats:
+            info.alternative_file_formats.append(file_format)

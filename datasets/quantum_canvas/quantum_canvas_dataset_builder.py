@@ -48,6 +48,12 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         super().download_and_prepare(**kwargs)
         formats.add_array_record(self)
 
+    def as_data_source(self, *args, **kwargs):
+        """TFDS's ``as_data_source`` (array_record random access) on a tfrecord build with
+        array_record shards (see :mod:`quantum_canvas.formats`)."""
+        formats.restore_alternatives(self.info)
+        return super().as_data_source(*args, **kwargs)
+
     def _info(self) -> tfds.core.DatasetInfo:
         config = self.builder_config
         return self.dataset_info_from_configs(

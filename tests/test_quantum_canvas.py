@@ -1,0 +1,88 @@
+"""quantum_canvas beyond DatasetBuilderTestCase: split rules, both read modes, clear errors."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import quantum_canvas  # registers the builder
+import tensorflow_datasets as tfds
+from quantum_canvas import records, splits
+
+from qc_jax.chem.settings import FAST
+from qc_jax.elements import pair_name, pairs
+
+DUMMY = Path(quantum_canvas.__file__).parent / "dummy_data"
+NAMES = [pair_name(*p) for p in pairs("tiny")]
+
+
+def test_random_splits_are_seeded_partitions():
+    first, again, other = (splits.random_split(NAMES, s) for s in (42, 42, 123))
+    assert first == again and first != other
+    assert [len(first[p]) for p in splits.PARTS] == [17, 2, 2]
+    assert sorted(n for part in first.values() for n in part) == sorted(NAMES)
+
+
+def test_composition_split_holds_out_whole_elements():
+    parts = splits.composition_split(NAMES, ["F"])
+    assert parts["test"] == sorted(n for n in NAMES if "F" in n.split("_"))
+    assert not any("F" in n.split("_") for n in parts["train"] + parts["validation"])
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("tfds")
+    builder = tfds.builder("quantum_canvas/tiny", data_dir=data_dir,
+                           store_dir=str(DUMMY / "store"), compute=False)
+    builder.download_and_prepare()
+    return data_dir
+
+
+def test_tfds_load_and_data_source_read_the_same_examples(tiny_dir):
+    ds = tfds.load("quantum_canvas/tiny", split="test", data_dir=tiny_dir)
+    loaded = {ex["pair"]: ex for ex in tfds.as_numpy(ds)}
+    source = tfds.data_source("quantum_canvas/tiny", split="test", data_dir=tiny_dir)
+    assert len(source) == len(loaded) == 2
+    for i in range(len(source)):
+        example = source[i]
+        np.testing.assert_array_equal(example["canvas"], loaded[example["pair"]]["canvas"])
+        assert example["e_g_ev"] == loaded[example["pair"]]["e_g_ev"]
+    canvas, gap = next(iter(tfds.as_numpy(tfds.load("quantum_canvas/tiny", split="train",
+                                                    data_dir=tiny_dir, as_supervised=True))))
+    assert canvas.shape == (32, 32, 10) and canvas.dtype == np.float32 and np.isfinite(gap)
+
+
+def test_examples_carry_geometry_and_consistent_channels(tiny_dir):
+    example = tfds.data_source("quantum_canvas/tiny", split="train", data_dir=tiny_dir)[0]
+    rho_l, rho_m = example["canvas"][..., :2].sum(-1), example["canvas"][..., 2:4].sum(-1)
+    np.testing.assert_allclose(rho_l, rho_m, rtol=1e-4, atol=1e-6)
+    assert example["canvas_geometry"]["pixel_angstrom"] == pytest.approx(0.25)
+    distance = np.linalg.norm(example["positions"][1] - example["positions"][0])
+    assert distance == pytest.approx(example["distance_ang"], rel=1e-5)
+    assert example["generating_scalars"][5] == pytest.approx(example["distance_ang"], rel=1e-5)
+
+
+def test_unknown_config_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="BuilderConfig huge not found"):
+        tfds.builder("quantum_canvas/huge", data_dir=tmp_path)
+
+
+def test_missing_official_npz_is_a_clear_error(tmp_path):
+    manual = tmp_path / "manual"
+    manual.mkdir()
+    (manual / "README").write_text("not the npz")
+    builder = tfds.builder("quantum_canvas/official", data_dir=tmp_path)
+    config = tfds.download.DownloadConfig(manual_dir=str(manual))
+    with pytest.raises(FileNotFoundError, match="zenodo"):
+        builder.download_and_prepare(download_config=config)
+
+
+def test_records_of_other_settings_are_a_clear_error(tmp_path):
+    theory_folder = tmp_path / "store" / "a15b93ae56358778"
+    shutil.copytree(DUMMY / "store" / "a15b93ae56358778", theory_folder)
+    with pytest.raises(records.SettingsMismatchError, match="other settings"):
+        records.open_store(theory_folder, FAST)
+    builder = tfds.builder("quantum_canvas/tiny", data_dir=tmp_path / "tfds",
+                           store_dir=str(theory_folder), compute=False)
+    builder.download_and_prepare()  # the folder of the config's own settings is accepted
+    assert builder.info.metadata["num_left_out"] == 0
