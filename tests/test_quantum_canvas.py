@@ -62,6 +62,22 @@ def test_examples_carry_geometry_and_consistent_channels(tiny_dir):
     assert example["generating_scalars"][5] == pytest.approx(example["distance_ang"], rel=1e-5)
 
 
+def test_stamps_control_variant_has_the_same_labels_and_other_images(tiny_dir, tmp_path):
+    builder = tfds.builder("quantum_canvas/tiny_stamps", data_dir=tmp_path,
+                           store_dir=str(DUMMY / "store"), compute=False)
+    builder.download_and_prepare()
+    stamps = {ex["pair"]: ex for ex in tfds.data_source("quantum_canvas/tiny_stamps",
+                                                        split="test", data_dir=tmp_path)}
+    physical = {ex["pair"]: ex for ex in tfds.data_source("quantum_canvas/tiny", split="test",
+                                                          data_dir=tiny_dir)}
+    assert stamps.keys() == physical.keys()
+    for pair, example in stamps.items():
+        assert example["e_g_ev"] == physical[pair]["e_g_ev"]
+        # The paper's stamps put the atoms at columns 11 and 21 of row 16 whatever the bond.
+        assert example["canvas"][16, 21, 7] > example["canvas"][16, 16, 7]
+        assert not np.allclose(example["canvas"], physical[pair]["canvas"])
+
+
 def test_unknown_config_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="BuilderConfig huge not found"):
         tfds.builder("quantum_canvas/huge", data_dir=tmp_path)

@@ -30,17 +30,20 @@ class QuantumCanvasConfig(tfds.core.BuilderConfig):
         ``official``, whose pairs come from the paper's npz).
       size: canvas height = width (pixels); the box is a fixed 8 Angstrom wide.
       settings: a key of :data:`SETTINGS` (level of theory of the pair records).
+      channels: ``physical`` (our fields) or ``stamps`` (the paper's population-stamp encoder
+        fed with our populations, :mod:`qc_jax.stamps`: the control experiment).
       official: read the paper's published ``dataset_combined.npz`` instead of our records.
     """
 
     elements: str = ""
     size: int = 32
     settings: str = "default"
+    channels: str = "physical"
     official: bool = False
 
     @property
     def spec(self) -> CanvasSpec:
-        return CanvasSpec(height=self.size, width=self.size)
+        return CanvasSpec(height=self.size, width=self.size, channels=self.channels)
 
     @property
     def level_of_theory(self) -> settings_lib.Settings:
@@ -87,10 +90,16 @@ def _describe(elements: str, size: int) -> str:
     )
 
 
-def _make(elements: str, size: int) -> QuantumCanvasConfig:
+def _make(elements: str, size: int, channels: str = "physical") -> QuantumCanvasConfig:
     name = elements if size == 32 else f"{elements}_{size}"
-    return QuantumCanvasConfig(name=name, description=_describe(elements, size),
-                               elements=elements, size=size)
+    description = _describe(elements, size)
+    if channels == "stamps":
+        name += "_stamps"
+        description += (" Control variant: the canvases are the paper's population stamps "
+                        "(qc_jax.stamps) drawn from our Mulliken populations, charges and dipole, "
+                        "with the same labels and splits.")
+    return QuantumCanvasConfig(name=name, description=description, elements=elements,
+                               size=size, channels=channels)
 
 
 OFFICIAL = QuantumCanvasConfig(
@@ -105,7 +114,8 @@ OFFICIAL = QuantumCanvasConfig(
 
 CONFIGS: tuple[QuantumCanvasConfig, ...] = (
     *(_make(elements, size) for elements in ("tiny", "light", "paper75") for size in (32, 64)),
+    *(_make(elements, 32, "stamps") for elements in ("tiny", "light", "paper75")),
     OFFICIAL,
 )
-"""``tiny``, ``tiny_64``, ``light``, ``light_64``, ``paper75``, ``paper75_64`` and ``official``.
-The ``stamps`` channel-set control variant waits for :mod:`qc_jax.stamps` (not implemented)."""
+"""``tiny``, ``tiny_64``, ``light``, ``light_64``, ``paper75``, ``paper75_64``, the stamp
+controls ``tiny_stamps``, ``light_stamps``, ``paper75_stamps``, and ``official``."""
