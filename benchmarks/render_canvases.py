@@ -1,10 +1,11 @@
-"""Canvases per second from stored records, float64 generation, with and without supersampling.
+"""Canvases per second from stored records, float64 and float32, with and without supersampling.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/render_canvases.py --store data/store --count 256
 
 Takes the converged records of a store (compute them first, e.g. ``qc-canvas compute --elements
 light``), repeats them to ``--count`` records, and times ``canvas.render_many`` after a warm-up
-batch (so compilation is excluded) for 32x32 canvases with 1x1 and 3x3 samples per pixel. The
+batch (so compilation is excluded) for 32x32 canvases with 1x1 and 3x3 samples per pixel, in
+float64 and float32 arithmetic. The
 same records are also timed through PySCF's ``eval_ao``/``eval_rho`` for the total density alone
 (one of the ten channels) as a reference. Prints a Markdown table.
 """
@@ -45,19 +46,21 @@ def main() -> None:
     records = (stored * (args.count // len(stored) + 1))[: args.count]
     print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}; {len(stored)} distinct "
           f"records ({', '.join(r.pair for r in stored)}) repeated to {len(records)}\n")
-    print("| canvas | samples / pixel | canvases | seconds | canvases / s | PySCF rho only (s) |")
-    print("|---|---|---|---|---|---|")
-    for supersample in (1, 3):
-        spec = canvas.CanvasSpec(supersample=supersample)
-        canvas.render_many(records[: args.batch], spec, args.batch, progress=False)  # compile
-        start = time.perf_counter()
-        canvas.render_many(records, spec, args.batch, progress=False)
-        seconds = time.perf_counter() - start
-        reference = pyscf_total_density_seconds(records, spec)
-        print(f"| 32x32x10 | {supersample}x{supersample} | {len(records)} | {seconds:.1f} | "
-              f"{len(records) / seconds:.1f} | {reference:.1f} |", flush=True)
+    print("| canvas | precision | samples / pixel | canvases | seconds | canvases / s |"
+          " PySCF rho only (s) |")
+    print("|---|---|---|---|---|---|---|")
+    for precision in ("float64", "float32"):
+        for supersample in (1, 3):
+            spec = canvas.CanvasSpec(supersample=supersample, precision=precision)
+            canvas.render_many(records[: args.batch], spec, args.batch, progress=False)  # compile
+            start = time.perf_counter()
+            canvas.render_many(records, spec, args.batch, progress=False)
+            seconds = time.perf_counter() - start
+            reference = pyscf_total_density_seconds(records, spec)
+            print(f"| 32x32x10 | {precision} | {supersample}x{supersample} | {len(records)} | "
+                  f"{seconds:.1f} | {len(records) / seconds:.1f} | {reference:.1f} |", flush=True)
     per_canvas = seconds / len(records)
-    print(f"\nProjected for the 2,850 paper75 canvases at 3x3 samples: "
+    print(f"\nProjected for the 2,850 paper75 canvases at 3x3 samples in float32: "
           f"{2850 * per_canvas / 60:.1f} min on this machine (light-element records; heavier "
           f"pairs have more AOs).")
 

@@ -127,6 +127,8 @@ class CanvasSpec:
         population-stamp encoder, :mod:`qc_jax.stamps`, for control experiments; box and
         supersampling do not apply to it).
       dtype: storage dtype of the returned images.
+      precision: arithmetic of the generation, "float64" (default, CPU/GPU) or "float32" (TPUs
+        have no float64; error measured in ``docs/canvas.md``).
     """
 
     height: int = 32
@@ -137,6 +139,7 @@ class CanvasSpec:
     supersample: int = 3
     channels: str = "physical"
     dtype: str = "float32"
+    precision: str = "float64"
 
     def __post_init__(self):
         if self.height < 1 or self.width < 1:
@@ -149,6 +152,8 @@ class CanvasSpec:
             raise ValueError(f"channels must be 'physical' or 'stamps', got {self.channels!r}")
         if self.dtype not in ("float16", "float32", "float64"):
             raise ValueError(f"dtype must be float16, float32 or float64, got {self.dtype!r}")
+        if self.precision not in ("float32", "float64"):
+            raise ValueError(f"precision must be float32 or float64, got {self.precision!r}")
 
     def box_width_angstrom(self, bond_length_angstrom: float) -> float:
         """Width of the box along z (Angstrom) for a bond of this length."""
@@ -325,8 +330,9 @@ def render_many(
     """Canvases of many records, ``batch_size`` per compiled call: [B, H, W, 10].
 
     All batches are padded to one basis layout (and the last batch to ``batch_size``) so the
-    whole job compiles once. Runs in float64 on CPU/GPU (x64 is switched on inside) and casts
-    to ``spec.dtype``; on a GPU or TPU the molecules of a batch are vmapped together.
+    whole job compiles once. Computes in ``spec.precision`` (x64 is switched on inside for
+    float64) and casts to ``spec.dtype``; on a GPU or TPU the molecules of a batch are vmapped
+    together.
 
     Raises:
       ValueError: for a failed record (no density) or a Cartesian basis.
