@@ -23,7 +23,9 @@ from qc_jax.elements import atomic_number
 log = logging.getLogger(__name__)
 
 TRUST_RADIUS = 0.3
-"""Largest single step of the bond search (Bohr)."""
+"""Largest single step of the bond search at first (Bohr); doubled after each full-length step
+in an unchanged direction, up to ``MAX_TRUST_RADIUS``."""
+MAX_TRUST_RADIUS = 1.2
 FIRST_CURVATURE = 0.5
 """Force-constant guess for the first step, before any secant is known (Ha/Bohr^2)."""
 FIRST_STEP = 0.1
@@ -105,6 +107,7 @@ def optimise_bond(
     history = [point]
     below, above = -math.inf, math.inf  # bracket: slope < 0 seen at `below`, > 0 at `above`
     previous: BondPoint | None = None
+    trust, full_step = TRUST_RADIUS, False
     for _ in range(settings.max_bond_steps):
         if point.slope < 0:
             below = max(below, point.r)
@@ -113,14 +116,16 @@ def optimise_bond(
         if previous is None:  # no curvature known yet: a guess, and a step long enough for a secant
             step = -math.copysign(max(abs(point.slope) / FIRST_CURVATURE, FIRST_STEP), point.slope)
         else:
+            if full_step and point.slope * previous.slope > 0:  # a walk down a steady slope
+                trust = min(2 * trust, MAX_TRUST_RADIUS)
             curvature = (point.slope - previous.slope) / (point.r - previous.r)
             if curvature > 0:
                 step = -point.slope / curvature
                 if abs(step) < settings.bond_tol:
                     return BondSearch(point, True, "", history)
             else:  # concave: go downhill as far as trusted
-                step = -math.copysign(TRUST_RADIUS, point.slope)
-        step = max(-TRUST_RADIUS, min(TRUST_RADIUS, step))
+                step = -math.copysign(trust, point.slope)
+        step = max(-trust, min(trust, step))
         r_next = point.r + step
         if not below < r_next < above:
             r_next = 0.5 * (below + above)
@@ -129,6 +134,7 @@ def optimise_bond(
         if point.slope > 0 and point.r <= lower:
             return BondSearch(point, False, "collapse", history)
         r_next = min(max(r_next, lower), upper)
+        full_step = abs(step) == trust and r_next == point.r + step
         previous = point
         point = evaluate(a, b, r_next, settings, sigma, warm=previous)
         history.append(point)
