@@ -27,7 +27,7 @@ from qc_jax import basis as basis_lib
 from qc_jax.basis import Basis
 
 #: Points evaluated together inside one ``lax.map`` step.
-DEFAULT_CHUNK = 4096
+DEFAULT_CHUNK = 16384
 
 #: PySCF's order of the second-derivative components (xx, xy, xz, yy, yz, zz).
 _HESSIAN_COMPONENTS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))

@@ -74,11 +74,12 @@ def test_elf_is_bounded_and_high_in_the_bond(records, canvases):
 
 
 @pytest.mark.parametrize("pair", ["H_H", "N_N"])
-def test_homonuclear_canvases_are_mirror_symmetric(canvases, pair):
-    """To the SCF convergence of the density matrix."""
+def test_homonuclear_canvases_are_mirror_symmetric(records, canvases, pair):
+    """To the SCF convergence of the density matrix (its orbital-gradient norm)."""
     image = canvases[pair]
+    tolerance = 1e-6 + 10 * records[pair].labels["scf_grad_norm"]
     scale = np.abs(image).max(axis=(0, 1))
-    assert np.all(np.abs(image - image[:, ::-1]).max(axis=(0, 1)) <= 1e-6 * scale + 1e-14)
+    assert np.all(np.abs(image - image[:, ::-1]).max(axis=(0, 1)) <= tolerance * scale + 1e-14)
 
 
 def test_every_canvas_is_symmetric_about_the_bond_axis(canvases):
