@@ -358,7 +358,7 @@ def render_many(
 
     images = []
     with (
-        jax.enable_x64(True),
+        jax.enable_x64(spec.precision == "float64"),
         tqdm(total=len(records), desc="canvases", unit="canvas", disable=not progress) as bar,
     ):
         for start in range(0, len(records), batch_size):
