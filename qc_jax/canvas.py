@@ -331,8 +331,10 @@ def render_many(
 ) -> np.ndarray:
     """Canvases of many records, ``batch_size`` per compiled call: [B, H, W, 10].
 
-    All batches are padded to one basis layout (and the last batch to ``batch_size``) so the
-    whole job compiles once. Computes in ``spec.precision`` (x64 is switched on inside for
+    Records are batched by basis size (sorted by nao, results returned in input order) and each
+    batch is padded to its own layout, so one heavy pair (all-electron Lu2: 162 AOs) does not
+    make every light pair pay for its padding; each distinct layout compiles once, and the last
+    batch is padded to ``batch_size``. Computes in ``spec.precision`` (x64 is switched on inside for
     float64) and casts to ``spec.dtype``; on a GPU or TPU the molecules of a batch are vmapped
     together.
 
@@ -351,22 +353,21 @@ def render_many(
     if not records:
         return np.zeros((0, spec.height, spec.width, len(CHANNELS)), spec.dtype)
     prepared = [field_inputs(r) for r in records]
-    layout = basis_lib.layout_of([b for b, _ in prepared])
+    order = sorted(range(len(records)), key=lambda i: prepared[i][0].nao)
     batch_size = min(batch_size, len(records))
     per_step = None if jax.default_backend() == "cpu" else batch_size
     from tqdm.auto import tqdm
 
-    images = []
+    images = np.zeros((len(records), spec.height, spec.width, len(CHANNELS)), spec.dtype)
     with (
         jax.enable_x64(spec.precision == "float64"),
         tqdm(total=len(records), desc="canvases", unit="canvas", disable=not progress) as bar,
     ):
         for start in range(0, len(records), batch_size):
-            batch = prepared[start : start + batch_size]
-            batch_records = records[start : start + batch_size]
-            n_real = len(batch)
-            batch = batch + [batch[-1]] * (batch_size - n_real)  # same shapes for the last batch
-            batch_records = batch_records + [batch_records[-1]] * (batch_size - n_real)
+            indices = order[start : start + batch_size]
+            indices = indices + [indices[-1]] * (batch_size - len(indices))  # same shapes
+            batch = [prepared[i] for i in indices]
+            layout = basis_lib.layout_of([b for b, _ in batch])
             bases = basis_lib.stack([b for b, _ in batch], layout)
             # Every axis of the matrices, MO coefficients and occupations is an AO or MO axis,
             # padded with zeros to the layout's nao (there are never more MOs than AOs).
@@ -376,8 +377,8 @@ def render_many(
                     for field in zip(*(i for _, i in batch), strict=True)
                 )
             )
-            points = np.stack([spec.sample_points(r.bond_length) for r in batch_records])
-            canvases = _render_batch(bases, inputs, points, per_step)
-            images.append(np.asarray(canvases[:n_real], dtype=spec.dtype))
-            bar.update(n_real)
-    return np.concatenate(images)
+            points = np.stack([spec.sample_points(records[i].bond_length) for i in indices])
+            canvases = np.asarray(_render_batch(bases, inputs, points, per_step))
+            images[indices] = canvases  # repeated padding indices write the same canvas
+            bar.update(len(set(indices)))
+    return images
