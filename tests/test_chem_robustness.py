@@ -91,11 +91,3 @@ def test_record_rebuilds_a_mole_with_the_explicit_lutetium_ecp():
     mol = record.mole()
     assert mol.nelectron == 1 + 43 and mol.nao == diatomic("H", "Lu", 1.9, "def2-svp").nao
     assert np.allclose(mol.atom_coords(unit="Angstrom"), record.positions)
-
-
-def test_ladder_can_start_at_a_later_rung_and_wraps_around():
-    mol = diatomic("C", "O", 1.13, FAST.basis_map)
-    result = run_scf(mol, FAST, FAST.smearing_sigma, first_rung="newton")
-    assert result.rung == "newton"
-    reference = run_scf(mol, FAST, FAST.smearing_sigma)
-    assert math.isclose(result.e_free, reference.e_free, abs_tol=1e-7)

@@ -69,12 +69,10 @@ def evaluate(
     warm: BondPoint | None = None,
 ) -> BondPoint:
     """SCF and analytic slope of the pair at bond length ``r`` (Bohr). ``warm``: a converged
-    nearby point whose density starts the SCF and whose ladder rung is tried first."""
+    nearby point whose density starts the SCF."""
     mol = diatomic(a, b, r * BOHR_ANGSTROM, settings.basis_map)
-    if warm is None:
-        result = run_scf(mol, settings, sigma)
-    else:
-        result = run_scf(mol, settings, sigma, warm.scf.mf.make_rdm1(), warm.scf.rung)
+    dm0 = None if warm is None else warm.scf.mf.make_rdm1()
+    result = run_scf(mol, settings, sigma, dm0)
     point = BondPoint(r, result.e_free, bond_slope(result), result)
     log.debug("%s-%s R=%.4f Bohr e_free=%.8f slope=%+.2e rung=%s cycles=%d",
               a, b, r, point.e_free, point.slope, result.rung, result.cycles)  # fmt: skip

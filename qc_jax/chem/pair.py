@@ -139,7 +139,7 @@ def _ion_free_energy(
         notes.append(f"the {name} has no electrons or does not fit in the basis")
         return math.nan
     try:
-        return run_scf(mol, settings, sigma, point.scf.mf.make_rdm1(), point.scf.rung).e_free
+        return run_scf(mol, settings, sigma, point.scf.mf.make_rdm1()).e_free
     except ScfNotConverged:
         notes.append(f"SCF of the {name} not converged")
         return math.nan

@@ -1,7 +1,6 @@
 """Spin-restricted Kohn-Sham SCF with Fermi-Dirac smearing and a convergence ladder.
 
-Rungs, tried in order until one converges (each from the given starting density; a caller that
-knows which rung converged a neighbouring geometry starts there and wraps around):
+Rungs, tried in order until one converges (each from the given starting density):
 
 1. ``diis``: PySCF's default DIIS.
 2. ``damped``: density damping 0.5, level shift 0.25 Ha, DIIS from cycle 8, twice the cycles.
@@ -66,15 +65,15 @@ def smeared_rks(mol, settings: Settings, sigma: float):
     return scf.addons.smearing_(mf, sigma=sigma, method="fermi")
 
 
-def run_scf(
-    mol, settings: Settings, sigma: float, dm0: np.ndarray | None = None, first_rung: str = "diis"
-) -> ScfResult:
-    """Converge a smeared RKS calculation of ``mol`` with the ladder, starting at ``first_rung``;
-    ``dm0`` (AO density matrix) is the starting guess (PySCF's MINAO guess when None).
-    Raises :class:`ScfNotConverged`."""
+def run_scf(mol, settings: Settings, sigma: float, dm0: np.ndarray | None = None) -> ScfResult:
+    """Converge a smeared RKS calculation of ``mol`` with the ladder; ``dm0`` (AO density matrix)
+    is the starting guess (PySCF's MINAO guess when None). Raises :class:`ScfNotConverged`.
+
+    A warm start from a neighbouring geometry starts at the bottom rung too: in Lu2 and Fe2 the
+    cold start needed the Newton rung, while warm-started DIIS converged the later points in 10-25
+    cycles, cheaper than Newton (about 23 macro cycles per point)."""
     cycles = 0
-    start = RUNGS.index(first_rung)
-    for rung in RUNGS[start:] + RUNGS[:start]:
+    for rung in RUNGS:
         mf, spent = _attempt(rung, mol, settings, sigma, dm0)
         cycles += spent
         if mf.converged:
