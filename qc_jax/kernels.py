@@ -2,8 +2,10 @@
 
 Points are processed in chunks (``jax.lax.map`` over [chunk, 3] blocks), so memory stays bounded
 on large 3-D grids, and densities are contracted as matrix products. Derivatives with respect to
-the points come from forward-mode autodiff of the AO kernel (``jax.jvp`` along x, y, z), never
-from hand-written derivative formulas. Every function is differentiable with respect to
+the points come from forward-mode autodiff (``jax.jvp`` along x, y, z): of the whole AO kernel
+in :func:`eval_ao`, and of the angular parts in :func:`ao_jet`, which differentiates the
+Gaussians by hand because that is 2-2.5x faster for second derivatives (benchmarks/README.md);
+both are tested against PySCF. Every function is differentiable with respect to
 the basis leaves (atom positions, exponents, coefficients) and the density matrix, and runs in
 float64 when ``jax_enable_x64`` is on, float32 otherwise (see ``docs/kernel.md`` for the
 measured float32 error).
@@ -77,14 +79,12 @@ def _radial_matrices(basis: Basis) -> tuple[jax.Array, jax.Array]:
     )
 
 
-def _ao_values(basis: Basis, points: jax.Array) -> jax.Array:
-    """[C, nao] AO values at ``points`` [C, 3] (Bohr), in PySCF's AO order."""
-    d = points[:, None, :] - basis.coords  # [C, n_atoms, 3]
+def _angular_parts(basis: Basis, d: jax.Array) -> list[jax.Array]:
+    """Per shell group, [C, n_atoms, n_out] real solid harmonics (or Cartesian monomials) of
+    the displacements ``d`` [C, n_atoms, 3] from every atom (Bohr)."""
     x, y, z = d[..., 0], d[..., 1], d[..., 2]
-    exponent_matrix, contraction = _radial_matrices(basis)
-    radial = jnp.exp((x * x + y * y + z * z) @ exponent_matrix) @ contraction  # [C, S]
-    values, first_shell = [], 0
-    for g, l in enumerate(basis.ls):
+    parts = []
+    for l in basis.ls:
         monomials = jnp.stack(  # [C, n_atoms, n_cart]
             [
                 lax.integer_pow(x, lx) * lax.integer_pow(y, ly) * lax.integer_pow(z, lz)
@@ -92,13 +92,28 @@ def _ao_values(basis: Basis, points: jax.Array) -> jax.Array:
             ],
             axis=-1,
         )
-        c2s = jnp.asarray(basis_lib.cartesian_to_output(l, basis.cart), d.dtype)
-        angular = (monomials @ c2s)[:, basis.shell_atom[g]]  # [C, n_shells, n_out]
+        parts.append(monomials @ jnp.asarray(basis_lib.cartesian_to_output(l, basis.cart),
+                                             d.dtype))
+    return parts
+
+
+def _assemble(basis: Basis, radial: jax.Array, angular: list[jax.Array]) -> jax.Array:
+    """[C, nao] AOs in PySCF order from radial parts [C, S] and :func:`_angular_parts`."""
+    values, first_shell = [], 0
+    for g, part in enumerate(angular):
         n_shells = basis.shell_atom[g].shape[0]
         shell_radial = radial[:, first_shell : first_shell + n_shells, None]
-        values.append((shell_radial * angular).reshape(points.shape[0], -1))
+        values.append((shell_radial * part[:, basis.shell_atom[g]]).reshape(radial.shape[0], -1))
         first_shell += n_shells
     return jnp.take(jnp.concatenate(values, axis=-1), basis.ao_index, axis=-1)
+
+
+def _ao_values(basis: Basis, points: jax.Array) -> jax.Array:
+    """[C, nao] AO values at ``points`` [C, 3] (Bohr), in PySCF's AO order."""
+    d = points[:, None, :] - basis.coords  # [C, n_atoms, 3]
+    exponent_matrix, contraction = _radial_matrices(basis)
+    radial = jnp.exp(jnp.sum(d * d, axis=-1) @ exponent_matrix) @ contraction  # [C, S]
+    return _assemble(basis, radial, _angular_parts(basis, d))
 
 
 def _derivative(fn, points: jax.Array, *axes: int) -> tuple[jax.Array, ...]:
@@ -138,17 +153,44 @@ def ao_jet(basis: Basis, points: jax.Array, deriv: int) -> tuple[jax.Array, ...]
     """AO values and their derivatives for the product rule, at points [C, 3] (Bohr).
 
     Returns ``(phi,)`` [C, nao]; for deriv >= 1 also ``gradient`` [3, C, nao] (d/dx, d/dy,
-    d/dz); for deriv 2 also ``second`` [3, C, nao] (d2/dx2, d2/dy2, d2/dz2), all from one
-    nested forward-mode pass per axis. For use inside jit (no input checks); chunk large grids
-    with :func:`map_chunks`.
+    d/dz); for deriv 2 also ``second`` [3, C, nao] (d2/dx2, d2/dy2, d2/dz2). For use inside
+    jit (no input checks); chunk large grids with :func:`map_chunks`.
+
+    The angular parts are differentiated by forward-mode autodiff; the Gaussians by hand, which
+    is exact and cheap: with t_p = -a_p (r - A_p)_k, d/dk exp(-a_p |r - A_p|^2) = 2 t_p g_p and
+    d2/dk2 = (4 t_p^2 - 2 a_p) g_p. The tests compare every component with PySCF.
     """
-    ao = functools.partial(_ao_values, basis)
+    d = points[:, None, :] - basis.coords  # [C, n_atoms, 3]
+    exponent_matrix, contraction = _radial_matrices(basis)  # [n_atoms, P], [P, S]
+    gaussians = jnp.exp(jnp.sum(d * d, axis=-1) @ exponent_matrix)  # [C, P]
+    radial = gaussians @ contraction
+    angular_fn = functools.partial(_angular_parts, basis)
+    angular = angular_fn(d)
+    jet = [_assemble(basis, radial, angular)]
     if deriv == 0:
-        return (ao(points),)
-    per_axis = [_derivative(ao, points, *(axis,) * deriv) for axis in range(3)]
-    jet = [per_axis[0][0], jnp.stack([terms[1] for terms in per_axis])]
+        return tuple(jet)
+    minus_exponents = jnp.sum(exponent_matrix, axis=0)  # [P]: -a_p
+    gradient, second = [], []
+    for axis in range(3):
+        t = d[..., axis] @ exponent_matrix  # [C, P]
+        radial_k = (2 * t * gaussians) @ contraction
+        tangent = jnp.zeros_like(d).at[..., axis].set(1)
+        if deriv == 1:
+            _, angular_k = jax.jvp(angular_fn, (d,), (tangent,))
+        else:
+            def first(dd, tangent=tangent):
+                return jax.jvp(angular_fn, (dd,), (tangent,))
+
+            (_, angular_k), (_, angular_kk) = jax.jvp(first, (d,), (tangent,))
+        gradient.append(_assemble(basis, radial_k, angular) + _assemble(basis, radial, angular_k))
+        if deriv == 2:
+            radial_kk = ((4 * t * t + 2 * minus_exponents) * gaussians) @ contraction
+            second.append(_assemble(basis, radial_kk, angular)
+                          + 2 * _assemble(basis, radial_k, angular_k)
+                          + _assemble(basis, radial, angular_kk))
+    jet.append(jnp.stack(gradient))
     if deriv == 2:
-        jet.append(jnp.stack([terms[2] for terms in per_axis]))
+        jet.append(jnp.stack(second))
     return tuple(jet)
 
 
