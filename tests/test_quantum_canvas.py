@@ -78,6 +78,21 @@ def test_stamps_control_variant_has_the_same_labels_and_other_images(tiny_dir, t
         assert not np.allclose(example["canvas"], physical[pair]["canvas"])
 
 
+def test_grain_pipeline_batches_every_example_once_per_epoch(tiny_dir):
+    from quantum_canvas import grain_pipeline
+
+    seen = []
+    for batch in grain_pipeline.batches("quantum_canvas/tiny", "train", batch_size=8, seed=3,
+                                        keys=("canvas", "atomic_numbers", "e_g_ev"),
+                                        data_dir=tiny_dir):
+        assert batch["canvas"].shape[1:] == (32, 32, 10) and batch["canvas"].dtype == np.float32
+        seen.extend(map(tuple, batch["atomic_numbers"]))
+    assert len(seen) == 17 and len(set(seen)) == 17  # the 17 training pairs, each once
+    again = next(grain_pipeline.batches("quantum_canvas/tiny", "train", batch_size=17, seed=3,
+                                        keys=("atomic_numbers",), data_dir=tiny_dir))
+    assert list(map(tuple, again["atomic_numbers"])) == seen  # seeded shuffle is reproducible
+
+
 def test_unknown_config_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="BuilderConfig huge not found"):
         tfds.builder("quantum_canvas/huge", data_dir=tmp_path)
