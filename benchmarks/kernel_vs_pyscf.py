@@ -68,28 +68,41 @@ def median_seconds(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def single_molecules(repeats: int) -> None:
+def benchmark_molecules():
+    """(name, mol, promolecule dm, Basis, grids) for each molecule of :data:`MOLECULES`."""
+    for name, (a, b, bond) in MOLECULES.items():
+        mol = molecule(a, b, bond)
+        yield name, mol, promolecule_density_matrix(mol), basis_lib.from_pyscf(mol), grids(
+            bond / 0.529177)
+
+
+def pyscf_seconds(mol, dm, points, deriv: int, repeats: int) -> float:
+    """Median time of PySCF's eval_ao + eval_rho (MGGA with Laplacian for deriv 2)."""
     from pyscf.dft import numint
 
+    xctype = "MGGA" if deriv == 2 else "LDA"
+    return median_seconds(lambda: numint.eval_rho(
+        mol, numint.eval_ao(mol, points, deriv=deriv), dm, xctype=xctype, with_lapl=True),
+        repeats)
+
+
+def jax_seconds(basis, dm, points, deriv: int, repeats: int) -> float:
+    """Median time of :func:`qc_jax.kernels.density` after compilation."""
+    return median_seconds(
+        lambda: kernels.density(basis, dm, points, deriv=deriv).block_until_ready(), repeats)
+
+
+def single_molecules(repeats: int) -> None:
     print("| molecule | grid | nao | PySCF (ms) | JAX f64 (ms) | JAX f32 (ms) | PySCF / JAX f64 |"
           " PySCF / JAX f32 | f32 error |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for name, (a, b, bond) in MOLECULES.items():
-        mol = molecule(a, b, bond)
-        dm = promolecule_density_matrix(mol)
-        basis = basis_lib.from_pyscf(mol)
+    for name, mol, dm, basis, named_grids in benchmark_molecules():
         basis32, dm32 = basis.astype(np.float32), dm.astype(np.float32)
-        for grid_name, points in grids(bond / 0.529177).items():
+        for grid_name, points in named_grids.items():
             points32 = points.astype(np.float32)
-            t_pyscf = median_seconds(
-                lambda mol=mol, points=points, dm=dm: numint.eval_rho(
-                    mol, numint.eval_ao(mol, points), dm), repeats)
-            t64 = median_seconds(
-                lambda basis=basis, dm=dm, points=points: kernels.density(
-                    basis, dm, points).block_until_ready(), repeats)
-            t32 = median_seconds(
-                lambda basis32=basis32, dm32=dm32, points32=points32: kernels.density(
-                    basis32, dm32, points32).block_until_ready(), repeats)
+            t_pyscf = pyscf_seconds(mol, dm, points, 0, repeats)
+            t64 = jax_seconds(basis, dm, points, 0, repeats)
+            t32 = jax_seconds(basis32, dm32, points32, 0, repeats)
             rho64 = np.asarray(kernels.density(basis, dm, points))
             rho32 = np.asarray(kernels.density(basis32, dm32, points32), np.float64)
             error = np.abs(rho32 - rho64).max() / np.abs(rho64).max()
@@ -100,23 +113,13 @@ def single_molecules(repeats: int) -> None:
 
 def derivatives(repeats: int) -> None:
     """rho, its gradient and Laplacian on the 32^3 box against PySCF's MGGA eval_rho."""
-    from pyscf.dft import numint
-
     print("\n| molecule | rho + gradient + Laplacian, 32^3 box | PySCF (ms) | JAX f64 (ms) |"
           " PySCF / JAX |")
     print("|---|---|---|---|---|")
-    for name, (a, b, bond) in MOLECULES.items():
-        mol = molecule(a, b, bond)
-        dm = promolecule_density_matrix(mol)
-        basis = basis_lib.from_pyscf(mol)
-        points = grids(bond / 0.529177)["box 32^3"]
-        t_pyscf = median_seconds(
-            lambda mol=mol, points=points, dm=dm: numint.eval_rho(
-                mol, numint.eval_ao(mol, points, deriv=2), dm, xctype="MGGA", with_lapl=True),
-            repeats)
-        t_jax = median_seconds(
-            lambda basis=basis, dm=dm, points=points: kernels.density(
-                basis, dm, points, deriv=2).block_until_ready(), repeats)
+    for name, mol, dm, basis, named_grids in benchmark_molecules():
+        points = named_grids["box 32^3"]
+        t_pyscf = pyscf_seconds(mol, dm, points, 2, repeats)
+        t_jax = jax_seconds(basis, dm, points, 2, repeats)
         print(f"| {name} | deriv=2 | {1e3 * t_pyscf:.1f} | {1e3 * t_jax:.1f} |"
               f" {t_pyscf / t_jax:.2f} |", flush=True)
 
