@@ -342,16 +342,12 @@ def render_many(
       ValueError: for a failed record (no density) or a Cartesian basis.
     """
     records = list(records)
+    if not records:
+        return np.zeros((0, spec.height, spec.width, len(CHANNELS)), spec.dtype)
     if spec.channels == "stamps":
         from qc_jax import stamps
 
-        return (
-            np.stack([stamps.render(r, spec) for r in records])
-            if records
-            else np.zeros((0, spec.height, spec.width, len(CHANNELS)), spec.dtype)
-        )
-    if not records:
-        return np.zeros((0, spec.height, spec.width, len(CHANNELS)), spec.dtype)
+        return np.stack([stamps.render(r, spec) for r in records])
     prepared = [field_inputs(r) for r in records]
     order = sorted(range(len(records)), key=lambda i: prepared[i][0].nao)
     batch_size = min(batch_size, len(records))

@@ -110,10 +110,7 @@ def _assemble(basis: Basis, radial: jax.Array, angular: list[jax.Array]) -> jax.
 
 def _ao_values(basis: Basis, points: jax.Array) -> jax.Array:
     """[C, nao] AO values at ``points`` [C, 3] (Bohr), in PySCF's AO order."""
-    d = points[:, None, :] - basis.coords  # [C, n_atoms, 3]
-    exponent_matrix, contraction = _radial_matrices(basis)
-    radial = jnp.exp(jnp.sum(d * d, axis=-1) @ exponent_matrix) @ contraction  # [C, S]
-    return _assemble(basis, radial, _angular_parts(basis, d))
+    return ao_jet(basis, points, deriv=0)[0]
 
 
 def _derivative(fn, points: jax.Array, *axes: int) -> tuple[jax.Array, ...]:
