@@ -1,4 +1,4 @@
-# make test: create .venv if missing, install the project (+ dev, tf extras), run the test suite.
+# make test: create .venv if missing, install the project (+ dev, tf, beam extras), run the tests.
 # make demo: create .venv if missing and run the main job (see README): one canvas (CO), then
 #   build quantum_canvas/tiny, tfds.load it, train a CNN, print test MAE, save figures.
 PYTHON ?= python3
@@ -13,7 +13,7 @@ export OMP_NUM_THREADS ?= 1
 $(STAMP): setup.cfg constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,tf]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,tf,beam]'
 	touch $(STAMP)
 
 test: $(STAMP)

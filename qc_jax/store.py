@@ -6,15 +6,20 @@ settings are never mixed)::
     ROOT/<settings digest[:16]>/settings.json     the settings, their full digest, schema version
     ROOT/<settings digest[:16]>/pairs/A_B.npz     one PairRecord (arrays + JSON metadata + checksum)
     ROOT/<settings digest[:16]>/compute.log       one line per computed pair
+    ROOT/<settings digest[:16]>/locks/A_B.lock    held while a process computes the pair
 
 A record file is written to a temporary name in the same folder and renamed over the target
 (``os.replace``), so a reader sees either the old file or the complete new one. Reading checks the
 SHA-256 checksum, the schema version and the settings digest; a file failing any check is reported
-as corrupt and treated as missing (the runner recomputes it).
+as corrupt and treated as missing (the runner recomputes it). Processes that compute into one store
+at the same time (parallel runs, Beam workers on a shared filesystem) take the pair's lock
+(:meth:`Store.lock`, ``flock``) and compute a pair only if it is still missing once they hold it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -63,6 +68,25 @@ class Store:
     @property
     def log_path(self) -> Path:
         return self.folder / "compute.log"
+
+    def append_log(self, line: str) -> None:
+        """Append one line to ``compute.log`` (one ``write`` call, so concurrent writers do not
+        interleave within a line)."""
+        with open(self.log_path, "a") as log_file:
+            log_file.write(line.rstrip("\n") + "\n")
+
+    @contextlib.contextmanager
+    def lock(self, a: str, b: str | None = None) -> Iterator[None]:
+        """Hold the exclusive lock of pair (a, b), or of the pair named ``a``, for the ``with``
+        block; blocks while another process holds it."""
+        path = self.folder / "locks" / f"{self.path(a, b).stem}.lock"
+        path.parent.mkdir(exist_ok=True)
+        with open(path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def path(self, a: str, b: str | None = None) -> Path:
         """File of pair (a, b), or of the pair named ``a`` (``"C_O"``) when ``b`` is None."""

@@ -52,6 +52,13 @@ def test_tfds_load_and_data_source_read_the_same_examples(tiny_dir):
     assert canvas.shape == (32, 32, 10) and canvas.dtype == np.float32 and np.isfinite(gap)
 
 
+def test_one_builder_reads_both_modes_in_any_order(tiny_dir):
+    builder = tfds.builder("quantum_canvas/tiny", data_dir=tiny_dir)
+    source = builder.as_data_source(split="test")
+    loaded = list(tfds.as_numpy(builder.as_dataset(split="test")))
+    assert sorted(ex["pair"] for ex in loaded) == sorted(source[i]["pair"] for i in range(2))
+
+
 def test_examples_carry_geometry_and_consistent_channels(tiny_dir):
     example = tfds.data_source("quantum_canvas/tiny", split="train", data_dir=tiny_dir)[0]
     rho_l, rho_m = example["canvas"][..., :2].sum(-1), example["canvas"][..., 2:4].sum(-1)

@@ -108,3 +108,38 @@ def test_store_and_cli_import_without_pyscf():
         "assert not any(m.startswith(('pyscf', 'jax')) for m in sys.modules), 'heavy import'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _compute_in_a_process(root: str):
+    from qc_jax.chem.runner import compute_and_store
+
+    return compute_and_store(Store(root, FAST), "H", "H")
+
+
+def test_concurrent_processes_compute_a_pair_once(tmp_path):
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        first, second = pool.map(_compute_in_a_process, [str(tmp_path)] * 2)
+    # The process that waited for the lock loaded the other's record instead of recomputing.
+    assert first.status == second.status == "ok"
+    assert first.wall_time_s == second.wall_time_s
+    assert Store(tmp_path, FAST).names() == ["H_H"]
+
+
+def test_lock_excludes_other_holders(tmp_path):
+    import threading
+
+    store, order = Store(tmp_path, FAST), []
+
+    def take_lock():
+        with store.lock("H", "Li"):
+            order.append("other")
+
+    with store.lock("H", "Li"):
+        other = threading.Thread(target=take_lock)
+        other.start()
+        other.join(timeout=0.5)
+        order.append("holder")
+    other.join()
+    assert order == ["holder", "other"]

@@ -11,6 +11,9 @@ prepared dataset back; :func:`restore_alternatives` does.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import tensorflow_datasets as tfds
 from etils import epath
 from tensorflow_datasets.core import file_adapters
@@ -42,3 +45,16 @@ def restore_alternatives(info: tfds.core.DatasetInfo) -> None:
         file_format = file_adapters.FileFormat.from_value(value)
         if file_format not in info.alternative_file_formats:
             info.alternative_file_formats.append(file_format)
+
+
+@contextlib.contextmanager
+def keep_file_format(info: tfds.core.DatasetInfo) -> Iterator[None]:
+    """Restores ``info.file_format`` after the ``with`` block. TFDS's ``as_data_source`` switches
+    it to array_record for good, after which ``as_dataset`` on the same builder fails; data
+    sources fix their files when they are made, so switching back is safe."""
+    file_format = info.file_format
+    try:
+        yield
+    finally:
+        if file_format is not None and info.file_format != file_format:
+            info.set_file_format(file_format, override=True, override_if_initialized=True)

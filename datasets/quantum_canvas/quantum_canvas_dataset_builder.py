@@ -8,6 +8,11 @@ Builder arguments (``tfds.load(..., builder_kwargs={...})``): ``store_dir``, the
 directory (default ``$QC_CANVAS_STORE`` or ``data/store``); ``jobs``, the number of PySCF
 worker processes for missing records (default: all cores); ``compute=False`` leaves missing
 records out instead of computing them.
+
+Given a Beam runner or Beam options (``tfds build ... --beam_pipeline_options=...``, or
+``download_config=tfds.download.DownloadConfig(beam_options=...)``), generation runs as an
+Apache Beam pipeline, one pair per work item (:mod:`quantum_canvas.beam_pipeline`); otherwise
+in this process, with PySCF worker processes for the missing records.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import tensorflow_datasets as tfds
 
 from qc_jax.canvas import render_many
 from qc_jax.elements import pair_name
-from quantum_canvas import features, formats, official, records, splits
+from quantum_canvas import beam_pipeline, features, formats, official, records, splits
 from quantum_canvas.configs import CONFIGS, SPLIT_SEEDS, QuantumCanvasConfig
 
 _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
@@ -40,6 +45,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     def __init__(self, *, store_dir: str | None = None, jobs: int | None = None,
                  compute: bool = True, **kwargs):
         self._store_dir, self._jobs, self._compute = store_dir, jobs, compute
+        self._use_beam = False
         super().__init__(**kwargs)
 
     def download_and_prepare(self, **kwargs) -> None:
@@ -50,9 +56,15 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
     def as_data_source(self, *args, **kwargs):
         """TFDS's ``as_data_source`` (array_record random access) on a tfrecord build with
-        array_record shards (see :mod:`quantum_canvas.formats`)."""
+        array_record shards (see :mod:`quantum_canvas.formats`); ``as_dataset`` still reads
+        tfrecord afterwards."""
         formats.restore_alternatives(self.info)
-        return super().as_data_source(*args, **kwargs)
+        with formats.keep_file_format(self.info):
+            return super().as_data_source(*args, **kwargs)
+
+    def _download_and_prepare(self, dl_manager, download_config) -> None:
+        self._use_beam = bool(download_config.beam_runner or download_config.beam_options)
+        super()._download_and_prepare(dl_manager, download_config)
 
     def _info(self) -> tfds.core.DatasetInfo:
         config = self.builder_config
@@ -68,23 +80,33 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         if config.official:
             examples = official.examples(official.npz_path(dl_manager.manual_dir))
             self.info.metadata["md5"] = official.md5_of(official.npz_path(dl_manager.manual_dir))
-            held_out = official.HELD_OUT
-        else:
-            store = records.open_store(records.store_root(self._store_dir),
-                                       config.level_of_theory)
-            converged, left_out = records.load_records(store, config.pairs, self._jobs,
-                                                         compute=self._compute)
-            self.info.metadata.update(records_dir=str(store.folder), left_out=left_out,
-                                      num_left_out=len(left_out))
-            canvases = render_many(converged, config.spec)
-            examples = {r.pair: features.example(r, c, config.spec)
-                        for r, c in zip(converged, canvases, strict=True)}
-            held_out = config.held_out
-        names = ([pair_name(*p) for p in config.pairs] if not config.official
-                 else sorted(examples))
-        membership = splits.all_splits(names, SPLIT_SEEDS, held_out)
+            membership = splits.all_splits(sorted(examples), SPLIT_SEEDS, official.HELD_OUT)
+            return {split: self._generate_examples(examples, members)
+                    for split, members in membership.items()}
+        store = records.open_store(records.store_root(self._store_dir), config.level_of_theory)
+        self.info.metadata["records_dir"] = str(store.folder)
+        membership = splits.all_splits([pair_name(*p) for p in config.pairs], SPLIT_SEEDS,
+                                       config.held_out)
+        if self._use_beam:
+            job = beam_pipeline.PairJob(str(store.root), config.level_of_theory, config.spec,
+                                        self._compute)
+            return {split: beam_pipeline.examples(members, job)
+                    for split, members in membership.items()}
+        converged, left_out = records.load_records(store, config.pairs, self._jobs,
+                                                     compute=self._compute)
+        self._record_left_out(left_out)
+        canvases = render_many(converged, config.spec)
+        examples = {r.pair: features.example(r, c, config.spec)
+                    for r, c in zip(converged, canvases, strict=True)}
         return {split: self._generate_examples(examples, members)
                 for split, members in membership.items()}
+
+    def _process_pipeline_result(self, pipeline_result) -> None:
+        """After a Beam build: the left-out pairs, from the pipeline's metrics."""
+        self._record_left_out(beam_pipeline.left_out_pairs(pipeline_result))
+
+    def _record_left_out(self, left_out: dict[str, str]) -> None:
+        self.info.metadata.update(left_out=left_out, num_left_out=len(left_out))
 
     def _generate_examples(self, examples: dict[str, dict], members: list[str]):
         """Yields (pair name, example) for the members of one split that converged."""

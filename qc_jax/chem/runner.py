@@ -100,12 +100,11 @@ def compute_missing(
     tasks = [(a, b, str(store.root), store.settings) for a, b in todo]
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        with _pool(jobs, verbose) as pool, open(store.log_path, "a") as log_file:
+        with _pool(jobs, verbose) as pool:
             for outcome in pool.imap_unordered(_compute_and_store, tasks):
                 summary.outcomes.append(outcome)
                 log(outcome.line())
-                log_file.write(outcome.line() + "\n")
-                log_file.flush()
+                store.append_log(outcome.line())
                 bar.update()
     except KeyboardInterrupt:
         summary.interrupted = True
@@ -147,17 +146,28 @@ def _init_worker(verbose: bool) -> None:
 
 
 def _compute_and_store(task: tuple[str, str, str, Settings]) -> Outcome:
-    """Worker: compute one pair, write its record, report the outcome (exceptions included)."""
+    """Pool worker: :func:`compute_and_store` of one (a, b, store root, settings) task."""
+    a, b, root, settings = task
+    return compute_and_store(Store(root, settings), a, b)
+
+
+def compute_and_store(store: Store, a: str, b: str) -> Outcome:
+    """Compute pair (a, b), write its record and report the outcome; an exception is reported
+    (status ``error``), not raised or stored. The pair's lock is held meanwhile, and a converged
+    record that another process stored while this one waited for the lock is kept, not
+    recomputed."""
     from qc_jax.chem.pair import compute_pair
 
-    a, b, root, settings = task
     start = time.perf_counter()
-    try:
-        record = compute_pair(a, b, settings)
-        Store(root, settings).put(record)
-    except Exception as error:  # reported, not stored: the pair is retried by the next run
-        return Outcome(pair_name(a, b), "error", f"{type(error).__name__}: {error}",
-                       time.perf_counter() - start)  # fmt: skip
+    with store.lock(a, b):
+        record = store.get(a, b)
+        try:
+            if record is None or record.status == "failed":
+                record = compute_pair(a, b, store.settings)
+                store.put(record)
+        except Exception as error:  # reported, not stored: the pair is retried by the next run
+            return Outcome(pair_name(a, b), "error", f"{type(error).__name__}: {error}",
+                           time.perf_counter() - start)  # fmt: skip
     labels = record.labels
     return Outcome(
         record.pair,

@@ -1,0 +1,110 @@
+"""Apache Beam generation of ``quantum_canvas``: one pair per work item, on any Beam runner.
+
+The builder takes this path when ``download_and_prepare`` is given a Beam runner or Beam options,
+for instance::
+
+    tfds build datasets/quantum_canvas --config paper75 \\
+        --beam_pipeline_options="runner=DirectRunner,direct_num_workers=16,direct_running_mode=multi_processing"
+
+Each split is the transform ``pair names -> Reshuffle -> record -> batches -> (key, example)``:
+a work item reads one pair's record from the store or computes it with PySCF (under the pair's
+lock, so splits sharing a pair compute it once), and canvases are rendered by the JAX kernel in
+batches of up to :data:`RENDER_BATCH` records. Records are shared through the store, so on a
+multi-machine runner its folder must be on a filesystem every worker sees; the workers need this
+package installed (``--setup_file`` or a container image). Pairs left out (failed SCF, or missing
+with ``compute=False``) are counted in the Beam metric namespace :data:`LEFT_OUT`, one counter per
+pair named ``"<pair>: <reason>"``, which the builder copies into ``info.metadata['left_out']``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+
+import tensorflow_datasets as tfds
+
+from qc_jax.canvas import CanvasSpec, render_many
+from qc_jax.chem.runner import compute_and_store
+from qc_jax.chem.settings import Settings
+from qc_jax.elements import parse_pair_name
+from qc_jax.record import PairRecord
+from qc_jax.store import Store
+from quantum_canvas import features
+
+LEFT_OUT = "quantum_canvas.left_out"
+"""Beam metric namespace of the left-out pairs (counter name ``"<pair>: <reason>"``)."""
+
+RENDER_BATCH = 16
+"""Records per compiled canvas call in a Beam worker."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PairJob:
+    """What a worker needs to turn a pair name into an example (pickled to the workers).
+
+    Attributes:
+      store_root: the store root directory (see :mod:`quantum_canvas.records`).
+      settings: level of theory of the records.
+      spec: the canvas spec.
+      compute: compute missing records with PySCF (else leave them out).
+    """
+
+    store_root: str
+    settings: Settings
+    spec: CanvasSpec
+    compute: bool = True
+
+    def store(self) -> Store:
+        return Store(self.store_root, self.settings)
+
+
+def examples(names: Sequence[str], job: PairJob):
+    """The ``beam.PTransform`` yielding ``(pair name, example)`` for the converged ``names``."""
+    beam = tfds.core.lazy_imports.apache_beam
+    return (
+        beam.Create(sorted(names))
+        | "OnePairPerWorkItem" >> beam.Reshuffle()
+        | "Records" >> beam.FlatMap(converged_record, job)
+        | "Batches" >> beam.BatchElements(min_batch_size=1, max_batch_size=RENDER_BATCH)
+        | "Canvases" >> beam.FlatMap(keyed_examples, job)
+    )
+
+
+def converged_record(name: str, job: PairJob) -> Iterator[PairRecord]:
+    """Work item: the record of pair ``name`` if it converged (computed and stored first if
+    missing and ``job.compute``); a left-out pair increments its :data:`LEFT_OUT` counter."""
+    store = job.store()
+    record = store.get(name)
+    if record is None and job.compute:
+        outcome = compute_and_store(store, *parse_pair_name(name))
+        store.append_log(outcome.line())
+        record = store.get(name)
+        if record is None:
+            _count_left_out(name, f"no record (the computation raised: {outcome.message})")
+            return
+    if record is None:
+        _count_left_out(name, "no record (not computed)")
+    elif record.status == "failed":
+        _count_left_out(name, f"failed: {record.reason}")
+    else:
+        yield record
+
+
+def keyed_examples(batch: list[PairRecord], job: PairJob) -> Iterator[tuple[str, dict]]:
+    """``(pair name, example)`` of a batch of converged records, canvases rendered together."""
+    canvases = render_many(batch, job.spec, batch_size=len(batch), progress=False)
+    for record, canvas in zip(batch, canvases, strict=True):
+        yield record.pair, features.example(record, canvas, job.spec)
+
+
+def left_out_pairs(pipeline_result) -> dict[str, str]:
+    """Left-out pair name -> reason, from the :data:`LEFT_OUT` counters of a finished pipeline."""
+    metrics = tfds.core.lazy_imports.apache_beam.metrics
+    counters = pipeline_result.metrics().query(
+        metrics.MetricsFilter().with_namespace(LEFT_OUT))["counters"]
+    return dict(sorted(counter.key.metric.name.split(": ", 1) for counter in counters))
+
+
+def _count_left_out(name: str, reason: str) -> None:
+    metrics = tfds.core.lazy_imports.apache_beam.metrics
+    metrics.Metrics.counter(LEFT_OUT, f"{name}: {reason}").inc()
