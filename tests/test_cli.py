@@ -125,3 +125,33 @@ def test_failed_records_are_kept_unless_retried(tmp_path):
     arguments = ["compute", "--fast", "--no-progress", "--pairs", "H_H", "--store", str(tmp_path)]
     assert main(arguments) == 0 and store.load("H_H").status == "failed"
     assert main([*arguments, "--retry-failed"]) == 0 and store.load("H_H").status == "ok"
+
+
+def test_a_killed_worker_ends_the_run_with_errors_not_a_hang(tmp_path):
+    import multiprocessing
+    import threading
+
+    from qc_jax.chem.runner import compute_missing
+
+    def kill_the_worker():
+        deadline = time.monotonic() + 60
+        while not multiprocessing.active_children() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)  # the worker is starting up or computing C_O
+        for worker in multiprocessing.active_children():
+            os.kill(worker.pid, signal.SIGKILL)  # as the kernel's OOM killer would
+        if not finished.wait(timeout=120):
+            os.kill(os.getpid(), signal.SIGINT)  # a hung run ends as "interrupted"
+
+    finished = threading.Event()
+
+    store, todo = Store(tmp_path, FAST), [("C", "O"), ("H", "H")]
+    killer = threading.Thread(target=kill_the_worker)
+    killer.start()
+    summary = compute_missing(store, todo, jobs=1, progress=False)
+    finished.set()
+    killer.join()
+    assert summary.counts["error"] == 2 and not summary.interrupted
+    assert all("worker process died" in o.message for o in summary.outcomes)
+    assert store.names() == []  # nothing half-written; a rerun computes both
+    assert compute_missing(store, todo, progress=False).counts["ok"] == 2

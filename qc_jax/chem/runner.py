@@ -2,11 +2,14 @@
 
 Each worker computes one pair at a time and writes its record itself (atomically), so an
 interrupted run (Ctrl-C, kill) loses at most the pairs in flight; running again computes only what
-is missing. Workers use one OpenMP/BLAS thread each (PySCF slows down 5-20x when threads fight).
+is missing. A worker that dies (killed for memory, or a crash in native code) ends the run with
+the unfinished pairs reported as errors instead of hanging it. Workers use one OpenMP/BLAS thread
+each (PySCF slows down 5-20x when threads fight).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import multiprocessing
@@ -14,7 +17,9 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from qc_jax.chem.settings import Settings
@@ -87,7 +92,8 @@ def compute_missing(
     The most expensive pairs (largest sum of atomic numbers) start first. Every outcome is passed to
     ``log`` (default: printed above the progress bar) and appended to ``store.log_path``; with
     ``verbose`` the workers also print every bond length and SCF rung to stderr. On Ctrl-C or
-    SIGTERM the workers are stopped and the summary says ``interrupted``.
+    SIGTERM the workers are stopped and the summary says ``interrupted``; if a worker process
+    dies, the pairs not finished by then are reported as errors (rerun to retry them).
     """
     from tqdm import tqdm
 
@@ -99,16 +105,22 @@ def compute_missing(
     log = log or bar.write
     tasks = [(a, b, str(store.root), store.settings) for a, b in todo]
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+    executor = ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"),
+                                   initializer=_init_worker, initargs=(verbose,))
     try:
-        with _pool(jobs, verbose) as pool:
-            for outcome in pool.imap_unordered(_compute_and_store, tasks):
-                summary.outcomes.append(outcome)
-                log(outcome.line())
-                store.append_log(outcome.line())
-                bar.update()
+        with _one_thread_per_worker():  # the workers start at submission and inherit it
+            futures = {executor.submit(_compute_and_store, task): task for task in tasks}
+        for future in as_completed(futures):
+            outcome = _outcome(future, futures[future])
+            summary.outcomes.append(outcome)
+            log(outcome.line())
+            store.append_log(outcome.line())
+            bar.update()
     except KeyboardInterrupt:
         summary.interrupted = True
+        _terminate_workers(executor)
     finally:
+        executor.shutdown(wait=not summary.interrupted, cancel_futures=True)
         signal.signal(signal.SIGTERM, previous_term)
         bar.close()
     summary.wall_time_s = time.perf_counter() - start
@@ -119,13 +131,32 @@ def _raise_interrupt(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
 
-def _pool(jobs: int, verbose: bool):
-    """A spawn-context pool whose workers inherit single-threaded OpenMP/BLAS settings."""
+def _outcome(future: Future, task: tuple[str, str, str, Settings]) -> Outcome:
+    """The outcome of a finished future; an error if its worker process died."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return Outcome(pair_name(task[0], task[1]), "error",
+                       "a worker process died (killed for memory, or crashed) before this pair "
+                       "finished; rerun to retry")  # fmt: skip
+
+
+def _terminate_workers(executor: ProcessPoolExecutor) -> None:
+    """Stop the worker processes now (``terminate_workers`` from Python 3.14 on)."""
+    if hasattr(executor, "terminate_workers"):
+        executor.terminate_workers()
+        return
+    for process in list(executor._processes.values()):
+        process.terminate()
+
+
+@contextlib.contextmanager
+def _one_thread_per_worker() -> Iterator[None]:
+    """Set OpenMP/BLAS to one thread in this process's environment for the ``with`` block."""
     saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
     os.environ.update({name: "1" for name in _THREAD_VARIABLES})
     try:
-        context = multiprocessing.get_context("spawn")
-        return context.Pool(jobs, initializer=_init_worker, initargs=(verbose,))
+        yield
     finally:
         for name, value in saved.items():
             if value is None:
