@@ -39,15 +39,21 @@ def composition_split(names: Sequence[str], held_out: Sequence[str],
             "validation": sorted(rest[i] for i in order[n_train:]), "test": test}
 
 
+def seeded_split_names(seed: int, seeds: Sequence[int]) -> tuple[str, str, str]:
+    """Names of the train/validation/test splits of ``seed``: ``train``, ``validation``,
+    ``test`` for the first of ``seeds``, ``<part>_seed<seed>`` for the others."""
+    suffix = "" if seed == seeds[0] else f"_seed{seed}"
+    return tuple(part + suffix for part in PARTS)
+
+
 def all_splits(names: Sequence[str], seeds: Sequence[int],
                held_out: Sequence[str]) -> dict[str, list[str]]:
-    """Every split of a config: ``train``/``validation``/``test`` for the first seed,
-    ``<part>_seed<seed>`` for the others, ``composition_<part>`` for the composition split."""
+    """Every split of a config: :func:`seeded_split_names` of each seed, and
+    ``composition_<part>`` for the composition split."""
     out = {}
-    for i, seed in enumerate(seeds):
-        suffix = "" if i == 0 else f"_seed{seed}"
-        out.update({part + suffix: members
-                    for part, members in random_split(names, seed).items()})
+    for seed in seeds:
+        out.update(zip(seeded_split_names(seed, seeds), random_split(names, seed).values(),
+                       strict=True))
     out.update({f"composition_{part}": members
                 for part, members in composition_split(names, held_out, seeds[0]).items()})
     return out
