@@ -36,13 +36,12 @@ HARTREE_EV = 27.211386245988
 #: Below this density (e/Bohr^3) ELF is set to 0: D / D0 is noise where both vanish.
 ELF_DENSITY_FLOOR = 1e-6
 
-#: Sample points evaluated together (bounds memory: the AO jet is [7, points, nao]). Larger
-#: chunks are faster on CPU: a 32x32 canvas at 3x3 samples (9,216 points) in one chunk rendered
-#: 1.8x faster than in chunks of 2,048 (benchmarks/README.md).
-CHUNK_POINTS = 16384
-
 #: MOs within this energy (Hartree) of the HOMO (LUMO) belong to its degenerate set.
 DEGENERACY_HA = 1e-4
+
+#: MOs with a smaller occupation are left out of tau (Fermi smearing gives every virtual MO a
+#: tiny one: 2 exp(-33) at 0.1 Ha above the Fermi level with sigma = 0.003 Ha).
+OCCUPATION_FLOOR = 1e-14
 
 
 class Channel(NamedTuple):
@@ -244,8 +243,9 @@ def frontier_density_matrix(record: PairRecord) -> np.ndarray:
 
 class FieldInputs(NamedTuple):
     """The arrays the channels are computed from, in PySCF AO order (zero-padded when stacked):
-    density matrices [nao, nao] of the pair, its promolecule and its frontier orbitals, MO
-    coefficients [nao, nmo] and occupations [nmo]."""
+    density matrices [nao, nao] of the pair, its promolecule and its frontier orbitals, and the
+    coefficients [nao, nocc] and occupations [nocc] of the occupied MOs (occupation above
+    :data:`OCCUPATION_FLOOR`)."""
 
     dm: np.ndarray
     dm_promolecule: np.ndarray
@@ -267,42 +267,53 @@ def field_inputs(record: PairRecord) -> tuple[basis_lib.Basis, FieldInputs]:
     basis = basis_lib.from_pyscf(record.mole())
     if basis.cart:
         raise ValueError(f"{record.pair}: canvases need a spherical basis (m about the bond axis)")
+    occupied = record.mo_occ > OCCUPATION_FLOOR
     return basis, FieldInputs(
         record.dm,
         record.dm_promolecule,
         frontier_density_matrix(record),
-        record.mo_coeff,
-        record.mo_occ,
+        record.mo_coeff[:, occupied],
+        record.mo_occ[occupied],
     )
 
 
 def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array) -> jax.Array:
     """[N, 10] channel values (atomic units, see :data:`CHANNELS`) at points [N, 3] (Bohr).
 
+    ``inputs.dm`` must be ``(mo_coeff * mo_occ) @ mo_coeff.T`` (as :func:`field_inputs` makes
+    them): the Laplacian's cross term sum_ij P_ij grad phi_i . grad phi_j is taken as 2 tau from
+    the MOs. Per point this costs four [nao, nao] contractions (rho with its row partitions, the
+    bond density, the frontier and promolecule densities) and three [nao, nocc] ones (tau).
+
     Differentiable with respect to the basis (atom positions, exponents), the inputs and the
     points, at fixed density matrix: the SCF is not differentiated.
     """
     dm = inputs.dm
     on_a, on_b = basis.ao_atom == 0, basis.ao_atom == 1
-    bond = jnp.outer(on_a, on_b) + jnp.outer(on_b, on_a)
-    rows = [basis.ao_l <= 1, basis.ao_l >= 2, basis.ao_m == 0, basis.ao_m != 0]
-    dms = jnp.stack([dm * mask[:, None] for mask in rows]
-                    + [dm * bond, inputs.dm_frontier, inputs.dm_promolecule])
+    rows = jnp.stack([basis.ao_l <= 1, basis.ao_l >= 2, basis.ao_m == 0, basis.ao_m != 0], axis=-1)
 
     def chunk(chunk_points):  # [C, 3] -> [C, 10], from one AO evaluation
-        jet = kernels.ao_jet(basis, chunk_points, deriv=2)
-        parts = kernels.density_from_jet(jet[:1], dms)[:, 0]  # [7, C]
-        rho, grad_x, grad_y, grad_z, laplacian = kernels.density_from_jet(jet, dm)
-        tau = kernels.kinetic_energy_density_from_jet(jet, inputs.mo_coeff, inputs.mo_occ)
+        phi, gradient, second = kernels.ao_jet(basis, chunk_points, deriv=2)
+        phi_dm = phi @ dm  # [C, nao]; dm is symmetric
+        by_row = phi_dm * phi
+        rho = jnp.sum(by_row, axis=-1)
+        partitions = by_row @ rows.astype(phi.dtype)  # [C, 4]
+        bond = 2 * jnp.sum((phi * on_a) * ((phi * on_b) @ dm), axis=-1)
+        frontier = jnp.sum((phi @ inputs.dm_frontier) * phi, axis=-1)
+        promolecule = jnp.sum((phi @ inputs.dm_promolecule) * phi, axis=-1)
+        grad_rho = 2 * jnp.sum(phi_dm * gradient, axis=-1)  # [3, C]
+        tau = kernels.kinetic_energy_density_from_jet((phi, gradient), inputs.mo_coeff,
+                                                      inputs.mo_occ)
+        laplacian = 2 * jnp.sum(phi_dm * jnp.sum(second, axis=0), axis=-1) + 4 * tau
         safe_rho = jnp.maximum(rho, ELF_DENSITY_FLOOR)
-        d = tau - (grad_x**2 + grad_y**2 + grad_z**2) / (8 * safe_rho)
+        d = tau - jnp.sum(grad_rho**2, axis=0) / (8 * safe_rho)
         d0 = 0.3 * (3 * math.pi**2) ** (2 / 3) * safe_rho ** (5 / 3)
         elf = jnp.where(rho > ELF_DENSITY_FLOOR, 1 / (1 + (d / d0) ** 2), 0.0)
-        deformation = rho - parts[6]
-        return jnp.stack([*parts[:4], -laplacian, elf, parts[4], parts[5],
+        deformation = rho - promolecule
+        return jnp.stack([*partitions.T, -laplacian, elf, bond, frontier,
                           jnp.maximum(deformation, 0), jnp.maximum(-deformation, 0)])
 
-    return kernels.map_chunks(chunk, jnp.asarray(points), CHUNK_POINTS).T
+    return kernels.map_chunks(chunk, jnp.asarray(points), kernels.default_chunk(deriv=2)).T
 
 
 @functools.partial(jax.jit, static_argnames=("molecules_per_step",))
@@ -316,6 +327,18 @@ def _render_batch(bases, inputs: FieldInputs, points: jax.Array, molecules_per_s
         return values.reshape(height, width, s * s, len(CHANNELS)).mean(axis=2)
 
     return jax.lax.map(one, (bases, inputs, points), batch_size=molecules_per_step)
+
+
+def _stack_inputs(inputs: list[FieldInputs], nao: int) -> FieldInputs:
+    """[B, ...] inputs, zero-padded to ``nao`` AOs and the largest occupied-MO count."""
+    nocc = max(i.mo_occ.shape[0] for i in inputs)
+    shapes = FieldInputs((nao, nao), (nao, nao), (nao, nao), (nao, nocc), (nocc,))
+
+    def pad(array, shape):
+        return np.pad(array, [(0, size - n) for n, size in zip(array.shape, shape, strict=True)])
+
+    return FieldInputs(*(np.stack([pad(a, shape) for a in field])
+                         for field, shape in zip(zip(*inputs, strict=True), shapes, strict=True)))
 
 
 def render(record: PairRecord, spec: CanvasSpec = CanvasSpec()) -> np.ndarray:
@@ -365,14 +388,7 @@ def render_many(
             batch = [prepared[i] for i in indices]
             layout = basis_lib.layout_of([b for b, _ in batch])
             bases = basis_lib.stack([b for b, _ in batch], layout)
-            # Every axis of the matrices, MO coefficients and occupations is an AO or MO axis,
-            # padded with zeros to the layout's nao (there are never more MOs than AOs).
-            inputs = FieldInputs(
-                *(
-                    np.stack([np.pad(a, [(0, layout.nao - n) for n in a.shape]) for a in field])
-                    for field in zip(*(i for _, i in batch), strict=True)
-                )
-            )
+            inputs = _stack_inputs([i for _, i in batch], layout.nao)
             points = np.stack([spec.sample_points(records[i].bond_length) for i in indices])
             canvases = np.asarray(_render_batch(bases, inputs, points, per_step))
             images[indices] = canvases  # repeated padding indices write the same canvas
