@@ -86,10 +86,10 @@ def pyscf_seconds(mol, dm, points, deriv: int, repeats: int) -> float:
         repeats)
 
 
-def jax_seconds(basis, dm, points, deriv: int, repeats: int) -> float:
+def jax_seconds(basis, dm, points, deriv: int, repeats: int, chunk_size=None) -> float:
     """Median time of :func:`qc_jax.kernels.density` after compilation."""
-    return median_seconds(
-        lambda: kernels.density(basis, dm, points, deriv=deriv).block_until_ready(), repeats)
+    return median_seconds(lambda: kernels.density(
+        basis, dm, points, deriv=deriv, chunk_size=chunk_size).block_until_ready(), repeats)
 
 
 def single_molecules(repeats: int) -> None:
@@ -148,13 +148,30 @@ def batch(n_molecules: int, repeats: int) -> None:
           f"ratio {t_pyscf / t_jax:.2f}")
 
 
+def chunk_sweep(chunks: list[int], repeats: int) -> None:
+    """Milliseconds of rho and of rho + gradient + Laplacian on the 32^3 boxes per chunk size."""
+    molecules = list(benchmark_molecules())
+    print("| chunk | " + " | ".join(f"{name} box {what}" for name, *_ in molecules
+                                    for what in ("rho", "deriv=2")) + " |")
+    print("|---" * (1 + 2 * len(molecules)) + "|")
+    for chunk in chunks:
+        row = [jax_seconds(basis, dm, grids["box 32^3"], deriv, repeats, chunk)
+               for _, _, dm, basis, grids in molecules for deriv in (0, 2)]
+        print(f"| {chunk:,} | " + " | ".join(f"{1e3 * t:.1f}" for t in row) + " |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--chunk-sweep", type=int, nargs="*", metavar="CHUNK",
+                        help="only time these chunk sizes (points per lax.map step)")
     args = parser.parse_args()
     print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}\n")
+    if args.chunk_sweep:
+        chunk_sweep(args.chunk_sweep, args.repeats)
+        return
     single_molecules(args.repeats)
     derivatives(args.repeats)
     batch(args.batch, args.repeats)

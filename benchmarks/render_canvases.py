@@ -18,7 +18,7 @@ import time
 import jax
 import numpy as np
 
-from qc_jax import canvas
+from qc_jax import canvas, kernels
 from qc_jax.store import Store
 
 
@@ -39,12 +39,17 @@ def main() -> None:
     parser.add_argument("--store", default="data/store")
     parser.add_argument("--count", type=int, default=256)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--chunk", type=int, default=None,
+                        help="points per lax.map step on CPU (default kernels.CPU_CHUNK[2])")
     args = parser.parse_args()
+    if args.chunk:
+        kernels.CPU_CHUNK[2] = args.chunk
     stored = [r for r in Store(args.store).records() if r.status != "failed"]
     if not stored:
         raise SystemExit(f"no records in {args.store}: run qc-canvas compute first")
     records = (stored * (args.count // len(stored) + 1))[: args.count]
-    print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}; {len(stored)} distinct "
+    print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}, canvas chunk "
+          f"{kernels.default_chunk(2)} points; {len(stored)} distinct "
           f"records ({', '.join(r.pair for r in stored)}) repeated to {len(records)}\n")
     print("| canvas | precision | samples / pixel | canvases | seconds | canvases / s |"
           " PySCF rho only (s) |")
