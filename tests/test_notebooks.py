@@ -1,21 +1,43 @@
-"""Every notebook runs top to bottom (on H2, in a temporary store)."""
+"""Every notebook runs top to bottom on small real inputs (H2; the tiny dummy records)."""
 
 from pathlib import Path
 
 import nbformat
 import pytest
+import quantum_canvas
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
+DUMMY_STORE = Path(quantum_canvas.__file__).parent / "dummy_data" / "store"
+
+# notebook -> (environment, text its outputs must contain)
+CASES = {
+    "canvas_of_a_molecule": ({"QC_NOTEBOOK_PAIR": "H H"},
+                             ["electrons:", "(48, 48, 10) float32"]),
+    "dataset_and_model_zoo": ({"QC_NOTEBOOK_STORE": str(DUMMY_STORE), "QC_NOTEBOOK_EPOCHS": "2"},
+                              ["'train': 17", "left out: {}", "(32, 32, 10) float32",
+                               "'canvas': (8, 32, 32, 10)", "distance_ang"]),
+}
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path, tmp_path, monkeypatch):
-    monkeypatch.setenv("QC_NOTEBOOK_PAIR", "H H")
+def test_every_notebook_has_a_case():
+    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == sorted(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_notebook_runs(name, tmp_path, monkeypatch):
+    environment, expected = CASES[name]
     monkeypatch.setenv("QC_NOTEBOOK_STORE", str(tmp_path / "store"))
-    notebook = nbformat.read(path, as_version=4)
+    monkeypatch.setenv("QC_NOTEBOOK_DATA_DIR", str(tmp_path / "tfds"))
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = "".join(o.get("text", "") for cell in notebook.cells
                       for o in cell.get("outputs", []))
-    assert "electrons:" in outputs and "(48, 48, 10) float32" in outputs
+    for text in expected:
+        assert text in outputs, text
+    images = [o for cell in notebook.cells for o in cell.get("outputs", [])
+              if "image/png" in o.get("data", {})]
+    assert images, "the notebook shows no figure"
