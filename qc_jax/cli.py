@@ -25,6 +25,10 @@ def _add_compute(parser: argparse.ArgumentParser) -> None:
         "--fast", action="store_true", help="FAST settings (sto-3g, coarse grid) for smoke tests"
     )
     parser.add_argument("--retry-failed", action="store_true", help="recompute failed records")
+    parser.add_argument(
+        "--time-limit", type=float, default=None, metavar="MINUTES",
+        help="store a pair still computing after this long as failed (default: no limit)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--verbose", action="store_true", help="log every bond length and SCF rung (stderr)"
@@ -41,6 +45,8 @@ def _run_compute(args: argparse.Namespace) -> int:
     settings = FAST if args.fast else DEFAULT
     if args.jobs < 1:
         raise ValueError("--jobs must be at least 1")
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise ValueError(f"--time-limit must be positive minutes, got {args.time_limit}")
     if args.pairs:
         todo = [parse_pair_name(name.strip()) for name in args.pairs.split(",") if name.strip()]
     else:
@@ -59,6 +65,7 @@ def _run_compute(args: argparse.Namespace) -> int:
         retry_failed=args.retry_failed,
         progress=not args.no_progress,
         verbose=args.verbose,
+        time_limit_s=None if args.time_limit is None else 60 * args.time_limit,
     )
     print(summary.text(), flush=True)
     if summary.interrupted:

@@ -1,6 +1,7 @@
 """Convergence ladder, failed records and bad input."""
 
 import math
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -91,3 +92,26 @@ def test_record_rebuilds_a_mole_with_the_explicit_lutetium_ecp():
     mol = record.mole()
     assert mol.nelectron == 1 + 43 and mol.nao == diatomic("H", "Lu", 1.9, "def2-svp").nao
     assert np.allclose(mol.atom_coords(unit="Angstrom"), record.positions)
+
+
+def test_a_pair_past_its_time_limit_is_a_failed_record_that_says_so():
+    start = time.perf_counter()
+    record = compute_pair("C", "O", time_limit_s=0.05)  # default settings: seconds without limit
+    assert time.perf_counter() - start < 5
+    assert record.status == "failed" and "time limit of 0.05 s exceeded" in record.reason
+    assert "--retry-failed" in record.reason and record.labels == {}
+    assert compute_pair("H", "H", FAST, time_limit_s=60).status == "ok"  # a generous one passes
+
+
+def test_time_limit_rejects_nonsense_and_keeps_the_earlier_deadline():
+    from qc_jax.chem.scf import TimeLimitExceeded, _CycleCounter, time_limit
+
+    with pytest.raises(ValueError, match="positive"):
+        with time_limit(0):
+            pass
+    counter = _CycleCounter()
+    with time_limit(1e-6), time_limit(3600):  # the inner, later deadline does not extend it
+        time.sleep(1e-3)
+        with pytest.raises(TimeLimitExceeded, match="SCF cycle 1"):
+            counter({})
+    counter({})  # no limit outside the blocks

@@ -155,3 +155,12 @@ def test_a_killed_worker_ends_the_run_with_errors_not_a_hang(tmp_path):
     assert all("worker process died" in o.message for o in summary.outcomes)
     assert store.names() == []  # nothing half-written; a rerun computes both
     assert compute_missing(store, todo, progress=False).counts["ok"] == 2
+
+
+def test_time_limit_option(tmp_path, capsys):
+    assert main(["compute", "--pairs", "H_H", "--fast", "--store", str(tmp_path),
+                 "--time-limit", "-1"]) == 2
+    assert "--time-limit must be positive" in capsys.readouterr().err
+    assert main(["compute", "--pairs", "H_H", "--fast", "--store", str(tmp_path), "--no-progress",
+                 "--time-limit", "1"]) == 0
+    assert Store(tmp_path, FAST).load("H_H").status == "ok"

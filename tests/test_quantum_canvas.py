@@ -124,3 +124,15 @@ def test_records_of_other_settings_are_a_clear_error(tmp_path):
                            store_dir=str(theory_folder), compute=False)
     builder.download_and_prepare()  # the folder of the config's own settings is accepted
     assert builder.info.metadata["num_left_out"] == 0
+
+
+def test_a_pair_past_the_time_limit_is_left_out_and_listed(tmp_path):
+    shutil.copytree(DUMMY / "store", tmp_path / "store")
+    (tmp_path / "store" / "a15b93ae56358778" / "pairs" / "C_O.npz").unlink()
+    builder = tfds.builder("quantum_canvas/tiny", data_dir=tmp_path / "tfds", jobs=1,
+                           store_dir=str(tmp_path / "store"), time_limit_s=0.05)
+    builder.download_and_prepare()
+    assert builder.info.metadata["num_left_out"] == 1
+    assert "time limit of 0.05 s exceeded" in builder.info.metadata["left_out"]["C_O"]
+    assert sum(split.num_examples for name, split in builder.info.splits.items()
+               if name in splits.PARTS) == 20

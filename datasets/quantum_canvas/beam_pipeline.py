@@ -47,12 +47,14 @@ class PairJob:
       settings: level of theory of the records.
       spec: the canvas spec.
       compute: compute missing records with PySCF (else leave them out).
+      time_limit_s: a pair still computing after this long is stored as failed (None: none).
     """
 
     store_root: str
     settings: Settings
     spec: CanvasSpec
     compute: bool = True
+    time_limit_s: float | None = None
 
     def store(self) -> Store:
         return Store(self.store_root, self.settings)
@@ -76,7 +78,7 @@ def converged_record(name: str, job: PairJob) -> Iterator[PairRecord]:
     store = job.store()
     record = store.get(name)
     if record is None and job.compute:
-        outcome = compute_and_store(store, *parse_pair_name(name))
+        outcome = compute_and_store(store, *parse_pair_name(name), job.time_limit_s)
         store.append_log(outcome.line())
         record = store.get(name)
         if record is None:

@@ -7,7 +7,8 @@
 Builder arguments (``tfds.load(..., builder_kwargs={...})``): ``store_dir``, the records
 directory (default ``$QC_CANVAS_STORE`` or ``data/store``); ``jobs``, the number of PySCF
 worker processes for missing records (default: all cores); ``compute=False`` leaves missing
-records out instead of computing them.
+records out instead of computing them; ``time_limit_s`` stores a pair still computing after that
+many seconds as failed (left out and listed, like any failed pair; default: no limit).
 
 Given a Beam runner or Beam options (``tfds build ... --beam_pipeline_options=...``, or
 ``download_config=tfds.download.DownloadConfig(beam_options=...)``), generation runs as an
@@ -43,8 +44,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     builder_config: QuantumCanvasConfig
 
     def __init__(self, *, store_dir: str | None = None, jobs: int | None = None,
-                 compute: bool = True, **kwargs):
+                 compute: bool = True, time_limit_s: float | None = None, **kwargs):
         self._store_dir, self._jobs, self._compute = store_dir, jobs, compute
+        self._time_limit_s = time_limit_s
         self._use_beam = False
         super().__init__(**kwargs)
 
@@ -89,11 +91,12 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                                        config.held_out)
         if self._use_beam:
             job = beam_pipeline.PairJob(str(store.root), config.level_of_theory, config.spec,
-                                        self._compute)
+                                        self._compute, self._time_limit_s)
             return {split: beam_pipeline.examples(members, job)
                     for split, members in membership.items()}
         converged, left_out = records.load_records(store, config.pairs, self._jobs,
-                                                     compute=self._compute)
+                                                     compute=self._compute,
+                                                     time_limit_s=self._time_limit_s)
         self._record_left_out(left_out)
         canvases = render_many(converged, config.spec)
         examples = {r.pair: features.example(r, c, config.spec)

@@ -54,17 +54,17 @@ def open_store(root: str | os.PathLike, settings: Settings) -> Store:
 
 def load_records(
     store: Store, pairs: list[tuple[str, str]], jobs: int | None = None, compute: bool = True,
-    progress: bool = True,
+    progress: bool = True, time_limit_s: float | None = None,
 ) -> tuple[list[PairRecord], dict[str, str]]:
     """The converged records of ``pairs`` (in order), computing missing ones first (with
-    ``compute``) in ``jobs`` worker processes (default: all cores), and the left-out pairs:
-    name -> reason (failed SCF, no record)."""
+    ``compute``) in ``jobs`` worker processes (default: all cores; each pair stored as failed
+    after ``time_limit_s``), and the left-out pairs: name -> reason (failed SCF, no record)."""
     missing = store.missing(pairs)
     if missing and compute:
         print(f"Computing {len(missing)} of {len(pairs)} pair records with PySCF into "
               f"{store.folder} ...", flush=True)
         summary = compute_missing(store, missing, jobs=jobs or os.cpu_count() or 1,
-                                  progress=progress)
+                                  progress=progress, time_limit_s=time_limit_s)
         print(summary.text(), flush=True)
     records, left_out = [], {}
     for a, b in pairs:

@@ -20,7 +20,7 @@ from qc_jax.chem.bond import (
 from qc_jax.chem.labels import IonEnergies, electronic_labels
 from qc_jax.chem.molecule import canonical_positions, diatomic
 from qc_jax.chem.populations import mulliken
-from qc_jax.chem.scf import RUNGS, ScfNotConverged, run_scf
+from qc_jax.chem.scf import RUNGS, ScfNotConverged, TimeLimitExceeded, run_scf, time_limit
 from qc_jax.chem.settings import DEFAULT, Settings
 from qc_jax.chem.units import BOHR_ANGSTROM, HARTREE_EV
 from qc_jax.elements import canonical_order, pair_name
@@ -37,28 +37,36 @@ FLAG_REASONS = {
 }
 
 
-def compute_pair(a: str, b: str, settings: Settings | None = None) -> PairRecord:
+def compute_pair(
+    a: str, b: str, settings: Settings | None = None, time_limit_s: float | None = None
+) -> PairRecord:
     """Compute the pair (a, b) at ``settings`` (default: the documented level of theory).
 
     Raises :class:`qc_jax.elements.UnknownElementError` for an unknown symbol and
     :class:`qc_jax.chem.basis_sets.MissingBasisError` for an element outside the basis map.
     SCF failures do not raise: they give a record with ``status == "failed"``; if the default
     electronic temperature fails, the pair is recomputed at each ``settings.raised_smearing_sigmas``
-    in turn.
+    in turn. With ``time_limit_s``, a pair still computing after that many seconds (checked at
+    every SCF cycle) is a failed record too, its reason naming the limit.
     """
     settings = settings or DEFAULT
     a, b = canonical_order(a, b)
     specs = {el: basis_spec(el, settings.basis_map) for el in (a, b)}
     basis = {el: [spec.basis, spec.ecp] for el, spec in specs.items()}
     start = time.perf_counter()
-    failures = []
-    for sigma in (settings.smearing_sigma, *settings.raised_smearing_sigmas):
-        try:
-            record = _compute(a, b, settings, sigma, basis)
-            break
-        except ScfNotConverged as error:
-            failures.append(str(error))
-    else:
+    record, failures = None, []
+    with time_limit(time_limit_s):
+        for sigma in (settings.smearing_sigma, *settings.raised_smearing_sigmas):
+            try:
+                record = _compute(a, b, settings, sigma, basis)
+                break
+            except ScfNotConverged as error:
+                failures.append(str(error))
+            except TimeLimitExceeded as error:
+                failures.append(f"time limit of {time_limit_s:g} s exceeded at sigma = {sigma} "
+                                f"Ha ({error}); rerun with a longer limit and --retry-failed")
+                break
+    if record is None:
         record = PairRecord(
             pair=pair_name(a, b),
             symbols=(a, b),

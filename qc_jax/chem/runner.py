@@ -86,6 +86,7 @@ def compute_missing(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     verbose: bool = False,
+    time_limit_s: float | None = None,
 ) -> RunSummary:
     """Compute the ``pairs`` that ``store`` lacks with ``jobs`` worker processes.
 
@@ -93,7 +94,9 @@ def compute_missing(
     ``log`` (default: printed above the progress bar) and appended to ``store.log_path``; with
     ``verbose`` the workers also print every bond length and SCF rung to stderr. On Ctrl-C or
     SIGTERM the workers are stopped and the summary says ``interrupted``; if a worker process
-    dies, the pairs not finished by then are reported as errors (rerun to retry them).
+    dies, the pairs not finished by then are reported as errors (rerun to retry them). A pair
+    still computing after ``time_limit_s`` seconds is stored as failed (see
+    :func:`qc_jax.chem.pair.compute_pair`).
     """
     from tqdm import tqdm
 
@@ -103,7 +106,7 @@ def compute_missing(
     summary = RunSummary(len(pairs), len(pairs) - len(todo))
     bar = tqdm(total=len(todo), unit="pair", disable=not (progress and todo), dynamic_ncols=True)
     log = log or bar.write
-    tasks = [(a, b, str(store.root), store.settings) for a, b in todo]
+    tasks = [(a, b, str(store.root), store.settings, time_limit_s) for a, b in todo]
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     executor = ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"),
                                    initializer=_init_worker, initargs=(verbose,))
@@ -131,7 +134,7 @@ def _raise_interrupt(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
 
-def _outcome(future: Future, task: tuple[str, str, str, Settings]) -> Outcome:
+def _outcome(future: Future, task: tuple) -> Outcome:
     """The outcome of a finished future; an error if its worker process died."""
     try:
         return future.result()
@@ -176,13 +179,14 @@ def _init_worker(verbose: bool) -> None:
         logger.addHandler(handler)
 
 
-def _compute_and_store(task: tuple[str, str, str, Settings]) -> Outcome:
-    """Pool worker: :func:`compute_and_store` of one (a, b, store root, settings) task."""
-    a, b, root, settings = task
-    return compute_and_store(Store(root, settings), a, b)
+def _compute_and_store(task: tuple[str, str, str, Settings, float | None]) -> Outcome:
+    """Pool worker: :func:`compute_and_store` of one (a, b, store root, settings, time limit)
+    task."""
+    a, b, root, settings, time_limit_s = task
+    return compute_and_store(Store(root, settings), a, b, time_limit_s)
 
 
-def compute_and_store(store: Store, a: str, b: str) -> Outcome:
+def compute_and_store(store: Store, a: str, b: str, time_limit_s: float | None = None) -> Outcome:
     """Compute pair (a, b), write its record and report the outcome; an exception is reported
     (status ``error``), not raised or stored. The pair's lock is held meanwhile, and a converged
     record that another process stored while this one waited for the lock is kept, not
@@ -194,7 +198,7 @@ def compute_and_store(store: Store, a: str, b: str) -> Outcome:
         record = store.get(a, b)
         try:
             if record is None or record.status == "failed":
-                record = compute_pair(a, b, store.settings)
+                record = compute_pair(a, b, store.settings, time_limit_s)
                 store.put(record)
         except Exception as error:  # reported, not stored: the pair is retried by the next run
             return Outcome(pair_name(a, b), "error", f"{type(error).__name__}: {error}",

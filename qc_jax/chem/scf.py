@@ -9,11 +9,18 @@ Rungs, tried in order until one converges (each from the given starting density)
 
 The last resort, a larger electronic temperature for the whole pair, is taken by
 :func:`qc_jax.chem.pair.compute_pair`, since it changes the level of theory.
+
+Inside :func:`time_limit`, every SCF cycle checks the wall clock and raises
+:class:`TimeLimitExceeded` once the limit has passed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +34,30 @@ log = logging.getLogger(__name__)
 
 class ScfNotConverged(RuntimeError):
     """No rung of the convergence ladder converged the SCF."""
+
+
+class TimeLimitExceeded(RuntimeError):
+    """An SCF cycle started after the deadline of :func:`time_limit`."""
+
+
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """SCF cycles inside the block raise :class:`TimeLimitExceeded` once ``seconds`` of wall
+    time have passed (None: no limit; an enclosing earlier deadline still holds)."""
+    deadline = _deadline.get()
+    if seconds is not None:
+        if seconds <= 0:
+            raise ValueError(f"time limit must be positive, got {seconds} s")
+        ends = time.monotonic() + seconds
+        deadline = ends if deadline is None else min(deadline, ends)
+    token = _deadline.set(deadline)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
 
 
 @dataclass
@@ -107,13 +138,17 @@ def _formula(mol) -> str:
 
 
 class _CycleCounter:
-    """SCF callback counting iterations (PySCF calls it once per cycle)."""
+    """SCF callback counting iterations (PySCF calls it once per cycle) and enforcing the
+    deadline of :func:`time_limit`."""
 
     def __init__(self) -> None:
         self.cycles = 0
 
     def __call__(self, _env: dict) -> None:
         self.cycles += 1
+        deadline = _deadline.get()
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeLimitExceeded(f"time limit passed in SCF cycle {self.cycles}")
 
 
 def bond_slope(result: ScfResult) -> float:
