@@ -1,19 +1,22 @@
 """Apache Beam generation of ``quantum_canvas``: one pair per work item, on any Beam runner.
 
 The builder takes this path when ``download_and_prepare`` is given a Beam runner or Beam options,
-for instance::
+for instance (``FnApiRunner`` is the local batch engine of Beam's DirectRunner, which in Beam
+2.77 first tries to download the Prism runner from GitHub)::
 
-    tfds build datasets/quantum_canvas --config paper75 \\
-        --beam_pipeline_options="runner=DirectRunner,direct_num_workers=16,direct_running_mode=multi_processing"
+    tfds build quantum_canvas --imports quantum_canvas --config paper75 \
+        --beam_pipeline_options="runner=FnApiRunner,direct_num_workers=16,direct_running_mode=multi_processing"
 
 Each split is the transform ``pair names -> Reshuffle -> record -> batches -> (key, example)``:
 a work item reads one pair's record from the store or computes it with PySCF (under the pair's
 lock, so splits sharing a pair compute it once), and canvases are rendered by the JAX kernel in
-batches of up to :data:`RENDER_BATCH` records. Records are shared through the store, so on a
-multi-machine runner its folder must be on a filesystem every worker sees; the workers need this
-package installed (``--setup_file`` or a container image). Pairs left out (failed SCF, or missing
-with ``compute=False``) are counted in the Beam metric namespace :data:`LEFT_OUT`, one counter per
-pair named ``"<pair>: <reason>"``, which the builder copies into ``info.metadata['left_out']``.
+batches of up to :data:`RENDER_BATCH` records (a pair is in four splits, the three seeded ones and
+the composition split, so its canvas is rendered four times; PySCF runs once). Records are shared
+through the store, so on a multi-machine runner its folder must be on a filesystem every worker
+sees; the workers need this package installed (``--setup_file`` or a container image). Pairs left
+out (failed SCF, past the time limit, or missing with ``compute=False``) are counted in the Beam
+metric namespace :data:`LEFT_OUT`, one counter per pair named ``"<pair>: <reason>"``, which the
+builder copies into ``info.metadata['left_out']``.
 """
 
 from __future__ import annotations
