@@ -39,6 +39,9 @@ ELF_DENSITY_FLOOR = 1e-6
 #: MOs within this energy (Hartree) of the HOMO (LUMO) belong to its degenerate set.
 DEGENERACY_HA = 1e-4
 
+#: The occupied-MO axis of a batch is padded to a multiple of this.
+MO_PADDING = 8
+
 #: MOs with a smaller occupation are left out of tau (Fermi smearing gives every virtual MO a
 #: tiny one: 2 exp(-33) at 0.1 Ha above the Fermi level with sigma = 0.003 Ha).
 OCCUPATION_FLOOR = 1e-14
@@ -330,8 +333,9 @@ def _render_batch(bases, inputs: FieldInputs, points: jax.Array, molecules_per_s
 
 
 def _stack_inputs(inputs: list[FieldInputs], nao: int) -> FieldInputs:
-    """[B, ...] inputs, zero-padded to ``nao`` AOs and the largest occupied-MO count."""
-    nocc = max(i.mo_occ.shape[0] for i in inputs)
+    """[B, ...] inputs, zero-padded to ``nao`` AOs and to the largest occupied-MO count rounded
+    up to a multiple of :data:`MO_PADDING` (fewer distinct shapes to compile)."""
+    nocc = -(-max(i.mo_occ.shape[0] for i in inputs) // MO_PADDING) * MO_PADDING
     shapes = FieldInputs((nao, nao), (nao, nao), (nao, nao), (nao, nocc), (nocc,))
 
     def pad(array, shape):

@@ -26,7 +26,8 @@ from collections.abc import Iterator, Sequence
 
 import tensorflow_datasets as tfds
 
-from qc_jax.canvas import CanvasSpec, render_many
+from qc_jax.basis import layout_of
+from qc_jax.canvas import MO_PADDING, CanvasSpec, field_inputs, render_many
 from qc_jax.chem.runner import compute_and_store
 from qc_jax.chem.settings import Settings
 from qc_jax.elements import parse_pair_name
@@ -70,7 +71,8 @@ def examples(names: Sequence[str], job: PairJob):
         beam.Create(sorted(names))
         | "OnePairPerWorkItem" >> beam.Reshuffle()
         | "Records" >> beam.FlatMap(converged_record, job)
-        | "Batches" >> beam.BatchElements(min_batch_size=1, max_batch_size=RENDER_BATCH)
+        | "ByShape" >> beam.Map(lambda record: (render_shape(record), record))
+        | "Batches" >> beam.GroupIntoBatches(RENDER_BATCH)
         | "Canvases" >> beam.FlatMap(keyed_examples, job)
     )
 
@@ -95,10 +97,21 @@ def converged_record(name: str, job: PairJob) -> Iterator[PairRecord]:
         yield record
 
 
-def keyed_examples(batch: list[PairRecord], job: PairJob) -> Iterator[tuple[str, dict]]:
-    """``(pair name, example)`` of a batch of converged records, canvases rendered together."""
-    canvases = render_many(batch, job.spec, batch_size=len(batch), progress=False)
-    for record, canvas in zip(batch, canvases, strict=True):
+def render_shape(record: PairRecord) -> tuple:
+    """What fixes the compiled canvas call of a record: its basis layout and its occupied-MO
+    count rounded as :func:`qc_jax.canvas.render_many` pads it."""
+    basis, inputs = field_inputs(record)
+    return layout_of([basis]), -(-inputs.mo_occ.shape[0] // MO_PADDING)
+
+
+def keyed_examples(shape_and_batch: tuple[tuple, list[PairRecord]],
+                   job: PairJob) -> Iterator[tuple[str, dict]]:
+    """``(pair name, example)`` of a batch of converged records of one :func:`render_shape`,
+    canvases rendered together in a batch padded to :data:`RENDER_BATCH` (one compiled shape)."""
+    batch = list(shape_and_batch[1])
+    padded = batch + batch[-1:] * (RENDER_BATCH - len(batch))
+    canvases = render_many(padded, job.spec, batch_size=RENDER_BATCH, progress=False)
+    for record, canvas in zip(batch, canvases, strict=False):
         yield record.pair, features.example(record, canvas, job.spec)
 
 
