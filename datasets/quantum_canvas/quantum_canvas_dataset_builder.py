@@ -90,8 +90,8 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         membership = splits.all_splits([pair_name(*p) for p in config.pairs], SPLIT_SEEDS,
                                        config.held_out)
         if self._use_beam:
-            job = beam_pipeline.PairJob(str(store.root), config.level_of_theory, config.spec,
-                                        self._compute, self._time_limit_s)
+            job = beam_pipeline.PairJob(str(store.root.absolute()), config.level_of_theory,
+                                        config.spec, self._compute, self._time_limit_s)
             return {split: beam_pipeline.examples(members, job)
                     for split, members in membership.items()}
         converged, left_out = records.load_records(store, config.pairs, self._jobs,
