@@ -143,3 +143,15 @@ def test_lock_excludes_other_holders(tmp_path):
         order.append("holder")
     other.join()
     assert order == ["holder", "other"]
+
+
+def test_a_stored_failure_is_kept_unless_retried(tmp_path):
+    from qc_jax.chem.runner import compute_and_store
+
+    store = Store(tmp_path, FAST)
+    ok = compute_pair("H", "H", FAST)
+    store.put(replace(ok, status="failed", reason="stored by another worker", labels={}))
+    kept = compute_and_store(store, "H", "H")  # e.g. a Beam split that waited for the lock
+    assert kept.status == "failed" and kept.message == "stored by another worker"
+    assert compute_and_store(store, "H", "H", retry_failed=True).status == "ok"
+    assert store.load("H_H").status == "ok"

@@ -106,13 +106,13 @@ def compute_missing(
     summary = RunSummary(len(pairs), len(pairs) - len(todo))
     bar = tqdm(total=len(todo), unit="pair", disable=not (progress and todo), dynamic_ncols=True)
     log = log or bar.write
-    tasks = [(a, b, str(store.root), store.settings, time_limit_s) for a, b in todo]
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     executor = ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"),
                                    initializer=_init_worker, initargs=(verbose,))
     try:
         with _one_thread_per_worker():  # the workers start at submission and inherit it
-            futures = {executor.submit(_compute_and_store, task): task for task in tasks}
+            futures = {executor.submit(_compute_in_worker, str(store.root), store.settings, a, b,
+                                       time_limit_s, retry_failed): (a, b) for a, b in todo}
         for future in as_completed(futures):
             outcome = _outcome(future, futures[future])
             summary.outcomes.append(outcome)
@@ -134,12 +134,12 @@ def _raise_interrupt(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
 
-def _outcome(future: Future, task: tuple) -> Outcome:
+def _outcome(future: Future, pair: tuple[str, str]) -> Outcome:
     """The outcome of a finished future; an error if its worker process died."""
     try:
         return future.result()
     except BrokenProcessPool:
-        return Outcome(pair_name(task[0], task[1]), "error",
+        return Outcome(pair_name(*pair), "error",
                        "a worker process died (killed for memory, or crashed) before this pair "
                        "finished; rerun to retry")  # fmt: skip
 
@@ -179,25 +179,25 @@ def _init_worker(verbose: bool) -> None:
         logger.addHandler(handler)
 
 
-def _compute_and_store(task: tuple[str, str, str, Settings, float | None]) -> Outcome:
-    """Pool worker: :func:`compute_and_store` of one (a, b, store root, settings, time limit)
-    task."""
-    a, b, root, settings, time_limit_s = task
-    return compute_and_store(Store(root, settings), a, b, time_limit_s)
+def _compute_in_worker(root: str, settings: Settings, *args) -> Outcome:
+    """Pool worker: :func:`compute_and_store` in the store at ``root`` of ``settings``."""
+    return compute_and_store(Store(root, settings), *args)
 
 
-def compute_and_store(store: Store, a: str, b: str, time_limit_s: float | None = None) -> Outcome:
+def compute_and_store(
+    store: Store, a: str, b: str, time_limit_s: float | None = None, retry_failed: bool = False
+) -> Outcome:
     """Compute pair (a, b), write its record and report the outcome; an exception is reported
-    (status ``error``), not raised or stored. The pair's lock is held meanwhile, and a converged
-    record that another process stored while this one waited for the lock is kept, not
-    recomputed."""
+    (status ``error``), not raised or stored. The pair's lock is held meanwhile, and a record
+    that another process stored while this one waited for the lock is kept, not recomputed
+    (a failed one only with ``retry_failed``)."""
     from qc_jax.chem.pair import compute_pair
 
     start = time.perf_counter()
     with store.lock(a, b):
         record = store.get(a, b)
         try:
-            if record is None or record.status == "failed":
+            if record is None or (retry_failed and record.status == "failed"):
                 record = compute_pair(a, b, store.settings, time_limit_s)
                 store.put(record)
         except Exception as error:  # reported, not stored: the pair is retried by the next run
