@@ -332,10 +332,15 @@ def _render_batch(bases, inputs: FieldInputs, points: jax.Array, molecules_per_s
     return jax.lax.map(one, (bases, inputs, points), batch_size=molecules_per_step)
 
 
+def padded_mo_count(nocc: int) -> int:
+    """Occupied MOs rounded up to a multiple of :data:`MO_PADDING`: the width of the MO axis of
+    a batch (fewer distinct shapes to compile)."""
+    return -(-nocc // MO_PADDING) * MO_PADDING
+
+
 def _stack_inputs(inputs: list[FieldInputs], nao: int) -> FieldInputs:
-    """[B, ...] inputs, zero-padded to ``nao`` AOs and to the largest occupied-MO count rounded
-    up to a multiple of :data:`MO_PADDING` (fewer distinct shapes to compile)."""
-    nocc = -(-max(i.mo_occ.shape[0] for i in inputs) // MO_PADDING) * MO_PADDING
+    """[B, ...] inputs, zero-padded to ``nao`` AOs and :func:`padded_mo_count` MOs."""
+    nocc = padded_mo_count(max(i.mo_occ.shape[0] for i in inputs))
     shapes = FieldInputs((nao, nao), (nao, nao), (nao, nao), (nao, nocc), (nocc,))
 
     def pad(array, shape):

@@ -27,7 +27,7 @@ from collections.abc import Iterator, Sequence
 import tensorflow_datasets as tfds
 
 from qc_jax.basis import layout_of
-from qc_jax.canvas import MO_PADDING, CanvasSpec, field_inputs, render_many
+from qc_jax.canvas import CanvasSpec, field_inputs, padded_mo_count, render_many
 from qc_jax.chem.runner import compute_and_store
 from qc_jax.chem.settings import Settings
 from qc_jax.elements import parse_pair_name
@@ -99,9 +99,9 @@ def converged_record(name: str, job: PairJob) -> Iterator[PairRecord]:
 
 def render_shape(record: PairRecord) -> tuple:
     """What fixes the compiled canvas call of a record: its basis layout and its occupied-MO
-    count rounded as :func:`qc_jax.canvas.render_many` pads it."""
+    count as :func:`qc_jax.canvas.render_many` pads it."""
     basis, inputs = field_inputs(record)
-    return layout_of([basis]), -(-inputs.mo_occ.shape[0] // MO_PADDING)
+    return layout_of([basis]), padded_mo_count(inputs.mo_occ.shape[0])
 
 
 def keyed_examples(shape_and_batch: tuple[tuple, list[PairRecord]],
