@@ -30,8 +30,8 @@ from qc_jax.basis import Basis
 
 #: Points evaluated together inside one ``lax.map`` step on CPU, by derivative order: chunks
 #: small enough to keep the AO jet ([points, nao] per component) in cache. Measured against
-#: 16,384-point chunks (benchmarks/README.md): rho + gradient + Laplacian 2.2-2.9x faster with
-#: 288 points, canvases 1.85x; rho alone gains less and prefers 2,304. Powers of two were slower.
+#: 16,384-point chunks (benchmarks/README.md): rho + gradient + Laplacian 2.2-2.7x faster with
+#: 288 points, canvases 1.4-1.5x; rho alone gains less and prefers 2,304.
 CPU_CHUNK = {0: 2304, 1: 1152, 2: 288}
 
 #: Points per step on GPUs and TPUs, which want large steps.
