@@ -1,18 +1,29 @@
-"""Optimised R_e and omega_e at the default level of theory against experiment (Huber-Herzberg).
+"""The default level of theory against experiment: R_e, omega_e, spin, D_e and ionisation energies.
 
 Usage: OMP_NUM_THREADS=1 python benchmarks/validate_diatomics.py [--store data/store] [--jobs 1]
-Computes the missing pairs into the store (reused later), prints a Markdown table and the MAEs.
+Computes the missing pairs of ``qc_jax.chem.experiment.EXPERIMENT`` into the store (reused later)
+and prints three Markdown tables (geometry and spin; D_e; ionisation energies) with their MAEs.
 """
 
 import argparse
+import math
 
 import numpy as np
 
-from qc_jax.chem.experiment import EXPERIMENT
+from qc_jax.chem.experiment import DISSOCIATION, EXPERIMENT, IONISATION, Diatomic
 from qc_jax.chem.runner import compute_missing
 from qc_jax.chem.settings import DEFAULT
 from qc_jax.elements import pair_name
 from qc_jax.store import Store
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def mae(errors: list[float]) -> float:
+    return float(np.mean(np.abs(errors)))
 
 
 def main() -> None:
@@ -22,21 +33,50 @@ def main() -> None:
     args = parser.parse_args()
     store = Store(args.store, DEFAULT)
     compute_missing(store, [(m.a, m.b) for m in EXPERIMENT], jobs=args.jobs)
-    print("| pair | R_e calc (A) | R_e exp (A) | error (A) | omega_e calc (cm^-1) | "
-          "omega_e exp (cm^-1) | error (%) | time (s) |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
-    r_errors, w_errors = [], []
+    labels = {m: store.load(m.a, m.b).labels for m in EXPERIMENT}
+    status = {m: store.load(m.a, m.b).status for m in EXPERIMENT}
+
+    def name(m: Diatomic) -> str:
+        return pair_name(m.a, m.b)
+
+    rows, r_errors, w_errors = [], [], []
     for m in EXPERIMENT:
-        record = store.load(m.a, m.b)
-        r, w = record.labels["distance_ang"], record.labels["omega_e_cm1"]
+        lab = labels[m]
+        r, w = lab["distance_ang"], lab["omega_e_cm1"]
         r_errors.append(r - m.r_e_ang)
         w_errors.append(100 * (w - m.omega_e_cm1) / m.omega_e_cm1)
-        cells = [pair_name(m.a, m.b), f"{r:.4f}", f"{m.r_e_ang:.4f}", f"{r_errors[-1]:+.4f}",
-                 f"{w:.0f}", f"{m.omega_e_cm1:.0f}", f"{w_errors[-1]:+.1f}",
-                 f"{record.wall_time_s:.1f}"]  # fmt: skip
-        print("| " + " | ".join(cells) + " |")
-    r_mae, w_mae = np.mean(np.abs(r_errors)), np.mean(np.abs(w_errors))
-    print(f"\nMAE R_e = {r_mae:.4f} A, MAE omega_e = {w_mae:.2f} % ({len(EXPERIMENT)} molecules)")
+        multiplicity = round(lab["spin_moment"]) + 1
+        rows.append([name(m), status[m], f"{r:.4f}", f"{m.r_e_ang:.4f}", f"{r_errors[-1]:+.4f}",
+                     f"{w:.0f}", f"{m.omega_e_cm1:.0f}", f"{w_errors[-1]:+.1f}",
+                     f"{lab['spin_moment']:.2f}", f"{lab['s_squared']:.3f}",
+                     f"{m.multiplicity}" + ("" if multiplicity == m.multiplicity else " (!)"),
+                     f"{store.load(m.a, m.b).wall_time_s:.1f}"])  # fmt: skip
+    print(table(["pair", "status", "R_e calc (A)", "R_e exp (A)", "error (A)", "omega_e calc",
+                 "omega_e exp", "error (%)", "N_a - N_b", "<S^2>", "2S+1 exp", "time (s)"],
+                rows))  # fmt: skip
+    print(f"\nMAE R_e = {mae(r_errors):.4f} A, MAE omega_e = {mae(w_errors):.2f} % "
+          f"({len(EXPERIMENT)} molecules); spin multiplicity right for "
+          f"{sum(round(labels[m]['spin_moment']) + 1 == m.multiplicity for m in EXPERIMENT)}"
+          f" of {len(EXPERIMENT)}\n")  # fmt: skip
+
+    rows, d_errors = [], []
+    for m in DISSOCIATION:
+        d_e = -labels[m]["binding_energy_ev"]
+        d_errors.append(d_e - m.d_e_ev)
+        rows.append([name(m), f"{d_e:.3f}", f"{m.d0_ev:.3f}", f"{m.d_e_ev:.3f}",
+                     f"{d_errors[-1]:+.3f}"])  # fmt: skip
+    print(table(["pair", "D_e calc (eV)", "D_0 exp (eV)", "D_e exp (eV)", "error (eV)"], rows))
+    print(f"\nMAE D_e = {mae(d_errors):.3f} eV ({len(DISSOCIATION)} molecules)\n")
+
+    rows, i_errors = [], []
+    for m in IONISATION:
+        ionisation = labels[m]["i_ev"]
+        if math.isnan(ionisation):
+            continue
+        i_errors.append(ionisation - m.ie_ev)
+        rows.append([name(m), f"{ionisation:.3f}", f"{m.ie_ev:.3f}", f"{i_errors[-1]:+.3f}"])
+    print(table(["pair", "IE vertical calc (eV)", "IE adiabatic exp (eV)", "error (eV)"], rows))
+    print(f"\nMAE IE = {mae(i_errors):.3f} eV ({len(i_errors)} molecules)")
 
 
 if __name__ == "__main__":

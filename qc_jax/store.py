@@ -5,6 +5,7 @@ settings are never mixed)::
 
     ROOT/<settings digest[:16]>/settings.json     the settings, their full digest, schema version
     ROOT/<settings digest[:16]>/pairs/A_B.npz     one PairRecord (arrays + JSON metadata + checksum)
+    ROOT/<settings digest[:16]>/atoms/El_0.003.npz  one free atom (AtomRecord) per element and k_B T
     ROOT/<settings digest[:16]>/compute.log       one line per computed pair
     ROOT/<settings digest[:16]>/locks/A_B.lock    held while a process computes the pair
 
@@ -31,7 +32,7 @@ import numpy as np
 
 from qc_jax.chem.settings import DEFAULT, Settings
 from qc_jax.elements import pair_name
-from qc_jax.record import SCHEMA_VERSION, PairRecord
+from qc_jax.record import READABLE_SCHEMAS, SCHEMA_VERSION, AtomRecord, PairRecord
 
 
 class StoreError(OSError):
@@ -103,28 +104,10 @@ class Store:
     def load(self, a: str, b: str | None = None) -> PairRecord:
         """The record of a pair. Raises FileNotFoundError if absent, :class:`CorruptRecordError`
         if the file is unreadable, fails its checksum, or has another schema or settings."""
-        path = self.path(a, b)
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                contents = {key: data[key] for key in data.files}
-        except FileNotFoundError:
-            raise
-        except Exception as error:  # zipfile, zlib and numpy raise various types on bad files
-            raise CorruptRecordError(f"{path}: unreadable ({error})") from None
-        try:
-            checksum = bytes(contents.pop("checksum")).decode()
-            meta_bytes = bytes(contents["meta"])
-            arrays = {key: value for key, value in contents.items() if key != "meta"}
-            meta = json.loads(meta_bytes)
-        except (KeyError, ValueError) as error:
-            raise CorruptRecordError(f"{path}: malformed record ({error})") from None
-        if checksum != _checksum(meta_bytes, arrays):
-            raise CorruptRecordError(f"{path}: checksum mismatch")
-        if meta.get("schema_version") != SCHEMA_VERSION:
-            raise CorruptRecordError(f"{path}: schema version {meta.get('schema_version')}")
-        if meta.get("settings_digest") != self.digest:
-            raise CorruptRecordError(f"{path}: computed with other settings")
-        return PairRecord.from_parts(meta, arrays)
+        record = read_record(self.path(a, b))
+        if record.settings_digest != self.digest:
+            raise CorruptRecordError(f"{self.path(a, b)}: computed with other settings")
+        return record
 
     def get(self, a: str, b: str | None = None) -> PairRecord | None:
         """The record of a pair, or None if it is absent or corrupt."""
@@ -143,7 +126,7 @@ class Store:
             print(
                 f"Computing {pair_name(a, b)} with PySCF (optimised bond, labels) ...", flush=True
             )
-            record, origin = compute_pair(a, b, settings=self.settings), "computed"
+            record, origin = compute_pair(a, b, self.settings, store=self), "computed"
             self.put(record)
         if record.status == "failed":
             raise ValueError(f"{record.pair} did not converge: {record.reason}")
@@ -161,15 +144,31 @@ class Store:
         store's."""
         if record.settings_digest != self.digest:
             raise ValueError(f"{record.pair}: record settings differ from the store's")
-        meta, arrays = record.to_parts()
-        meta_bytes = json.dumps(meta, sort_keys=True).encode()
-        contents = {
-            "meta": np.frombuffer(meta_bytes, dtype=np.uint8),
-            "checksum": np.frombuffer(_checksum(meta_bytes, arrays).encode(), dtype=np.uint8),
-            **arrays,
-        }
         path = self.path(record.pair)
-        _write_atomically(path, lambda handle: np.savez_compressed(handle, **contents))
+        _write_checked(path, *record.to_parts())
+        return path
+
+    def atom_path(self, element: str, sigma: float) -> Path:
+        """File of the free atom of ``element`` at electronic temperature ``sigma`` (Ha)."""
+        return self.folder / "atoms" / f"{element}_{sigma:g}.npz"
+
+    def get_atom(self, element: str, sigma: float) -> AtomRecord | None:
+        """The stored free atom, or None if absent or corrupt."""
+        try:
+            meta, arrays = _read_checked(self.atom_path(element, sigma))
+        except (FileNotFoundError, CorruptRecordError):
+            return None
+        if meta.get("settings_digest") != self.digest:
+            return None
+        return AtomRecord.from_parts(meta, arrays)
+
+    def put_atom(self, atom: AtomRecord) -> Path:
+        """Write a free atom atomically (settings must be the store's); returns its path."""
+        if atom.settings_digest != self.digest:
+            raise ValueError(f"atom {atom.element}: settings differ from the store's")
+        path = self.atom_path(atom.element, atom.sigma)
+        path.parent.mkdir(exist_ok=True)
+        _write_checked(path, *atom.to_parts())
         return path
 
     def missing(self, pairs: Iterable[tuple[str, str]], retry_failed: bool = False) -> list:
@@ -201,6 +200,47 @@ class Store:
             pid = int(tmp.name.split(".")[-2]) if tmp.name.split(".")[-2].isdigit() else 0
             if not _process_alive(pid):
                 tmp.unlink(missing_ok=True)
+
+
+def read_record(path: str | os.PathLike) -> PairRecord:
+    """The record in one file, of any readable schema and any settings (schema-1 records come
+    back split into two spins). Raises FileNotFoundError, or :class:`CorruptRecordError` if the
+    file is unreadable, fails its checksum or has an unknown schema."""
+    meta, arrays = _read_checked(Path(path))
+    if meta.get("schema_version") not in READABLE_SCHEMAS:
+        raise CorruptRecordError(f"{path}: schema version {meta.get('schema_version')}")
+    return PairRecord.from_parts(meta, arrays)
+
+
+def _read_checked(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """(metadata, arrays) of a file written by :func:`_write_checked`, checksum verified."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            contents = {key: data[key] for key in data.files}
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # zipfile, zlib and numpy raise various types on bad files
+        raise CorruptRecordError(f"{path}: unreadable ({error})") from None
+    try:
+        checksum = bytes(contents.pop("checksum")).decode()
+        meta_bytes = bytes(contents.pop("meta"))
+        meta = json.loads(meta_bytes)
+    except (KeyError, ValueError) as error:
+        raise CorruptRecordError(f"{path}: malformed record ({error})") from None
+    if checksum != _checksum(meta_bytes, contents):
+        raise CorruptRecordError(f"{path}: checksum mismatch")
+    return meta, contents
+
+
+def _write_checked(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Write JSON metadata, arrays and their checksum to ``path`` (npz) atomically."""
+    meta_bytes = json.dumps(meta, sort_keys=True).encode()
+    contents = {
+        "meta": np.frombuffer(meta_bytes, dtype=np.uint8),
+        "checksum": np.frombuffer(_checksum(meta_bytes, arrays).encode(), dtype=np.uint8),
+        **arrays,
+    }
+    _write_atomically(path, lambda handle: np.savez_compressed(handle, **contents))
 
 
 def _checksum(meta_bytes: bytes, arrays: dict[str, np.ndarray]) -> str:

@@ -1,4 +1,4 @@
-"""compute_pair on H2, LiH and CO with FAST settings: labels, populations, densities, geometry."""
+"""compute_pair on H2, LiH, CO and O2 with FAST settings: labels, spin, populations, densities."""
 
 import math
 
@@ -11,8 +11,16 @@ from qc_jax.chem.units import HARTREE_EV
 
 
 @pytest.fixture(scope="module")
-def records():
-    return {name: compute_pair(*name.split("_"), FAST) for name in ("H_H", "H_Li", "C_O")}
+def store(tmp_path_factory):
+    from qc_jax.store import Store
+
+    return Store(tmp_path_factory.mktemp("store"), FAST)
+
+
+@pytest.fixture(scope="module")
+def records(store):
+    names = ("H_H", "H_Li", "C_O", "O_O")
+    return {name: compute_pair(*name.split("_"), FAST, store=store) for name in names}
 
 
 def test_records_are_converged_in_canonical_orientation(records):
@@ -35,8 +43,9 @@ def test_every_documented_label_is_present(records):
 def test_labels_are_self_consistent(records):
     for record in records.values():
         lab = record.labels
+        assert lab["e_g_ev"] > 0 and lab["metal_like"] == 0
         assert math.isclose(lab["e_g_ev"], lab["e_lumo_ev"] - lab["e_homo_ev"])
-        assert lab["e_homo_ev"] <= lab["fermi_level_ev"] < lab["e_lumo_ev"]
+        assert lab["e_homo_ev"] < lab["fermi_level_ev"] < lab["e_lumo_ev"]
         assert math.isclose(lab["i_koopmans_ev"], -lab["e_homo_ev"])
         assert math.isclose(lab["a_koopmans_ev"], -lab["e_lumo_ev"])
         assert math.isclose(lab["chi_ev"], (lab["i_ev"] + lab["a_ev"]) / 2)
@@ -48,10 +57,42 @@ def test_labels_are_self_consistent(records):
         assert lab["binding_energy_ev"] < 0
         assert lab["omega_e_cm1"] > 0
         assert lab["mermin_free_energy_ev"] <= lab["total_energy_ev"] + 1e-9
+        assert math.isclose(lab["zero_temperature_energy_ev"],
+                            (lab["total_energy_ev"] + lab["mermin_free_energy_ev"]) / 2)
+        assert lab["dispersion_energy_ev"] < 0 and lab["van_der_waals"] == 0
         assert math.isclose(lab["smearing_sigma_ev"], FAST.smearing_sigma * HARTREE_EV)
         dipole = [lab[f"dipole_{c}_d"] for c in "xyz"]
         assert math.isclose(lab["dipole_mag_d"], np.linalg.norm(dipole))
         assert abs(dipole[0]) < 1e-8 and abs(dipole[1]) < 1e-8
+
+
+def test_spin_states_are_found(records):
+    # O2 is a triplet (both pi* electrons alpha), the others closed shells.
+    o2 = records["O_O"].labels
+    assert math.isclose(o2["spin_moment"], 2, abs_tol=1e-4)  # thermal: 1 - 3e-6
+    assert 2.0 <= o2["s_squared"] < 2.05  # S(S+1) = 2 plus a little spin contamination
+    for name in ("H_H", "H_Li", "C_O"):
+        lab = records[name].labels
+        assert abs(lab["spin_moment"]) < 1e-6 and abs(lab["s_squared"]) < 1e-4
+
+
+def test_o2_frontier_levels_are_the_split_pi_star(records):
+    # HOMO: the two alpha pi* (filled); LUMO: the two beta pi* (empty), exchange-split above.
+    record = records["O_O"]
+    homo, lumo = (record.labels[f"e_{x}_ev"] / HARTREE_EV for x in ("homo", "lumo"))
+    alpha_homo = np.isclose(record.mo_energy[0], homo, atol=1e-6) & (record.mo_occ[0] > 0.99)
+    beta_lumo = np.isclose(record.mo_energy[1], lumo, atol=1e-6) & (record.mo_occ[1] < 0.01)
+    assert alpha_homo.sum() == 2 and beta_lumo.sum() == 2
+
+
+def test_binding_energy_is_against_the_stored_free_atoms(records, store):
+    atoms = [store.get_atom(element, FAST.smearing_sigma) for element in ("C", "O")]
+    assert all(atom.status == "ok" for atom in atoms)
+    assert [atom.spin_moment for atom in atoms] == pytest.approx([2, 2], abs=1e-3)
+    assert all(atom.e_ground <= atom.e_zero for atom in atoms)
+    lab = records["C_O"].labels
+    expected = lab["zero_temperature_energy_ev"] - sum(a.e_ground for a in atoms) * HARTREE_EV
+    assert math.isclose(lab["binding_energy_ev"], expected, abs_tol=1e-9)
 
 
 def test_homonuclear_pair_has_no_dipole_and_no_charges(records):
@@ -83,26 +124,34 @@ def test_populations_add_up(records):
     assert np.allclose(records["H_H"].populations_l, [[1.0], [1.0]])
 
 
-def test_density_matrices_hold_all_electrons(records):
+def test_density_matrices_hold_all_electrons_per_spin(records):
     for record in records.values():
         mol = record.mole()
         overlap = mol.intor("int1e_ovlp")
-        n = mol.nelectron
-        assert record.dm.shape == (mol.nao, mol.nao) == record.dm_promolecule.shape
-        assert math.isclose(np.trace(record.dm @ overlap), n, rel_tol=1e-8)
-        assert math.isclose(np.trace(record.dm_promolecule @ overlap), n, rel_tol=1e-8)
-        assert math.isclose(record.mo_occ.sum(), n, rel_tol=1e-10)
-        occupied = record.mo_coeff * record.mo_occ
-        assert np.allclose(occupied @ record.mo_coeff.T, record.dm, atol=1e-10)
+        n_alpha = (mol.nelectron + round(record.labels["spin_moment"])) // 2
+        n_beta = mol.nelectron - n_alpha
+        assert record.dm.shape == (2, mol.nao, mol.nao)
+        assert record.dm_promolecule.shape == (mol.nao, mol.nao)
+        electrons = [np.trace(d @ overlap) for d in record.dm]
+        assert electrons == pytest.approx(record.mo_occ.sum(axis=1), rel=1e-8)
+        assert electrons == pytest.approx([n_alpha, n_beta], abs=1e-4)  # thermal occupations
+        assert math.isclose(sum(electrons), mol.nelectron, rel_tol=1e-8)
+        assert math.isclose(np.trace(record.dm_promolecule @ overlap), mol.nelectron, rel_tol=1e-8)
+        assert record.mo_occ.min() >= 0 and record.mo_occ.max() <= 1
+        for spin in range(2):
+            occupied = record.mo_coeff[spin] * record.mo_occ[spin]
+            assert np.allclose(occupied @ record.mo_coeff[spin].T, record.dm[spin], atol=1e-10)
 
 
 def test_mole_rebuild_reproduces_the_energy(records):
-    from qc_jax.chem.scf import smeared_rks
+    from qc_jax.chem.scf import smeared_uks
 
-    record = records["C_O"]
-    mf = smeared_rks(record.mole(), FAST, FAST.smearing_sigma)
+    record = records["O_O"]
+    mf = smeared_uks(record.mole(), FAST, FAST.smearing_sigma)
     mf.kernel(record.dm)
     assert math.isclose(mf.e_tot * HARTREE_EV, record.labels["total_energy_ev"], abs_tol=1e-5)
+    assert math.isclose(mf.e_zero * HARTREE_EV, record.labels["zero_temperature_energy_ev"],
+                        abs_tol=1e-5)
 
 
 def test_docs_render_the_label_table():

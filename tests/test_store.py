@@ -32,7 +32,7 @@ def test_round_trip(tmp_path, record):
     assert path.name == "H_Li.npz" and "H_Li" in store and store.names() == ["H_Li"]
     loaded = store.load("Li", "H")
     assert_same_record(loaded, record)
-    assert loaded.mole().nao == record.dm.shape[0]
+    assert loaded.mole().nao == record.dm.shape[-1]
     assert [r.pair for r in store.records()] == ["H_Li"]
     assert not list(store.folder.rglob("*.tmp"))
 
@@ -82,6 +82,46 @@ def test_settings_never_mix(tmp_path, record):
     other.path("H_Li").write_bytes(fast.path("H_Li").read_bytes())
     with pytest.raises(CorruptRecordError, match="other settings"):
         other.load("H_Li")
+
+
+def test_schema_1_records_stay_readable_as_two_equal_spins(tmp_path):
+    # A spin-restricted record written by the first level of theory (settings version 1).
+    from pathlib import Path
+
+    from qc_jax.store import read_record
+
+    path = Path(__file__).parent / "data" / "v1_H_Li.npz"
+    with np.load(path) as raw:
+        dm, occ = raw["dm"], raw["mo_occ"]
+    record = read_record(path)
+    assert record.schema_version == 2 and record.status == "ok"
+    assert record.dm.shape == (2, *dm.shape) and record.mo_occ.shape == (2, *occ.shape)
+    np.testing.assert_array_equal(record.dm_total, dm)
+    np.testing.assert_array_equal(record.mo_occ.sum(axis=0), occ)
+    np.testing.assert_array_equal(record.dm[0], record.dm[1])
+    assert record.mole().nao == dm.shape[0]
+    # It never mixes with records of today's settings.
+    store = Store(tmp_path, FAST)
+    store.path("H_Li").write_bytes(path.read_bytes())
+    with pytest.raises(CorruptRecordError, match="other settings"):
+        store.load("H_Li")
+
+
+def test_free_atoms_are_kept_in_the_store_and_recomputed_when_corrupt(tmp_path):
+    from qc_jax.chem.atoms import _CACHE, atom_reference
+
+    store = Store(tmp_path, FAST)
+    atom = atom_reference("N", FAST, FAST.smearing_sigma, store)
+    assert atom.status == "ok" and atom.spin_moment == pytest.approx(3, abs=1e-3)  # quartet
+    stored = store.get_atom("N", FAST.smearing_sigma)
+    assert stored.e_ground == atom.e_ground and np.array_equal(stored.dm, atom.dm)
+    path = store.atom_path("N", FAST.smearing_sigma)
+    path.write_bytes(path.read_bytes()[:100])
+    assert store.get_atom("N", FAST.smearing_sigma) is None
+    _CACHE.clear()  # a new process: the atom comes from the store, or is computed again
+    again = atom_reference("N", FAST, FAST.smearing_sigma, store)
+    assert again.e_ground == pytest.approx(atom.e_ground, abs=1e-8)
+    assert store.get_atom("N", FAST.smearing_sigma) is not None
 
 
 def test_stale_temporary_files_are_removed(tmp_path):

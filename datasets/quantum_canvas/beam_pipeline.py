@@ -34,6 +34,7 @@ from qc_jax.elements import parse_pair_name
 from qc_jax.record import PairRecord
 from qc_jax.store import Store
 from quantum_canvas import features
+from quantum_canvas.records import left_out_reason
 
 LEFT_OUT = "quantum_canvas.left_out"
 """Beam metric namespace of the left-out pairs (counter name ``"<pair>: <reason>"``)."""
@@ -91,8 +92,8 @@ def converged_record(name: str, job: PairJob) -> Iterator[PairRecord]:
             return
     if record is None:
         _count_left_out(name, "no record (not computed)")
-    elif record.status == "failed":
-        _count_left_out(name, f"failed: {record.reason}")
+    elif left_out_reason(record):
+        _count_left_out(name, left_out_reason(record))
     else:
         yield record
 
@@ -101,7 +102,7 @@ def render_shape(record: PairRecord) -> tuple:
     """What fixes the compiled canvas call of a record: its basis layout and its occupied-MO
     count as :func:`qc_jax.canvas.render_many` pads it."""
     basis, inputs = field_inputs(record)
-    return layout_of([basis]), padded_mo_count(inputs.mo_occ.shape[0])
+    return layout_of([basis]), padded_mo_count(inputs.nocc)
 
 
 def keyed_examples(shape_and_batch: tuple[tuple, list[PairRecord]],

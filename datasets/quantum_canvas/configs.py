@@ -82,10 +82,12 @@ def _describe(elements: str, size: int) -> str:
         f"{n} pairs of the element set '{elements}' ({symbols[0]}..{symbols[-1]}, "
         f"{len(symbols)} elements, homonuclear included); canvases {size}x{size}x10 of the bond "
         f"plane in a fixed 8 Angstrom box (pixel {8 / size:.3f} Angstrom, 3x3 supersampling). "
-        f"Level of theory: spin-restricted {theory.xc.upper()}/{theory.basis_map} with Fermi "
-        f"smearing k_B T = {theory.smearing_sigma} Ha, optimised bond length (PySCF; settings "
-        f"digest {theory.digest()[:16]}). Pairs whose SCF failed are left out; their names "
-        "and count are in info.metadata['left_out']. Composition split holds out the halogens: "
+        f"Level of theory: spin-polarised {theory.xc.upper()}-{theory.dispersion.upper()}/"
+        f"{theory.basis_map} with Fermi smearing k_B T = {theory.smearing_sigma} Ha (one Fermi "
+        "level for both spins, lowest spin state of several starts), optimised bond length "
+        f"(PySCF; settings digest {theory.digest()[:16]}). Pairs whose SCF failed, and pairs "
+        "that converged only at a raised k_B T, are left out; their names, reasons and count "
+        "are in info.metadata['left_out']. Composition split holds out the halogens: "
         f"{', '.join(e for e in symbols if e in HALOGENS) or 'none'}."
     )
 

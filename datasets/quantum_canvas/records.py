@@ -13,6 +13,7 @@ from pathlib import Path
 
 from qc_jax.chem.runner import compute_missing
 from qc_jax.chem.settings import Settings
+from qc_jax.chem.units import HARTREE_EV
 from qc_jax.elements import pair_name
 from qc_jax.record import PairRecord
 from qc_jax.store import Store
@@ -52,13 +53,26 @@ def open_store(root: str | os.PathLike, settings: Settings) -> Store:
     return Store(root, settings)
 
 
+def left_out_reason(record: PairRecord) -> str | None:
+    """Why a stored record is left out of the datasets, or None if it is kept: a failed pair
+    has no labels, and one that converged only at a raised k_B T has labels of another level
+    of theory (it stays in the store, flagged)."""
+    if record.status == "failed":
+        return f"failed: {record.reason}"
+    default_sigma_ev = record.settings["smearing_sigma"] * HARTREE_EV
+    if record.labels["smearing_sigma_ev"] > default_sigma_ev * (1 + 1e-9):
+        return f"raised smearing: {record.reason}"
+    return None
+
+
 def load_records(
     store: Store, pairs: list[tuple[str, str]], jobs: int | None = None, compute: bool = True,
     progress: bool = True, time_limit_s: float | None = None,
 ) -> tuple[list[PairRecord], dict[str, str]]:
     """The converged records of ``pairs`` (in order), computing missing ones first (with
     ``compute``) in ``jobs`` worker processes (default: all cores; each pair stored as failed
-    after ``time_limit_s``), and the left-out pairs: name -> reason (failed SCF, no record)."""
+    after ``time_limit_s``), and the left-out pairs: name -> reason (failed SCF, converged only
+    at a raised k_B T, no record)."""
     missing = store.missing(pairs)
     if missing and compute:
         print(f"Computing {len(missing)} of {len(pairs)} pair records with PySCF into "
@@ -72,8 +86,8 @@ def load_records(
         if record is None:
             why = "the computation raised; see compute.log" if compute else "not computed"
             left_out[pair_name(a, b)] = f"no record ({why})"
-        elif record.status == "failed":
-            left_out[record.pair] = f"failed: {record.reason}"
+        elif left_out_reason(record):
+            left_out[record.pair] = left_out_reason(record)
         else:
             records.append(record)
     return records, left_out

@@ -2,9 +2,10 @@
 
 With Fermi smearing, PySCF's analytic nuclear gradient is the derivative of the free energy
 ``e_free`` = E - sigma S (not of ``e_tot``), so ``e_free`` is the curve that is minimised. The
-search starts at the sum of covalent radii, takes safeguarded Newton steps (secant curvature from
-the previous analytic gradient, trust radius, bisection once a minimum is bracketed) inside bounds,
-and warm-starts every SCF from the previous density matrix. A curve that still descends at the upper
+search starts at the GFN2-xTB minimum (:func:`start_geometry`), takes safeguarded Newton steps
+(the xTB curvature first, then the secant curvature from the previous analytic gradient, trust
+radius, bisection once a minimum is bracketed) inside bounds, and warm-starts every SCF from the
+previous density matrix. A curve that still descends at the upper
 bound is flagged ``dissociative``; one that still descends at the lower bound ``collapse``.
 """
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from qc_jax.chem.molecule import diatomic
 from qc_jax.chem.scf import ScfResult, bond_slope, run_scf
@@ -27,9 +30,7 @@ TRUST_RADIUS = 0.3
 in an unchanged direction, up to ``MAX_TRUST_RADIUS``."""
 MAX_TRUST_RADIUS = 1.2
 FIRST_CURVATURE = 0.5
-"""Force-constant guess for the first step, before any secant is known (Ha/Bohr^2)."""
-FIRST_STEP = 0.1
-"""Shortest first step (Bohr), so that the first secant curvature is not dominated by noise."""
+"""Force-constant guess for the first step when GFN2-xTB gives none (Ha/Bohr^2)."""
 
 
 @dataclass
@@ -66,29 +67,70 @@ def evaluate(
     r: float,
     settings: Settings,
     sigma: float,
-    warm: BondPoint | None = None,
+    start: BondPoint | np.ndarray | None = None,
+    grid_level: int | None = None,
 ) -> BondPoint:
-    """SCF and analytic slope of the pair at bond length ``r`` (Bohr). ``warm``: a converged
-    nearby point whose density starts the SCF."""
+    """SCF and analytic slope of the pair at bond length ``r`` (Bohr) on ``grid_level``
+    (default ``settings.grid_level``). ``start``: a converged nearby point whose density starts
+    the SCF, a [2, nao, nao] starting density, or None for a spin-restricted start
+    (:func:`qc_jax.chem.scf.restricted_guess`)."""
     mol = diatomic(a, b, r * BOHR_ANGSTROM, settings.basis_map)
-    dm0 = None if warm is None else warm.scf.mf.make_rdm1()
-    result = run_scf(mol, settings, sigma, dm0)
-    point = BondPoint(r, result.e_free, bond_slope(result), result)
-    log.debug("%s-%s R=%.4f Bohr e_free=%.8f slope=%+.2e rung=%s cycles=%d",
-              a, b, r, point.e_free, point.slope, result.rung, result.cycles)  # fmt: skip
+    dm0 = start.scf.dm if isinstance(start, BondPoint) else start
+    result = run_scf(mol, settings, sigma, dm0, grid_level)
+    point = BondPoint(r, result.e_free, bond_slope(result, settings), result)
+    log.debug("%s-%s R=%.4f Bohr grid %s e_free=%.8f slope=%+.2e moment=%.3f rung=%s cycles=%d",
+              a, b, r, grid_level, point.e_free, point.slope, result.spin_moment, result.rung,
+              result.cycles)  # fmt: skip
     return point
 
 
-def search_bounds(a: str, b: str) -> tuple[float, float, float]:
+def search_bounds(a: str, b: str, settings: Settings) -> tuple[float, float, float]:
     """(start, lower bound, upper bound) of the bond search in Bohr: the start is the sum of the
-    covalent radii, the bounds 0.5 x that and max(2.5 x that, 1.2 x the sum of vdW radii)."""
+    covalent radii, the bounds 0.5 x that and max(2.5 x that, 1.2 x the sum of vdW radii), but
+    at most ``settings.max_bond_angstrom`` (the atoms stay inside the canvas)."""
     from pyscf.data.radii import COVALENT, VDW
 
     za, zb = atomic_number(a), atomic_number(b)
     start = float(COVALENT[za] + COVALENT[zb])
     vdw = float(VDW[za] + VDW[zb])
     upper = max(2.5 * start, 1.2 * vdw) if math.isfinite(vdw) else 2.5 * start
-    return start, 0.5 * start, upper
+    upper = min(upper, settings.max_bond_angstrom / BOHR_ANGSTROM)
+    return min(start, upper), 0.5 * start, upper
+
+
+def start_geometry(a: str, b: str, settings: Settings) -> tuple[float, float, str]:
+    """(bond length in Bohr, curvature in Ha/Bohr^2, source) to start the search from: the
+    GFN2-xTB minimum and its curvature (tblite; tens of milliseconds), inside the search bounds;
+    the sum of covalent radii and :data:`FIRST_CURVATURE` where xTB has no parameters (Z > 86)
+    or its SCF fails."""
+    covalent, lower, upper = search_bounds(a, b, settings)
+    try:
+        r, k = _xtb_minimum(a, b, covalent)
+    except (ImportError, RuntimeError, ValueError) as error:
+        log.debug("%s-%s: no GFN2-xTB start (%s)", a, b, error)
+        return covalent, FIRST_CURVATURE, "covalent radii"
+    if not (lower < r < upper and k > 0):
+        return covalent, FIRST_CURVATURE, "covalent radii"
+    return r, k, "GFN2-xTB"
+
+
+def _xtb_minimum(a: str, b: str, r0: float) -> tuple[float, float]:
+    """GFN2-xTB bond length (Bohr) and curvature (Ha/Bohr^2) of the pair, from ``r0``."""
+    from scipy.optimize import minimize_scalar
+    from tblite.interface import Calculator
+
+    numbers = np.array([atomic_number(a), atomic_number(b)])
+    if numbers.max() > 86:
+        raise ValueError("GFN2-xTB has no parameters beyond Rn")
+
+    def energy(r: float) -> float:
+        calculator = Calculator("GFN2-xTB", numbers, np.array([[0.0, 0, 0], [0, 0, r]]))
+        calculator.set("verbosity", 0)
+        return float(calculator.singlepoint().get("energy"))
+
+    found = minimize_scalar(energy, bracket=(0.9 * r0, 1.1 * r0), tol=1e-6)
+    r, h = float(found.x), 0.02
+    return r, (energy(r + h) - 2 * found.fun + energy(r - h)) / h**2
 
 
 def optimise_bond(
@@ -96,12 +138,15 @@ def optimise_bond(
     b: str,
     settings: Settings,
     sigma: float,
-    start: BondPoint | None = None,
+    start: BondPoint,
+    grid_level: int | None = None,
+    curvature: float = FIRST_CURVATURE,
 ) -> BondSearch:
-    """Minimise the free energy of pair (a, b) over the bond length (see module docstring).
-    ``start``: an already evaluated point to start from (it warm-starts the next SCF)."""
-    r0, lower, upper = search_bounds(a, b)
-    point = start or evaluate(a, b, r0, settings, sigma)
+    """Minimise the free energy of pair (a, b) over the bond length on ``grid_level`` (see
+    module docstring), from the evaluated point ``start`` (it warm-starts the next SCF);
+    ``curvature`` (Ha/Bohr^2) is the estimate that sets the first Newton step."""
+    _, lower, upper = search_bounds(a, b, settings)
+    point = start
     history = [point]
     below, above = -math.inf, math.inf  # bracket: slope < 0 seen at `below`, > 0 at `above`
     previous: BondPoint | None = None
@@ -111,18 +156,16 @@ def optimise_bond(
             below = max(below, point.r)
         else:
             above = min(above, point.r)
-        if previous is None:  # no curvature known yet: a guess, and a step long enough for a secant
-            step = -math.copysign(max(abs(point.slope) / FIRST_CURVATURE, FIRST_STEP), point.slope)
-        else:
+        if previous is not None:  # the secant curvature of the last two slopes
             if full_step and point.slope * previous.slope > 0:  # a walk down a steady slope
                 trust = min(2 * trust, MAX_TRUST_RADIUS)
             curvature = (point.slope - previous.slope) / (point.r - previous.r)
-            if curvature > 0:
-                step = -point.slope / curvature
-                if abs(step) < settings.bond_tol:
-                    return BondSearch(point, True, "", history)
-            else:  # concave: go downhill as far as trusted
-                step = -math.copysign(trust, point.slope)
+        if curvature > 0:
+            step = -point.slope / curvature
+            if abs(step) < settings.bond_tol:
+                return BondSearch(point, True, "", history)
+        else:  # concave: go downhill as far as trusted
+            step = -math.copysign(trust, point.slope)
         step = max(-trust, min(trust, step))
         r_next = point.r + step
         if not below < r_next < above:
@@ -134,7 +177,7 @@ def optimise_bond(
         r_next = min(max(r_next, lower), upper)
         full_step = abs(step) == trust and r_next == point.r + step
         previous = point
-        point = evaluate(a, b, r_next, settings, sigma, warm=previous)
+        point = evaluate(a, b, r_next, settings, sigma, previous, grid_level)
         history.append(point)
     return BondSearch(point, False, "max_steps", history)
 
@@ -142,11 +185,12 @@ def optimise_bond(
 def force_constant(
     a: str, b: str, point: BondPoint, settings: Settings, sigma: float
 ) -> tuple[float, list[BondPoint]]:
-    """d^2 e_free / dR^2 (Ha/Bohr^2) at ``point`` by central differences of the analytic slope
-    (step ``settings.freq_step``); also returns the two displaced points."""
+    """d^2 e_free / dR^2 (Ha/Bohr^2) around ``point`` by central differences of the analytic
+    slope (step ``settings.freq_step``, grid ``settings.grid_level``); also returns the two
+    displaced points."""
     h = settings.freq_step
-    plus = evaluate(a, b, point.r + h, settings, sigma, warm=point)
-    minus = evaluate(a, b, point.r - h, settings, sigma, warm=point)
+    plus = evaluate(a, b, point.r + h, settings, sigma, point)
+    minus = evaluate(a, b, point.r - h, settings, sigma, point)
     return (plus.slope - minus.slope) / (2 * h), [plus, minus]
 
 

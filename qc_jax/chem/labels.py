@@ -12,10 +12,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from qc_jax import orbitals
+from qc_jax.chem.scf import ScfResult
 from qc_jax.chem.units import HARTREE_EV
-
-FRACTIONAL_FILLING = 0.01
-"""A level is fractionally occupied when FRACTIONAL_FILLING < n/2 < 1 - FRACTIONAL_FILLING."""
+from qc_jax.orbitals import FRACTIONAL_FILLING
 
 
 class Label(NamedTuple):
@@ -26,19 +26,26 @@ class Label(NamedTuple):
 
 LABELS: tuple[Label, ...] = (
     Label("total_energy_ev", "eV", "Kohn-Sham total energy E at the smeared occupations "
-          "(electronic + nuclear repulsion; PySCF `e_tot`)"),
-    Label("mermin_free_energy_ev", "eV", "Mermin free energy E - sigma S (S: Fermi-Dirac entropy); "
-          "the quantity minimised over the bond length"),
+          "(electronic + nuclear repulsion + D3(BJ) dispersion; PySCF `e_tot`)"),
+    Label("mermin_free_energy_ev", "eV", "Mermin free energy F = E - sigma S (S: Fermi-Dirac "
+          "entropy); the quantity minimised over the bond length"),
+    Label("zero_temperature_energy_ev", "eV", "zero-temperature estimate E0 = (E + F) / 2 (PySCF "
+          "`e_zero`); binding, ionisation and affinity energies are differences of E0"),
+    Label("dispersion_energy_ev", "eV", "D3(BJ) dispersion energy at R_e (part of every energy)"),
     Label("band_energy_ev", "eV", "sum_i n_i eps_i over Kohn-Sham levels eps_i, occupations n_i"),
     Label("repulsive_energy_ev", "eV", "nuclear repulsion between the (effective, ECP-reduced) "
           "nuclear charges; stands in for the paper's DFTB repulsive energy"),
-    Label("e_homo_ev", "eV", "highest level at or below the Fermi level"),
-    Label("e_lumo_ev", "eV", "lowest level above the Fermi level (NaN if none)"),
-    Label("e_g_ev", "eV", "e_lumo_ev - e_homo_ev"),
-    Label("fermi_level_ev", "eV", "chemical potential mu of the Fermi-Dirac occupations "
-          "(sum_i n_i = number of electrons)"),
-    Label("i_ev", "eV", "vertical ionisation energy E_free(cation) - E_free(neutral) at R_e"),
-    Label("a_ev", "eV", "vertical electron affinity E_free(neutral) - E_free(anion) at R_e"),
+    Label("e_homo_ev", "eV", "highest level of either spin with occupation above "
+          f"{FRACTIONAL_FILLING} (qc_jax.orbitals)"),
+    Label("e_lumo_ev", "eV", "lowest level of either spin with occupation below "
+          f"{1 - FRACTIONAL_FILLING} (NaN if none)"),
+    Label("e_g_ev", "eV", "max(e_lumo_ev - e_homo_ev, 0): 0 when a level is fractionally "
+          "occupied"),
+    Label("fermi_level_ev", "eV", "chemical potential mu of the Fermi-Dirac occupations, common "
+          "to both spins (sum of spin-orbital occupations = number of electrons)"),
+    Label("i_ev", "eV", "vertical ionisation energy E0(cation) - E0(neutral) at R_e; each ion "
+          "spin-polarised, the lowest of its spin starts"),
+    Label("a_ev", "eV", "vertical electron affinity E0(neutral) - E0(anion) at R_e"),
     Label("i_koopmans_ev", "eV", "Koopmans ionisation energy -e_homo_ev (the paper's i_ev)"),
     Label("a_koopmans_ev", "eV", "Koopmans electron affinity -e_lumo_ev (the paper's a_ev)"),
     Label("chi_ev", "eV", "electronegativity (I + A) / 2 from i_ev, a_ev"),
@@ -46,8 +53,15 @@ LABELS: tuple[Label, ...] = (
     Label("eta_ev", "eV", "chemical hardness (I - A) / 2 from i_ev, a_ev"),
     Label("softness_evinv", "1/eV", "1 / eta_ev (NaN if eta_ev <= 0)"),
     Label("electrophilicity_ev", "eV", "mu_ev^2 / (2 eta_ev) (NaN if eta_ev <= 0)"),
-    Label("binding_energy_ev", "eV", "E_free(AB) - E_free(A) - E_free(B), free atoms at the same "
-          "level (restricted, smeared); negative = bound"),
+    Label("binding_energy_ev", "eV", "E0(AB) - E(A) - E(B); E(atom): spin-polarised free atom at "
+          "the same level, the lower of its smeared E0 and its integer-occupation energy "
+          "(qc_jax.chem.atoms); negative = bound (-D_e)"),
+    Label("van_der_waals", "bool", "1 if the pair is bound only by dispersion: "
+          "binding_energy_ev - dispersion_energy_ev >= 0"),
+    Label("spin_moment", "e", "N_alpha - N_beta of the neutral pair at R_e (>= 0: 0 singlet, "
+          "1 doublet, 2 triplet, fractional for metallic states)"),
+    Label("s_squared", "1", "<S^2> = S_z (S_z + 1) + N_beta - tr(P_alpha S P_beta S) of the "
+          "Kohn-Sham density matrices (spin contamination: above S_z (S_z + 1))"),
     Label("omega_e_cm1", "cm^-1", "harmonic wavenumber sqrt(k / mu_red) / (2 pi c); k = d^2 E_free "
           "/ dR^2 at R_e by central differences of analytic gradients; mu_red from the most "
           "abundant isotopes (NaN without a minimum)"),
@@ -62,21 +76,22 @@ LABELS: tuple[Label, ...] = (
           "q_absmean for a neutral dimer)"),
     Label("total_charge", "e", "sum of the Mulliken charges (0 for the neutral pair)"),
     Label("distance_ang", "Angstrom", "optimised bond length R_e (last geometry if flagged)"),
-    Label("metal_like", "bool", "1 if any level is fractionally occupied "
-          f"({FRACTIONAL_FILLING} < n/2 < {1 - FRACTIONAL_FILLING}) at the electronic temperature"),
-    Label("n_levels", "count", "number of Kohn-Sham levels (molecular orbitals)"),
+    Label("metal_like", "bool", "1 if any spin-orbital is fractionally occupied "
+          f"({FRACTIONAL_FILLING} < n < {1 - FRACTIONAL_FILLING}) at the electronic temperature"),
+    Label("n_levels", "count", "number of Kohn-Sham levels (molecular orbitals) per spin"),
     Label("n_electrons", "count", "number of electrons treated explicitly (ECP cores excluded)"),
-    Label("max_occupancy", "e", "largest orbital occupation (2 in a restricted calculation)"),
-    Label("no_virtual_in_basis", "bool", "1 if no level lies above the Fermi level"),
+    Label("max_occupancy", "e", "largest spin-orbital occupation (at most 1)"),
+    Label("no_virtual_in_basis", "bool", "1 if no level is left empty (no LUMO)"),
     Label("smearing_sigma_ev", "eV", "electronic temperature k_B T of the Fermi smearing used "
-          "(raised from the default only by the last convergence rung)"),
+          "(raised from the default only when the molecule itself fails to converge)"),
     Label("scf_converged", "bool", "1 (unconverged pairs are stored as failed, without labels)"),
     Label("scf_rung", "index", "convergence-ladder rung of the final SCF: 0 diis, 1 damped, "
           "2 newton"),
     Label("scf_cycles", "count", "SCF iterations of the final SCF at R_e"),
     Label("scf_grad_norm", "a.u.", "norm of the final SCF orbital gradient"),
     Label("geom_converged", "bool", "1 if the bond search met its tolerance"),
-    Label("geom_opt_steps", "count", "number of bond lengths evaluated by the search"),
+    Label("geom_opt_steps", "count", "SCF calculations of the neutral pair: spin starts, bond "
+          "search, refinement on the final grid, force constant and state checks"),
     Label("geom_slope_ev_ang", "eV/Angstrom", "d E_free / dR at the final geometry"),
 )  # fmt: skip
 
@@ -91,19 +106,23 @@ def label_table_markdown() -> str:
 
 
 def fermi_level(mo_energy: np.ndarray, n_electrons: float, sigma: float) -> float:
-    """Chemical potential mu (Ha) with sum_i 2 f((eps_i - mu) / sigma) = ``n_electrons``."""
+    """Chemical potential mu (Ha) with sum_i f((eps_i - mu) / sigma) = ``n_electrons`` over the
+    spin-orbital energies ``mo_energy`` (any shape; both spins together)."""
     from scipy.optimize import brentq
     from scipy.special import expit
 
-    def excess(mu: float) -> float:
-        return 2 * expit((mu - mo_energy) / sigma).sum() - n_electrons
+    energies = np.ravel(mo_energy)
 
-    return float(brentq(excess, mo_energy.min() - 1.0, mo_energy.max() + 1.0, xtol=1e-12))
+    def excess(mu: float) -> float:
+        return expit((mu - energies) / sigma).sum() - n_electrons
+
+    return float(brentq(excess, energies.min() - 1.0, energies.max() + 1.0, xtol=1e-12))
 
 
 @dataclass
 class IonEnergies:
-    """Free energies (Ha) at R_e of the neutral pair, its cation and its anion (NaN if failed)."""
+    """Zero-temperature energies E0 (Ha) at R_e of the neutral pair, its cation and its anion
+    (NaN if failed)."""
 
     neutral: float
     cation: float
@@ -111,41 +130,43 @@ class IonEnergies:
 
 
 def electronic_labels(
-    mf, charges: np.ndarray, ions: IonEnergies, e_free_atoms: float, sigma: float
+    scf: ScfResult, charges: np.ndarray, ions: IonEnergies, e_atoms: float, sigma: float
 ) -> dict[str, float]:
-    """Labels of a converged smeared RKS calculation ``mf`` of the neutral pair (energies, levels,
-    conceptual DFT, dipole, charges, occupations); ``charges`` [2] Mulliken charges (e),
-    ``e_free_atoms`` the summed free-atom free energies (Ha), ``sigma`` the smearing width (Ha)."""
+    """Labels of a converged smeared UKS calculation ``scf`` of the neutral pair (energies,
+    levels, conceptual DFT, dipole, charges, spin, occupations); ``charges`` [2] Mulliken charges
+    (e), ``e_atoms`` the summed free-atom energies (Ha), ``sigma`` the smearing width (Ha)."""
+    mf = scf.mf
     eps, occ = np.asarray(mf.mo_energy), np.asarray(mf.mo_occ)
+    levels = orbitals.frontier(eps, occ)
     n_electrons = float(occ.sum())
-    full = n_electrons > 2 * eps.size - 1e-6  # no room above: the Fermi level is undefined
+    full = n_electrons > eps.size - 1e-6  # no room above: the Fermi level is undefined
     mu_f = math.nan if full else fermi_level(eps, n_electrons, sigma)
-    above = eps[eps > mu_f] if not full else eps[:0]
-    homo = float(eps.max() if full else eps[eps <= mu_f].max())
-    lumo = float(above.min()) if above.size else math.nan
     ionisation = ions.cation - ions.neutral
     affinity = ions.neutral - ions.anion
     eta = 0.5 * (ionisation - affinity)
     chi = 0.5 * (ionisation + affinity)
     dipole = np.asarray(mf.dip_moment(unit="Debye", verbose=0))
-    filling = occ / 2
+    dispersion = float(mf.scf_summary.get("dispersion", 0.0))
+    binding = scf.e_zero - e_atoms
     ha = {  # energies in Hartree, converted below
         "total_energy_ev": mf.e_tot,
-        "mermin_free_energy_ev": mf.e_free,
-        "band_energy_ev": float(occ @ eps),
+        "mermin_free_energy_ev": scf.e_free,
+        "zero_temperature_energy_ev": scf.e_zero,
+        "dispersion_energy_ev": dispersion,
+        "band_energy_ev": float(np.sum(occ * eps)),
         "repulsive_energy_ev": mf.energy_nuc(),
-        "e_homo_ev": homo,
-        "e_lumo_ev": lumo,
-        "e_g_ev": lumo - homo,
+        "e_homo_ev": levels.homo,
+        "e_lumo_ev": levels.lumo,
+        "e_g_ev": levels.gap,
         "fermi_level_ev": mu_f,
         "i_ev": ionisation,
         "a_ev": affinity,
-        "i_koopmans_ev": -homo,
-        "a_koopmans_ev": -lumo,
+        "i_koopmans_ev": -levels.homo,
+        "a_koopmans_ev": -levels.lumo,
         "chi_ev": chi,
         "mu_ev": -chi,
         "eta_ev": eta,
-        "binding_energy_ev": mf.e_free - e_free_atoms,
+        "binding_energy_ev": binding,
         "smearing_sigma_ev": sigma,
     }
     labels = {name: float(value) * HARTREE_EV for name, value in ha.items()}
@@ -156,6 +177,9 @@ def electronic_labels(
         labels["mu_ev"] ** 2 / (2 * eta_ev) if positive_eta else math.nan
     )
     labels.update(
+        van_der_waals=binding - dispersion >= 0,
+        spin_moment=abs(scf.spin_moment),
+        s_squared=scf.s_squared,
         dipole_x_d=dipole[0],
         dipole_y_d=dipole[1],
         dipole_z_d=dipole[2],
@@ -164,13 +188,11 @@ def electronic_labels(
         q_maxabs=np.abs(charges).max(),
         q_std=charges.std(),
         total_charge=charges.sum(),
-        metal_like=bool(
-            np.any((filling > FRACTIONAL_FILLING) & (filling < 1 - FRACTIONAL_FILLING))
-        ),
-        n_levels=eps.size,
+        metal_like=orbitals.is_fractional(occ),
+        n_levels=eps.shape[-1],
         n_electrons=mf.mol.nelectron,
         max_occupancy=occ.max(),
-        no_virtual_in_basis=not above.size,
+        no_virtual_in_basis=not math.isfinite(levels.lumo),
         scf_converged=True,
     )
     return {name: float(value) for name, value in labels.items()}

@@ -37,8 +37,9 @@ def build_mole(
     cart: bool = False,
 ):
     """A built PySCF ``Mole`` of atoms ``symbols`` at ``positions_ang`` [n_atoms, 3] (Angstrom),
-    with the basis/ECP of ``basis_map``. The spin is the lowest allowed (0 or 1): the calculations
-    are spin-restricted with fractional (smeared) occupations, so it only fixes the parity."""
+    with the basis/ECP of ``basis_map``. The spin is the lowest allowed (0 or 1): with one Fermi
+    level for both spins the smeared calculations find the moment themselves
+    (:mod:`qc_jax.chem.scf`), so it only fixes the parity."""
     from pyscf import gto
 
     symbols = tuple(symbol(s) for s in symbols)

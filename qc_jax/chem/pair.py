@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from qc_jax.chem.atoms import atom_reference, promolecule_dm
+from qc_jax.chem.atoms import atom_reference, atoms_energy, promolecule_dm
 from qc_jax.chem.basis_sets import basis_spec
 from qc_jax.chem.bond import (
     BondPoint,
@@ -16,19 +17,31 @@ from qc_jax.chem.bond import (
     force_constant,
     harmonic_wavenumber,
     optimise_bond,
+    start_geometry,
 )
 from qc_jax.chem.labels import IonEnergies, electronic_labels
 from qc_jax.chem.molecule import canonical_positions, diatomic
 from qc_jax.chem.populations import mulliken
-from qc_jax.chem.scf import RUNGS, ScfNotConverged, TimeLimitExceeded, run_scf, time_limit
+from qc_jax.chem.scf import (
+    RUNGS,
+    ScfNotConverged,
+    ScfResult,
+    TimeLimitExceeded,
+    bond_slope,
+    run_scf,
+    time_limit,
+)
 from qc_jax.chem.settings import DEFAULT, Settings
+from qc_jax.chem.spin import SAME_STATE_HA, alpha_majority, ion_starts, molecule_starts
 from qc_jax.chem.units import BOHR_ANGSTROM, HARTREE_EV
 from qc_jax.elements import canonical_order, pair_name
-from qc_jax.record import PairRecord
+from qc_jax.record import AtomRecord, PairRecord
 
-STATE_TOLERANCE = 1e-5
-"""A cold-start SCF at the optimised bond length that is lower in free energy than the warm-started
-one by more than this (Ha) means the search followed a wrong state; it is restarted from there."""
+STATE_WINDOW_HA = 0.01
+"""A spin state found at the start geometry (near the minimum: GFN2-xTB's) within this free
+energy (Ha, 0.27 eV) of the lowest one is tried again at the optimised bond length; one lower
+there by more than ``SAME_STATE_HA`` means the states cross, and the search is repeated from
+it."""
 
 FLAG_REASONS = {
     "dissociative": "free energy still decreasing at the upper bound of the bond search",
@@ -37,17 +50,27 @@ FLAG_REASONS = {
 }
 
 
+class AtomNotConverged(RuntimeError):
+    """A free atom of the pair did not converge (the pair fails; its k_B T is not raised)."""
+
+
 def compute_pair(
-    a: str, b: str, settings: Settings | None = None, time_limit_s: float | None = None
+    a: str,
+    b: str,
+    settings: Settings | None = None,
+    time_limit_s: float | None = None,
+    store=None,
 ) -> PairRecord:
     """Compute the pair (a, b) at ``settings`` (default: the documented level of theory).
 
     Raises :class:`qc_jax.elements.UnknownElementError` for an unknown symbol and
     :class:`qc_jax.chem.basis_sets.MissingBasisError` for an element outside the basis map.
-    SCF failures do not raise: they give a record with ``status == "failed"``; if the default
-    electronic temperature fails, the pair is recomputed at each ``settings.raised_smearing_sigmas``
-    in turn. With ``time_limit_s``, a pair still computing after that many seconds (checked at
-    every SCF cycle) is a failed record too, its reason naming the limit.
+    SCF failures do not raise: they give a record with ``status == "failed"``; if the molecule
+    fails at the default electronic temperature, the pair is recomputed at each
+    ``settings.raised_smearing_sigmas`` in turn (a flagged record). With ``time_limit_s``, a pair
+    still computing after that many seconds (checked at every SCF cycle) is a failed record too,
+    its reason naming the limit. The free atoms come from (and go to) ``store``, a
+    :class:`qc_jax.store.Store` of ``settings``, when given.
     """
     settings = settings or DEFAULT
     a, b = canonical_order(a, b)
@@ -58,10 +81,13 @@ def compute_pair(
     with time_limit(time_limit_s):
         for sigma in (settings.smearing_sigma, *settings.raised_smearing_sigmas):
             try:
-                record = _compute(a, b, settings, sigma, basis)
+                record = _compute(a, b, settings, sigma, basis, store)
                 break
             except ScfNotConverged as error:
                 failures.append(str(error))
+            except AtomNotConverged as error:
+                failures.append(str(error))
+                break
             except TimeLimitExceeded as error:
                 failures.append(f"time limit of {time_limit_s:g} s exceeded at sigma = {sigma} "
                                 f"Ha ({error}); rerun with a longer limit and --retry-failed")
@@ -81,26 +107,26 @@ def compute_pair(
     return record
 
 
-def _compute(a: str, b: str, settings: Settings, sigma: float, basis: dict) -> PairRecord:
-    search = _search_lowest_state(a, b, settings, sigma)
-    point = search.point
-    notes = [FLAG_REASONS[search.flag]] if search.flag else []
-    k = math.nan
-    if search.converged:
-        try:
-            k = force_constant(a, b, point, settings, sigma)[0]
-        except ScfNotConverged:
-            notes.append("SCF at a displaced bond length not converged: no frequency")
+def _compute(
+    a: str, b: str, settings: Settings, sigma: float, basis: dict, store
+) -> PairRecord:
+    atoms = tuple(atom_reference(element, settings, sigma, store) for element in (a, b))
+    for atom in atoms:
+        if atom.status != "ok":
+            raise AtomNotConverged(f"free atom {atom.element} not converged at sigma = "
+                                   f"{sigma} Ha: {atom.reason}")
+    minimum = _lowest_minimum(a, b, settings, sigma, atoms)
+    point, notes = minimum.point, list(minimum.notes)
     mf = point.scf.mf
-    dm = mf.make_rdm1()
-    cation, anion = (_ion_free_energy(a, b, point, settings, sigma, q, notes) for q in (1, -1))
-    ions = IonEnergies(point.e_free, cation, anion)
-    references = (atom_reference(a, settings, sigma), atom_reference(b, settings, sigma))
-    populations = mulliken(mf.mol, dm)
-    labels = electronic_labels(
-        mf, populations.charges, ions, sum(r.e_free for r in references), sigma
+    ions = IonEnergies(
+        point.scf.e_zero, *(_ion_energy(a, b, point, settings, sigma, q, notes) for q in (1, -1))
     )
-    labels.update(_geometry_labels(search, harmonic_wavenumber(k, a, b)))
+    occ, dm, coeff, energy = alpha_majority(
+        np.asarray(mf.mo_occ), point.scf.dm, np.asarray(mf.mo_coeff), np.asarray(mf.mo_energy)
+    )
+    populations = mulliken(mf.mol, dm.sum(axis=0))
+    labels = electronic_labels(point.scf, populations.charges, ions, atoms_energy(atoms), sigma)
+    labels.update(minimum.geometry_labels(harmonic_wavenumber(minimum.k, a, b)))
     if sigma != settings.smearing_sigma:
         notes.append(f"converged only with raised smearing sigma = {sigma} Ha")
     return PairRecord(
@@ -114,54 +140,144 @@ def _compute(a: str, b: str, settings: Settings, sigma: float, basis: dict) -> P
         labels=labels,
         basis=basis,
         dm=dm,
-        mo_coeff=np.asarray(mf.mo_coeff),
-        mo_energy=np.asarray(mf.mo_energy),
-        mo_occ=np.asarray(mf.mo_occ),
-        dm_promolecule=promolecule_dm(mf.mol, references),
+        mo_coeff=coeff,
+        mo_energy=energy,
+        mo_occ=occ,
+        dm_promolecule=promolecule_dm(mf.mol, atoms),
         mulliken_charges=populations.charges,
         populations_l=populations.by_l,
         populations_lm=populations.by_lm,
     )
 
 
-def _search_lowest_state(a: str, b: str, settings: Settings, sigma: float) -> BondSearch:
-    """Bond search, checked by a cold-start SCF at its end (see ``STATE_TOLERANCE``)."""
-    search = optimise_bond(a, b, settings, sigma)
-    try:
-        cold = evaluate(a, b, search.point.r, settings, sigma)
-    except ScfNotConverged:  # the warm-started state is the only one found
-        return search
-    if cold.e_free < search.point.e_free - STATE_TOLERANCE:
-        return optimise_bond(a, b, settings, sigma, start=cold)
-    return search
+@dataclass
+class Minimum:
+    """The optimised bond of one spin state: the final point (on ``settings.grid_level``), its
+    force constant, the searches that led there and why it is flagged."""
+
+    point: BondPoint
+    k: float
+    """d^2 E_free / dR^2 at the minimum (Ha/Bohr^2); NaN without a regular minimum."""
+    searches: list[BondSearch]
+    evaluations: int
+    """SCF calculations of the neutral pair spent (starts, searches, refinement, checks)."""
+    notes: list[str] = field(default_factory=list)
+
+    def geometry_labels(self, omega_cm1: float) -> dict[str, float]:
+        scf = self.point.scf
+        return {
+            "omega_e_cm1": omega_cm1,
+            "distance_ang": self.point.r * BOHR_ANGSTROM,
+            "scf_rung": float(RUNGS.index(scf.rung)),
+            "scf_cycles": float(scf.cycles),
+            "scf_grad_norm": scf.grad_norm,
+            "geom_converged": float(not self.notes),
+            "geom_opt_steps": float(self.evaluations),
+            "geom_slope_ev_ang": self.point.slope * HARTREE_EV / BOHR_ANGSTROM,
+        }
 
 
-def _ion_free_energy(
+def _lowest_minimum(
+    a: str, b: str, settings: Settings, sigma: float, atoms: tuple[AtomRecord, AtomRecord]
+) -> Minimum:
+    """The bond minimum of the lowest spin state (see :mod:`qc_jax.chem.spin`): every start is
+    converged at the start geometry on the search grid, the lowest is optimised, and the
+    competitive others are tried again at its minimum (``STATE_WINDOW_HA``)."""
+    r0, curvature, _ = start_geometry(a, b, settings)
+    mol = diatomic(a, b, r0 * BOHR_ANGSTROM, settings.basis_map)
+    starts = molecule_starts(mol, atoms)
+    coarse = settings.search_grid_level
+    states, failures = {}, []
+    for name, dm0 in starts.items():
+        try:
+            states[name] = run_scf(mol, settings, sigma, dm0, coarse)
+        except ScfNotConverged as error:
+            failures.append(f"{name} start: {error}")
+    if not states:
+        raise ScfNotConverged("; ".join(failures))
+    ranked = sorted(states.values(), key=lambda result: result.e_free)
+    lowest = ranked[0]
+    rivals = _distinct_states(ranked, lowest.e_free + STATE_WINDOW_HA)[1:]
+    first = BondPoint(r0, lowest.e_free, bond_slope(lowest, settings), lowest)
+    minimum = _minimum(a, b, settings, sigma, first, curvature)
+    minimum.evaluations += len(starts)
+    for state in rivals:
+        try:
+            rival = run_scf(minimum.point.scf.mf.mol, settings, sigma, state.dm)
+        except ScfNotConverged:
+            continue
+        minimum.evaluations += 1
+        if rival.e_free < minimum.point.e_free - SAME_STATE_HA:  # the states cross
+            start = BondPoint(minimum.point.r, rival.e_free, bond_slope(rival, settings), rival)
+            again = _minimum(a, b, settings, sigma, start, curvature)
+            again.evaluations += minimum.evaluations
+            return again
+    return minimum
+
+
+def _distinct_states(results: list[ScfResult], ceiling: float) -> list[ScfResult]:
+    """The ``results`` (sorted by free energy) below ``ceiling`` (Ha), one per state (states
+    closer than ``SAME_STATE_HA`` in free energy and spin moment count once)."""
+    distinct: list[ScfResult] = []
+    for result in results:
+        if result.e_free < ceiling and not any(
+            abs(result.e_free - kept.e_free) < SAME_STATE_HA
+            and abs(abs(result.spin_moment) - abs(kept.spin_moment)) < 1e3 * SAME_STATE_HA
+            for kept in distinct
+        ):
+            distinct.append(result)
+    return distinct
+
+
+def _minimum(
+    a: str, b: str, settings: Settings, sigma: float, start: BondPoint, curvature: float
+) -> Minimum:
+    """Search on the search grid from ``start`` (``curvature``: the estimate for the first
+    step, Ha/Bohr^2), then refine on the final grid: the force constant's two points around the
+    minimum give the Newton step to the final grid's minimum, where the final SCF is done
+    (repeated if that step leaves the two points)."""
+    search = optimise_bond(a, b, settings, sigma, start, settings.search_grid_level, curvature)
+    notes = [FLAG_REASONS[search.flag]] if search.flag else []
+    searches, evaluations = [search], len(search.history)
+    point = search.point
+    if not search.converged:
+        final = evaluate(a, b, point.r, settings, sigma, point)
+        return Minimum(final, math.nan, searches, evaluations, notes)
+    for _ in range(3):
+        try:
+            k, stencil = force_constant(a, b, point, settings, sigma)
+        except ScfNotConverged:
+            notes.append("SCF at a displaced bond length not converged: no frequency")
+            final = evaluate(a, b, point.r, settings, sigma, point)
+            return Minimum(final, math.nan, searches, evaluations + 1, notes)
+        evaluations += 3
+        step = -0.5 * (stencil[0].slope + stencil[1].slope) / k if k > 0 else 0.0
+        step = max(-settings.freq_step, min(settings.freq_step, step)) if k > 0 else 0.0
+        final = evaluate(a, b, point.r + step, settings, sigma, point)
+        if abs(step) < settings.freq_step:
+            return Minimum(final, k, searches, evaluations, notes)
+        point = final
+    return Minimum(final, k, searches, evaluations, notes)
+
+
+def _ion_energy(
     a: str, b: str, point: BondPoint, settings: Settings, sigma: float, charge: int, notes: list
 ) -> float:
-    """Free energy (Ha) of the ion of ``charge`` at the geometry of ``point``, warm-started from
-    the neutral density; NaN (and a note) if it does not fit in the basis or does not converge."""
+    """Zero-temperature energy E0 (Ha) of the ion of ``charge`` at the geometry of ``point``:
+    the lowest of its spin starts (:func:`qc_jax.chem.spin.ion_starts`), warm-started from the
+    neutral's orbitals; NaN (and a note) if it does not fit in the basis or does not converge."""
     name = "cation" if charge > 0 else "anion"
     mol = diatomic(a, b, point.r * BOHR_ANGSTROM, settings.basis_map, charge)
     if not 0 < mol.nelectron <= 2 * mol.nao:
         notes.append(f"the {name} has no electrons or does not fit in the basis")
         return math.nan
-    try:
-        return run_scf(mol, settings, sigma, point.scf.mf.make_rdm1()).e_free
-    except ScfNotConverged:
+    results = []
+    for dm0 in ion_starts(point.scf.mf, charge):
+        try:
+            results.append(run_scf(mol, settings, sigma, dm0))
+        except ScfNotConverged:
+            continue
+    if not results:
         notes.append(f"SCF of the {name} not converged")
         return math.nan
-
-
-def _geometry_labels(search: BondSearch, omega_cm1: float) -> dict[str, float]:
-    scf = search.point.scf
-    return {
-        "omega_e_cm1": omega_cm1,
-        "distance_ang": search.point.r * BOHR_ANGSTROM,
-        "scf_rung": float(RUNGS.index(scf.rung)),
-        "scf_cycles": float(scf.cycles),
-        "scf_grad_norm": scf.grad_norm,
-        "geom_converged": float(search.converged),
-        "geom_opt_steps": float(len(search.history)),
-        "geom_slope_ev_ang": search.point.slope * HARTREE_EV / BOHR_ANGSTROM,
-    }
+    return min(results, key=lambda result: result.e_free).e_zero

@@ -198,7 +198,7 @@ def compute_and_store(
         record = store.get(a, b)
         try:
             if record is None or (retry_failed and record.status == "failed"):
-                record = compute_pair(a, b, store.settings, time_limit_s)
+                record = compute_pair(a, b, store.settings, time_limit_s, store)
                 store.put(record)
         except Exception as error:  # reported, not stored: the pair is retried by the next run
             return Outcome(pair_name(a, b), "error", f"{type(error).__name__}: {error}",

@@ -1,4 +1,11 @@
-"""Spin-restricted Kohn-Sham SCF with Fermi-Dirac smearing and a convergence ladder.
+"""Spin-polarised Kohn-Sham SCF with Fermi-Dirac smearing and a convergence ladder.
+
+Both spins share one Fermi level (PySCF ``smearing_(..., fix_spin=False)``): the spin moment
+N_alpha - N_beta is not fixed but relaxes to the lowest free energy reachable from the starting
+density, so the spin state is chosen by the starts (:mod:`qc_jax.chem.spin`) and the SCF, not
+assumed. A fixed moment would need a guessed integer for every pair, ion and atom; a common Fermi
+level is the finite-temperature (grand-canonical in the spin) treatment that also lets metallic
+transition-metal dimers take fractional moments.
 
 Rungs, tried in order until one converges (each from the given starting density):
 
@@ -62,10 +69,10 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
 @dataclass
 class ScfResult:
-    """A converged smeared RKS calculation and how it converged."""
+    """A converged smeared UKS calculation and how it converged."""
 
     mf: object
-    """The converged PySCF mean-field object (``mf.e_free``, ``mf.mo_occ``, ...)."""
+    """The converged PySCF mean-field object (``mf.e_free``, ``mf.mo_occ`` [2, nmo], ...)."""
     rung: str
     """Name of the ladder rung that converged it (one of ``RUNGS``)."""
     cycles: int
@@ -75,37 +82,111 @@ class ScfResult:
 
     @property
     def e_free(self) -> float:
-        """Mermin free energy E - sigma S (Ha), the variational quantity with smearing."""
+        """Mermin free energy F = E - sigma S (Ha), the variational quantity with smearing."""
         return float(self.mf.e_free)
 
+    @property
+    def e_zero(self) -> float:
+        """Zero-temperature estimate E0 = (E + F) / 2 (Ha)."""
+        return float(self.mf.e_zero)
 
-def smeared_rks(mol, settings: Settings, sigma: float):
-    """A spin-restricted KS object with Fermi-Dirac smearing of width ``sigma`` (Ha).
+    @property
+    def dm(self) -> np.ndarray:
+        """[2, nao, nao] alpha and beta density matrices."""
+        return np.asarray(self.mf.make_rdm1())
 
-    ``pyscf.dft.rks.RKS`` is used directly (``dft.RKS`` would switch to ROKS for odd electron
-    counts); fractional occupations make the restricted treatment valid for any parity."""
-    from pyscf import scf
-    from pyscf.dft import rks
+    @property
+    def spin_moment(self) -> float:
+        """N_alpha - N_beta (electrons)."""
+        occ = np.asarray(self.mf.mo_occ)
+        return float(occ[0].sum() - occ[1].sum())
 
-    mf = rks.RKS(mol, xc=settings.xc)
-    mf.grids.level = settings.grid_level
+    @property
+    def s_squared(self) -> float:
+        """<S^2> of the (fractionally occupied) Kohn-Sham determinant, :func:`spin_square`."""
+        return spin_square(self.dm, self.mf.get_ovlp())
+
+
+def spin_square(dm: np.ndarray, overlap: np.ndarray) -> float:
+    """<S^2> = S_z (S_z + 1) + N_beta - tr(P_alpha S P_beta S) of spin density matrices ``dm``
+    [2, nao, nao] (AO ``overlap`` [nao, nao]): the UHF formula with occupations as weights, so a
+    closed shell gives 0 and a pure triplet 2 plus its spin contamination."""
+    n_alpha, n_beta = (float(np.sum(d * overlap)) for d in dm)
+    s_z = 0.5 * (n_alpha - n_beta)
+    return s_z * (s_z + 1) + n_beta - float(np.sum((dm[0] @ overlap) * (dm[1] @ overlap).T))
+
+
+def uks(mol, settings: Settings, grid_level: int | None = None):
+    """A spin-polarised KS object of ``settings`` (functional, dispersion, density fitting,
+    tolerances) on grid level ``grid_level`` (default ``settings.grid_level``), with integer
+    aufbau occupations at ``mol.spin``."""
+    from pyscf.dft import uks as pyscf_uks
+
+    mf = pyscf_uks.UKS(mol, xc=settings.xc)
+    if settings.density_fit:
+        mf = mf.density_fit()
+    if settings.dispersion:
+        mf.disp = settings.dispersion
+    mf.grids.level = settings.grid_level if grid_level is None else grid_level
     mf.conv_tol = settings.conv_tol
     mf.max_cycle = settings.max_cycle
     mf.chkfile = None
     mf.verbose = 0
-    return scf.addons.smearing_(mf, sigma=sigma, method="fermi")
+    return mf
 
 
-def run_scf(mol, settings: Settings, sigma: float, dm0: np.ndarray | None = None) -> ScfResult:
-    """Converge a smeared RKS calculation of ``mol`` with the ladder; ``dm0`` (AO density matrix)
-    is the starting guess (PySCF's MINAO guess when None). Raises :class:`ScfNotConverged`.
+def smeared_uks(mol, settings: Settings, sigma: float, grid_level: int | None = None,
+                fix_spin: bool = False):
+    """:func:`uks` with Fermi-Dirac smearing of width ``sigma`` (Ha): one Fermi level for both
+    spins, or with ``fix_spin`` one per spin holding ``mol.spin`` fixed."""
+    from pyscf import scf
+
+    mf = scf.addons.smearing_(uks(mol, settings, grid_level), sigma=sigma, method="fermi",
+                              fix_spin=fix_spin)
+    if settings.dispersion:
+        _add_dispersion_to_smeared_energies(mf)
+    return mf
+
+
+def _add_dispersion_to_smeared_energies(mf) -> None:
+    """PySCF 2.14's smearing ``energy_tot`` (E, F and E0) leaves out the dispersion energy that
+    its nuclear gradients include; put it back, so energies and gradients agree."""
+    smeared_energy_tot = mf.energy_tot
+
+    def energy_tot(dm=None, h1e=None, vhf=None):
+        if "dispersion" not in mf.scf_summary:
+            mf.scf_summary["dispersion"] = mf.get_dispersion()
+        e_disp = mf.scf_summary["dispersion"]
+        mf.e_free = None  # set again by the smeared energy once occupations exist
+        e_tot = smeared_energy_tot(dm, h1e, vhf) + e_disp
+        if mf.e_free is not None:
+            mf.e_free += e_disp
+            mf.e_zero += e_disp
+        return e_tot
+
+    mf.energy_tot = energy_tot
+
+
+def restricted_guess(mol) -> np.ndarray:
+    """[2, nao, nao] PySCF's MINAO guess shared equally by the spins (a spin-restricted start)."""
+    from pyscf import scf
+
+    return np.stack([scf.hf.init_guess_by_minao(mol) / 2] * 2)
+
+
+def run_scf(mol, settings: Settings, sigma: float, dm0: np.ndarray | None = None,
+            grid_level: int | None = None, fix_spin: bool = False) -> ScfResult:
+    """Converge a smeared UKS calculation of ``mol`` from ``dm0`` ([2, nao, nao] alpha and beta
+    density matrices: the start decides which spin state is reached; default
+    :func:`restricted_guess`) with the ladder. Raises :class:`ScfNotConverged`.
 
     A warm start from a neighbouring geometry starts at the bottom rung too: in Lu2 and Fe2 the
     cold start needed the Newton rung, while warm-started DIIS converged the later points in 10-25
     cycles, cheaper than Newton (about 23 macro cycles per point)."""
     cycles = 0
+    dm0 = restricted_guess(mol) if dm0 is None else dm0
     for rung in RUNGS:
-        mf, spent = _attempt(rung, mol, settings, sigma, dm0)
+        mf, spent = _attempt(rung, mol, settings, sigma, dm0, grid_level, fix_spin)
         cycles += spent
         if mf.converged:
             grad = mf.get_grad(mf.mo_coeff, mf.mo_occ)
@@ -116,21 +197,31 @@ def run_scf(mol, settings: Settings, sigma: float, dm0: np.ndarray | None = None
     )
 
 
-def _attempt(rung: str, mol, settings: Settings, sigma: float, dm0):
+def _attempt(rung: str, mol, settings: Settings, sigma: float, dm0, grid_level, fix_spin):
     """Run one rung; returns (mean-field object, cycles spent)."""
     counter = _CycleCounter()
-    if rung == "newton":
-        second_order = smeared_rks(mol, settings, sigma).undo_smearing().newton()
+    if rung == "newton":  # integer occupations at the start's moment (rounded to the parity)
+        integer_spin = mol.copy()
+        integer_spin.spin = nearest_moment(mol, dm0)
+        second_order = uks(integer_spin, settings, grid_level).newton()
         second_order.callback = counter
         second_order.kernel(dm0)
         dm0 = second_order.make_rdm1()
-    mf = smeared_rks(mol, settings, sigma)
+    mf = smeared_uks(mol, settings, sigma, grid_level, fix_spin)
     mf.callback = counter
     if rung == "damped":
         mf.damp, mf.level_shift, mf.diis_start_cycle = 0.5, 0.25, 8
         mf.max_cycle = 2 * settings.max_cycle
     mf.kernel(dm0)
     return mf, counter.cycles
+
+
+def nearest_moment(mol, dm: np.ndarray) -> int:
+    """The integer N_alpha - N_beta of ``mol``'s parity nearest to that of ``dm`` [2, nao, nao]."""
+    overlap = mol.intor_symmetric("int1e_ovlp")
+    moment = float(np.sum((dm[0] - dm[1]) * overlap))
+    parity = mol.nelectron % 2
+    return int(2 * round((moment - parity) / 2) + parity)
 
 
 def _formula(mol) -> str:
@@ -151,9 +242,11 @@ class _CycleCounter:
             raise TimeLimitExceeded(f"time limit passed in SCF cycle {self.cycles}")
 
 
-def bond_slope(result: ScfResult) -> float:
-    """d E_free / dR (Ha/Bohr) of a diatomic along z from PySCF's analytic nuclear gradient."""
+def bond_slope(result: ScfResult, settings: Settings) -> float:
+    """d E_free / dR (Ha/Bohr) of a diatomic along z from PySCF's analytic nuclear gradient
+    (dispersion included; grid response with ``settings.grid_response``)."""
     grad = result.mf.nuc_grad_method()
     grad.verbose = 0
+    grad.grid_response = settings.grid_response
     g = grad.kernel()
     return float(0.5 * (g[1, 2] - g[0, 2]))

@@ -1,0 +1,89 @@
+"""Starting densities that decide which spin state an SCF reaches.
+
+With one Fermi level for both spins (:mod:`qc_jax.chem.scf`) the spin moment relaxes freely, but
+only to the nearest stable state: a start with alpha = beta stays spin-restricted exactly. So each
+calculation is started from every start that can lead to a different ground state, and the lowest
+free energy is kept:
+
+- molecules (:func:`molecule_starts`): ``restricted`` (the spin-averaged promolecule),
+  ``ferromagnetic`` (the spin-polarised free atoms with parallel moments) and, when both atoms
+  carry a moment, ``antiferromagnetic`` (the moment of atom B reversed; for homonuclear dimers this
+  is the broken-symmetry start);
+- ions (:func:`ion_starts`): the neutral's orbitals with one electron removed (cation) from the
+  top, or added (anion) at the bottom, of the alpha or of the beta levels: one start for a closed
+  shell (the two are mirror images), two for an open shell (moment M - 1 and M + 1).
+
+Results are stored with N_alpha >= N_beta (:func:`alpha_majority`): a state and its spin-flipped
+image are the same state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qc_jax.record import AtomRecord
+
+SAME_STATE_HA = 1e-5
+"""Two SCF solutions within this free energy (Ha) and moment (1e3 x this) are the same state."""
+
+
+def molecule_starts(mol, atoms: tuple[AtomRecord, AtomRecord]) -> dict[str, np.ndarray]:
+    """Start name -> [2, nao, nao] alpha and beta density matrices of the diatomic ``mol`` from
+    its free atoms (same order as the atoms of ``mol``)."""
+    blocks = [(start, stop) for _, _, start, stop in mol.aoslice_by_atom()]
+
+    def placed(spins_a: tuple[int, int], spins_b: tuple[int, int]) -> np.ndarray:
+        dm = np.zeros((2, mol.nao, mol.nao))
+        for (start, stop), atom, spins in zip(blocks, atoms, (spins_a, spins_b), strict=True):
+            dm[:, start:stop, start:stop] = atom.dm[list(spins)]
+        return dm
+
+    ferromagnetic = placed((0, 1), (0, 1))
+    restricted = np.stack([ferromagnetic.sum(0) / 2] * 2)
+    starts = {"restricted": restricted}
+    if any(atom.spin_moment > 0.5 for atom in atoms):
+        starts["ferromagnetic"] = ferromagnetic
+    if all(atom.spin_moment > 0.5 for atom in atoms):
+        starts["antiferromagnetic"] = placed((0, 1), (1, 0))
+    return starts
+
+
+def ion_starts(mf, charge: int) -> list[np.ndarray]:
+    """[2, nao, nao] starts of the ion of ``charge`` (+1 or -1) from the converged neutral UKS
+    object ``mf``: its orbitals with one electron taken from the highest occupied level (cation)
+    or put into the lowest empty level (anion) of one spin, for each spin that gives a
+    distinct state."""
+    if charge not in (1, -1):
+        raise ValueError(f"ion charge must be +1 or -1, got {charge}")
+    coeff, energy, occ = (np.asarray(x) for x in (mf.mo_coeff, mf.mo_energy, mf.mo_occ))
+    mirror = np.allclose(occ[0], occ[1], atol=1e-6) and np.allclose(energy[0], energy[1],
+                                                                       atol=1e-6)
+    starts = []
+    for spin in (1,) if mirror else (0, 1):
+        new_occ = occ.copy()
+        new_occ[spin] = _moved_electron(energy[spin], occ[spin], charge)
+        starts.append(np.stack([(c * n) @ c.T for c, n in zip(coeff, new_occ, strict=True)]))
+    return starts
+
+
+def _moved_electron(energy: np.ndarray, occ: np.ndarray, charge: int) -> np.ndarray:
+    """Occupations [nmo] of one spin with one electron removed from the top (``charge`` +1) or
+    added at the bottom (-1) of the levels ``energy`` [nmo]."""
+    occ, left = occ.copy(), 1.0
+    order = np.argsort(energy)
+    for i in order[::-1] if charge > 0 else order:
+        moved = min(occ[i] if charge > 0 else 1 - occ[i], left)
+        occ[i] -= charge * moved
+        left -= moved
+        if left <= 0:
+            break
+    return occ
+
+
+def alpha_majority(*spin_arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The per-spin arrays (leading axis 2, the occupations ``mo_occ`` first) swapped to
+    alpha-majority when the beta electrons outnumber the alpha ones."""
+    occ = spin_arrays[0]
+    if occ[1].sum() > occ[0].sum() + 1e-9:
+        return tuple(np.asarray(a)[::-1].copy() for a in spin_arrays)
+    return tuple(np.asarray(a) for a in spin_arrays)

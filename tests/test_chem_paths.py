@@ -1,0 +1,41 @@
+"""Every code path of the default level of theory, at cheap numerical settings (default suite).
+
+The slow validation (tests/test_chem_validation.py) checks the numbers at the default settings;
+here the same def2-SVP basis, ECPs, D3(BJ) dispersion and spin-state search run on a coarse grid
+and loose tolerances, on an ECP pair (AuH), an open-shell transition-metal oxide (ScO, a doublet
+from a d1 s2 atom and a triplet atom: all three spin starts) and the O2 triplet.
+"""
+
+from dataclasses import replace
+
+import pytest
+
+from qc_jax.chem import DEFAULT, compute_pair
+from qc_jax.chem.experiment import EXPERIMENT
+from qc_jax.store import Store
+
+CHEAP = replace(DEFAULT, grid_level=1, search_grid_level=1, conv_tol=1e-7, bond_tol=1e-2,
+                freq_step=0.02, atom_sigma_path=(0.02,))
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    store = Store(tmp_path_factory.mktemp("store"), CHEAP)
+    return {name: compute_pair(*name.split("_"), CHEAP, store=store)
+            for name in ("H_Au", "O_Sc", "O_O")}
+
+
+@pytest.mark.parametrize("name", ["H_Au", "O_Sc", "O_O"])
+def test_spin_and_bond_length_agree_with_experiment(records, name):
+    record = records[name]
+    experiment = next(m for m in EXPERIMENT if f"{m.a}_{m.b}" == name)
+    assert record.status == "ok", record.reason
+    assert round(record.labels["spin_moment"]) + 1 == experiment.multiplicity
+    assert abs(record.labels["distance_ang"] - experiment.r_e_ang) < 0.06
+    assert record.labels["binding_energy_ev"] < -2 and record.labels["i_ev"] > 5
+
+
+def test_the_ecp_leaves_gold_its_valence_electrons(records):
+    record = records["H_Au"]
+    assert record.basis["Au"][1] != "" and record.mole().nelectron == 1 + 19
+    assert record.labels["n_electrons"] == 20
