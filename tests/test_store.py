@@ -90,7 +90,7 @@ def test_schema_1_records_stay_readable_as_two_equal_spins(tmp_path):
 
     from qc_jax.store import read_record
 
-    path = Path(__file__).parent / "data" / "v1_H_Li.npz"
+    path = Path(__file__).parent / "fixtures" / "v1_H_Li.npz"
     with np.load(path) as raw:
         dm, occ = raw["dm"], raw["mo_occ"]
     record = read_record(path)
