@@ -76,6 +76,9 @@ class PairRecord:
     populations_lm: np.ndarray = field(default_factory=_empty)
     """[2, L, 2L - 1] per atom, l and m (m = -l..l at index m + L - 1; m about the bond axis z)."""
     wall_time_s: float = 0.0
+    """Wall time of :func:`qc_jax.chem.compute_pair` (s), free atoms computed for it included."""
+    cpu_time_s: float = 0.0
+    """CPU time of the pair itself (s): free atoms excluded (each has its own)."""
     schema_version: int = SCHEMA_VERSION
 
     ARRAY_FIELDS = (
@@ -188,6 +191,7 @@ class AtomRecord:
     dm: np.ndarray = field(default_factory=_empty)
     """[2, nao_atom, nao_atom] alpha and beta AO density matrices."""
     wall_time_s: float = 0.0
+    cpu_time_s: float = 0.0
 
     ARRAY_FIELDS = ("dm",)
 

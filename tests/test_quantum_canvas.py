@@ -9,10 +9,12 @@ import quantum_canvas  # registers the builder
 import tensorflow_datasets as tfds
 from quantum_canvas import records, splits
 
-from qc_jax.chem.settings import FAST
+from qc_jax.chem.settings import DEFAULT, FAST
 from qc_jax.elements import pair_name, pairs
 
 DUMMY = Path(quantum_canvas.__file__).parent / "dummy_data"
+DEFAULT_FOLDER = DEFAULT.digest()[:16]
+"""The dummy store's level-of-theory folder (records of the default settings)."""
 NAMES = [pair_name(*p) for p in pairs("tiny")]
 
 
@@ -116,8 +118,8 @@ def test_missing_official_npz_is_a_clear_error(tmp_path):
 
 
 def test_records_of_other_settings_are_a_clear_error(tmp_path):
-    theory_folder = tmp_path / "store" / "a15b93ae56358778"
-    shutil.copytree(DUMMY / "store" / "a15b93ae56358778", theory_folder)
+    theory_folder = tmp_path / "store" / DEFAULT_FOLDER
+    shutil.copytree(DUMMY / "store" / DEFAULT_FOLDER, theory_folder)
     with pytest.raises(records.SettingsMismatchError, match="other settings"):
         records.open_store(theory_folder, FAST)
     builder = tfds.builder("quantum_canvas/tiny", data_dir=tmp_path / "tfds",
@@ -128,7 +130,7 @@ def test_records_of_other_settings_are_a_clear_error(tmp_path):
 
 def test_a_pair_past_the_time_limit_is_left_out_and_listed(tmp_path):
     shutil.copytree(DUMMY / "store", tmp_path / "store")
-    (tmp_path / "store" / "a15b93ae56358778" / "pairs" / "C_O.npz").unlink()
+    (tmp_path / "store" / DEFAULT_FOLDER / "pairs" / "C_O.npz").unlink()
     builder = tfds.builder("quantum_canvas/tiny", data_dir=tmp_path / "tfds", jobs=1,
                            store_dir=str(tmp_path / "store"), time_limit_s=0.05)
     builder.download_and_prepare()
@@ -136,3 +138,17 @@ def test_a_pair_past_the_time_limit_is_left_out_and_listed(tmp_path):
     assert "time limit of 0.05 s exceeded" in builder.info.metadata["left_out"]["C_O"]
     assert sum(split.num_examples for name, split in builder.info.splits.items()
                if name in splits.PARTS) == 20
+
+
+def test_records_at_a_raised_smearing_are_left_out_with_their_reason():
+    from dataclasses import replace
+
+    from qc_jax.store import Store
+
+    record = Store(DUMMY / "store").load("H_H")
+    assert records.left_out_reason(record) is None
+    raised = replace(record, status="flagged", reason="converged only with raised smearing",
+                     labels={**record.labels, "smearing_sigma_ev": 0.27})
+    assert records.left_out_reason(raised).startswith("raised smearing: converged only")
+    failed = replace(record, status="failed", reason="SCF not converged", labels={})
+    assert records.left_out_reason(failed) == "failed: SCF not converged"

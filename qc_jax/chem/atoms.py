@@ -24,8 +24,11 @@ worker, run and Beam job sharing the store computes each atom once.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import time
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -58,6 +61,18 @@ GROUND_STATE_MULTIPLICITY: dict[str, int] = {
 moments of the free atoms, not imposed on the result."""
 
 _CACHE: dict[tuple[str, Settings, float], AtomRecord] = {}
+_COMPUTED: contextvars.ContextVar[list | None] = contextvars.ContextVar("computed", default=None)
+
+
+@contextlib.contextmanager
+def new_atoms(computed: list) -> Iterator[None]:
+    """Atoms computed (not read) inside the block are appended to ``computed`` (so a pair's
+    time can leave out theirs)."""
+    token = _COMPUTED.set(computed)
+    try:
+        yield
+    finally:
+        _COMPUTED.reset(token)
 
 
 def atom_reference(element: str, settings: Settings, sigma: float, store=None) -> AtomRecord:
@@ -90,7 +105,7 @@ def start_moments(mol) -> list[int]:
 def compute_atom(element: str, settings: Settings, sigma: float) -> AtomRecord:
     """Converge the free atom along its path (module docstring) for every start moment and keep
     the lowest free energy at ``sigma`` (Ha)."""
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     path = [s for s in settings.atom_sigma_path if s > sigma] + [sigma]
     best, notes = None, []
     mol = free_atom(element, settings.basis_map)
@@ -105,17 +120,22 @@ def compute_atom(element: str, settings: Settings, sigma: float) -> AtomRecord:
         if best is None or result.e_free < best.e_free:
             best = result
     description = f"k_B T path {path} Ha; " + "; ".join(notes)
-    common = dict(element=symbol(element), sigma=sigma, settings_digest=settings.digest(),
-                  wall_time_s=time.perf_counter() - started)  # fmt: skip
     if best is None:
-        return AtomRecord(status="failed", reason=description, **common)
-    (dm,) = alpha_majority(np.asarray(best.mf.mo_occ), best.dm)[1:]
-    e_integer = _integer_occupation_energy(mol, settings, dm)
-    return AtomRecord(status="ok", reason="", e_tot=float(best.mf.e_tot), e_free=best.e_free,
-                      e_zero=best.e_zero, e_integer=e_integer,
-                      e_ground=float(np.fmin(best.e_zero, e_integer)),
-                      spin_moment=abs(best.spin_moment), s_squared=best.s_squared,
-                      path=description, dm=dm, **common)  # fmt: skip
+        atom = AtomRecord(symbol(element), sigma, "failed", description, settings.digest())
+    else:
+        (dm,) = alpha_majority(np.asarray(best.mf.mo_occ), best.dm)[1:]
+        e_integer = _integer_occupation_energy(mol, settings, dm)
+        atom = AtomRecord(symbol(element), sigma, "ok", "", settings.digest(),
+                          e_tot=float(best.mf.e_tot), e_free=best.e_free, e_zero=best.e_zero,
+                          e_integer=e_integer, e_ground=float(np.fmin(best.e_zero, e_integer)),
+                          spin_moment=abs(best.spin_moment), s_squared=best.s_squared,
+                          path=description, dm=dm)  # fmt: skip
+    atom.wall_time_s = time.perf_counter() - started
+    atom.cpu_time_s = time.process_time() - cpu_started
+    computed = _COMPUTED.get()
+    if computed is not None:
+        computed.append(atom)
+    return atom
 
 
 def _anneal(atom_mol, settings: Settings, moment: int, path: list[float]) -> ScfResult:

@@ -38,6 +38,7 @@ class Outcome:
     """Record status (``ok``, ``flagged``, ``failed``) or ``error`` (an exception; not stored)."""
     message: str = ""
     wall_time_s: float = 0.0
+    cpu_time_s: float = 0.0
     distance_ang: float = math.nan
     binding_energy_ev: float = math.nan
     scf_rung: float = math.nan
@@ -47,7 +48,8 @@ class Outcome:
         rung = "" if math.isnan(self.scf_rung) else f" rung={int(self.scf_rung)}"
         return (
             f"{self.pair:<6} {self.status:<7} R={self.distance_ang:.4f} A "
-            f"E_bind={self.binding_energy_ev:.3f} eV{rung} {self.wall_time_s:.1f} s"
+            f"E_bind={self.binding_energy_ev:.3f} eV{rung} {self.wall_time_s:.1f} s "
+            f"(cpu {self.cpu_time_s:.1f} s without new atoms)"
             + (f"  {self.message}" if self.message else "")
         )
 
@@ -209,6 +211,7 @@ def compute_and_store(
         record.status,
         record.reason,
         record.wall_time_s,
+        record.cpu_time_s,
         labels.get("distance_ang", math.nan),
         labels.get("binding_energy_ev", math.nan),
         labels.get("scf_rung", math.nan),
