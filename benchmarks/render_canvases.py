@@ -26,7 +26,7 @@ def pyscf_total_density_seconds(records, spec: canvas.CanvasSpec) -> float:
     """Seconds for PySCF to evaluate rho alone at the canvas sample points of every record."""
     from pyscf.dft import numint
 
-    molecules = [(r.mole(), r.dm, spec.sample_points(r.bond_length).reshape(-1, 3))
+    molecules = [(r.mole(), r.dm_total, spec.sample_points(r.bond_length).reshape(-1, 3))
                  for r in records]
     start = time.perf_counter()
     for mol, dm, points in molecules:

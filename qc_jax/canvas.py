@@ -3,7 +3,7 @@
 A canvas is a float32 image [H, W, 10] of the y = 0 plane (rows along x, top row at +x; columns
 along z, atom A of lower Z on the left at z = -R/2), each pixel the average of
 ``supersample**2`` sub-pixel samples (nuclear cusps alias otherwise). The channels are real
-fields of the SCF density matrix, MOs and AOs, evaluated with the JAX kernel (see
+fields of the spin-resolved SCF density matrices, MOs and AOs, evaluated with the JAX kernel (see
 ``docs/canvas.md`` for formulas): stored values are physical, never rescaled; use
 :class:`DisplayTransform` for models and plots.
 
@@ -25,25 +25,27 @@ import jax.numpy as jnp
 import numpy as np
 
 from qc_jax import basis as basis_lib
-from qc_jax import kernels
+from qc_jax import kernels, orbitals
 
 if TYPE_CHECKING:
     from qc_jax.record import PairRecord
 
 BOHR_PER_ANGSTROM = 1 / 0.52917721092
-HARTREE_EV = 27.211386245988
 
 #: Below this density (e/Bohr^3) ELF is set to 0: D / D0 is noise where both vanish.
 ELF_DENSITY_FLOOR = 1e-6
 
-#: MOs within this energy (Hartree) of the HOMO (LUMO) belong to its degenerate set.
-DEGENERACY_HA = 1e-4
+#: ELF's D0 = ELF_D0_COEFFICIENT (rho_alpha^(5/3) + rho_beta^(5/3)) (Hartree/Bohr^3), the summed
+#: uniform-gas kinetic energy densities of the two spins; for rho_alpha = rho_beta = rho / 2 it is
+#: the closed-shell 3/10 (3 pi^2)^(2/3) rho^(5/3).
+ELF_D0_COEFFICIENT = 2 ** (2 / 3) * 0.3 * (3 * math.pi**2) ** (2 / 3)
 
 #: The occupied-MO axis of a batch is padded to a multiple of this.
 MO_PADDING = 8
 
-#: MOs with a smaller occupation are left out of tau (Fermi smearing gives every virtual MO a
-#: tiny one: 2 exp(-33) at 0.1 Ha above the Fermi level with sigma = 0.003 Ha).
+#: MOs with a smaller occupation are left out of the MO sums (tau and the spin densities of ELF;
+#: Fermi smearing gives every virtual MO a tiny one: exp(-33) at 0.1 Ha above the Fermi level
+#: with sigma = 0.003 Ha).
 OCCUPATION_FLOOR = 1e-14
 
 
@@ -81,8 +83,9 @@ CHANNELS: tuple[Channel, ...] = (
         "elf",
         "field (RIP-MTF)",
         "1",
-        "electron localisation function 1 / (1 + (D/D0)^2), D = tau - |grad rho|^2 / (8 rho), "
-        "D0 = 3/10 (3 pi^2)^(2/3) rho^(5/3); 0 where rho < 1e-6",
+        "spin-polarised electron localisation function 1 / (1 + (D/D0)^2), D = sum_s (tau_s - "
+        "|grad rho_s|^2 / (8 rho_s)), D0 = 2^(2/3) 3/10 (3 pi^2)^(2/3) sum_s rho_s^(5/3), "
+        "s = alpha, beta; 0 where rho < 1e-6",
     ),
     Channel(
         "bond_density",
@@ -94,7 +97,9 @@ CHANNELS: tuple[Channel, ...] = (
         "frontier",
         "co-occupancy (COM)",
         "1/Bohr^3",
-        "(|HOMO|^2 + |LUMO|^2) / 2, each averaged over its degenerate set (integrates to 1)",
+        "(|HOMO|^2 + |LUMO|^2) / 2, each averaged over its degenerate set of spin-orbitals "
+        "(HOMO: highest with occupation > 0.01, LUMO: lowest with occupation < 0.99; "
+        "integrates to 1)",
     ),
     Channel(
         "charge_accumulation", "charge (Q-Image +)", "e/Bohr^3", "max(rho - rho_promolecule, 0)"
@@ -226,35 +231,38 @@ class DisplayTransform:
 
 
 def frontier_density_matrix(record: PairRecord) -> np.ndarray:
-    """[nao, nao] density matrix of (|HOMO|^2 + |LUMO|^2) / 2, degenerate sets averaged.
-
-    HOMO and LUMO are the levels of the record's labels (``e_homo_ev``, ``e_lumo_ev``: the
-    highest level at or below the Fermi level and the lowest above it); without a LUMO (no
-    virtual level in the basis) the frontier density is the HOMO's alone.
-    """
-    energies = np.asarray(record.mo_energy)
-    weights = np.zeros_like(energies)
-    levels = [record.labels["e_homo_ev"], record.labels["e_lumo_ev"]]
-    levels = [level / HARTREE_EV for level in levels if math.isfinite(level)]
-    for level in levels:
-        members = np.abs(energies - level) < DEGENERACY_HA
-        if not members.any():
-            raise ValueError(f"{record.pair}: no MO at the frontier level {level:.6f} Ha")
-        weights[members] += 1 / (members.sum() * len(levels))
-    return (record.mo_coeff * weights) @ record.mo_coeff.T
+    """[nao, nao] spin-summed density matrix of channel 7: (mean of |psi|^2 over the HOMO set +
+    mean over the LUMO set) / 2, the sets of spin-orbitals of :func:`qc_jax.orbitals.frontier`
+    (the definition the labels use); the HOMO set's alone without a LUMO. Integrates to 1."""
+    levels = orbitals.frontier(record.mo_energy, record.mo_occ)
+    if not levels.homo_set.any():
+        raise ValueError(f"{record.pair}: no occupied spin-orbital, no frontier density")
+    sets = [s for s in (levels.homo_set, levels.lumo_set) if s.any()]
+    weights = sum(s / (s.sum() * len(sets)) for s in sets)  # [2, nmo]
+    return np.einsum("sim,sm,sjm->ij", record.mo_coeff, weights, record.mo_coeff)
 
 
 class FieldInputs(NamedTuple):
-    """The arrays the channels are computed from, in PySCF AO order (zero-padded when stacked):
-    density matrices [nao, nao] of the pair, its promolecule and its frontier orbitals, and the
-    coefficients [nao, nocc] and occupations [nocc] of the occupied MOs (occupation above
-    :data:`OCCUPATION_FLOOR`)."""
+    """The arrays the channels are computed from, in PySCF AO order (zero-padded when stacked,
+    then with a leading batch axis). Spin axis [2] = (alpha, beta); occupations per spin-orbital
+    (0..1)."""
 
     dm: np.ndarray
+    """[nao, nao] total (alpha + beta) density matrix, sum_s C_s n_s C_s^T."""
     dm_promolecule: np.ndarray
+    """[nao, nao] free-atom (spin-summed) density matrix."""
     dm_frontier: np.ndarray
+    """[nao, nao] :func:`frontier_density_matrix`."""
     mo_coeff: np.ndarray
+    """[2, nao, nocc] coefficients of the nocc most occupied MOs of each spin, nocc the larger
+    count of MOs above :data:`OCCUPATION_FLOOR` of the two spins."""
     mo_occ: np.ndarray
+    """[2, nocc] their occupations."""
+
+    @property
+    def nocc(self) -> int:
+        """Width of the MO axis (per spin)."""
+        return self.mo_occ.shape[-1]
 
 
 def field_inputs(record: PairRecord) -> tuple[basis_lib.Basis, FieldInputs]:
@@ -270,23 +278,26 @@ def field_inputs(record: PairRecord) -> tuple[basis_lib.Basis, FieldInputs]:
     basis = basis_lib.from_pyscf(record.mole())
     if basis.cart:
         raise ValueError(f"{record.pair}: canvases need a spherical basis (m about the bond axis)")
-    occupied = record.mo_occ > OCCUPATION_FLOOR
+    nocc = int((record.mo_occ > OCCUPATION_FLOOR).sum(axis=1).max())
+    occupied = np.argsort(-record.mo_occ, axis=1, kind="stable")[:, :nocc]  # [2, nocc]
     return basis, FieldInputs(
-        record.dm,
+        record.dm_total,
         record.dm_promolecule,
         frontier_density_matrix(record),
-        record.mo_coeff[:, occupied],
-        record.mo_occ[occupied],
+        np.take_along_axis(record.mo_coeff, occupied[:, None, :], axis=2),
+        np.take_along_axis(record.mo_occ, occupied, axis=1),
     )
 
 
 def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array) -> jax.Array:
     """[N, 10] channel values (atomic units, see :data:`CHANNELS`) at points [N, 3] (Bohr).
 
-    ``inputs.dm`` must be ``(mo_coeff * mo_occ) @ mo_coeff.T`` (as :func:`field_inputs` makes
-    them): the Laplacian's cross term sum_ij P_ij grad phi_i . grad phi_j is taken as 2 tau from
-    the MOs. Per point this costs four [nao, nao] contractions (rho with its row partitions, the
-    bond density, the frontier and promolecule densities) and three [nao, nocc] ones (tau).
+    ``inputs.dm`` must be ``sum_s (mo_coeff[s] * mo_occ[s]) @ mo_coeff[s].T`` (as
+    :func:`field_inputs` makes it, up to MOs below :data:`OCCUPATION_FLOOR`): the Laplacian's
+    cross term sum_ij P_ij grad phi_i . grad phi_j is taken as 2 (tau_alpha + tau_beta) from the
+    MOs, and the spin densities of ELF come from the MOs. Per point this costs four [nao, nao]
+    contractions (rho with its row partitions, the bond density, the frontier and promolecule
+    densities) and four [nao, nocc] ones per spin (the MOs and their gradients).
 
     Differentiable with respect to the basis (atom positions, exponents), the inputs and the
     points, at fixed density matrix: the SCF is not differentiated.
@@ -295,7 +306,7 @@ def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array) -> ja
     on_a, on_b = basis.ao_atom == 0, basis.ao_atom == 1
     rows = jnp.stack([basis.ao_l <= 1, basis.ao_l >= 2, basis.ao_m == 0, basis.ao_m != 0], axis=-1)
 
-    def chunk(chunk_points):  # [C, 3] -> [C, 10], from one AO evaluation
+    def chunk(chunk_points):  # [C, 3] -> [10, C], from one AO evaluation
         phi, gradient, second = kernels.ao_jet(basis, chunk_points, deriv=2)
         phi_dm = phi @ dm  # [C, nao]; dm is symmetric
         by_row = phi_dm * phi
@@ -304,19 +315,32 @@ def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array) -> ja
         bond = 2 * jnp.sum((phi * on_a) * ((phi * on_b) @ dm), axis=-1)
         frontier = jnp.sum((phi @ inputs.dm_frontier) * phi, axis=-1)
         promolecule = jnp.sum((phi @ inputs.dm_promolecule) * phi, axis=-1)
-        grad_rho = 2 * jnp.sum(phi_dm * gradient, axis=-1)  # [3, C]
-        tau = kernels.kinetic_energy_density_from_jet((phi, gradient), inputs.mo_coeff,
-                                                      inputs.mo_occ)
-        laplacian = 2 * jnp.sum(phi_dm * jnp.sum(second, axis=0), axis=-1) + 4 * tau
-        safe_rho = jnp.maximum(rho, ELF_DENSITY_FLOOR)
-        d = tau - jnp.sum(grad_rho**2, axis=0) / (8 * safe_rho)
-        d0 = 0.3 * (3 * math.pi**2) ** (2 / 3) * safe_rho ** (5 / 3)
-        elf = jnp.where(rho > ELF_DENSITY_FLOOR, 1 / (1 + (d / d0) ** 2), 0.0)
+        rho_spin, grad_rho_spin, tau_spin = kernels.mo_densities_from_jet(
+            (phi, gradient), inputs.mo_coeff, inputs.mo_occ)  # [2, C], [2, 3, C], [2, C]
+        laplacian = 2 * jnp.sum(phi_dm * jnp.sum(second, axis=0), axis=-1)
+        laplacian += 4 * jnp.sum(tau_spin, axis=0)
+        elf = _elf(rho, rho_spin, grad_rho_spin, tau_spin)
         deformation = rho - promolecule
         return jnp.stack([*partitions.T, -laplacian, elf, bond, frontier,
                           jnp.maximum(deformation, 0), jnp.maximum(-deformation, 0)])
 
     return kernels.map_chunks(chunk, jnp.asarray(points), kernels.default_chunk(deriv=2)).T
+
+
+def _elf(
+    rho: jax.Array, rho_spin: jax.Array, grad_rho_spin: jax.Array, tau_spin: jax.Array
+) -> jax.Array:
+    """[C] spin-polarised ELF from rho [C] and rho_s [2, C] (e/Bohr^3), grad rho_s [2, 3, C] and
+    tau_s [2, C] (Hartree/Bohr^3, 1/2 sum_i n_i |grad psi_i|^2); 0 where rho <
+    :data:`ELF_DENSITY_FLOOR`. A spin with no density adds nothing to D or D0 (its Weizsaecker
+    term 0/0 is taken as 0)."""
+    present = rho_spin > 0
+    safe_rho_spin = jnp.where(present, rho_spin, 1.0)
+    weizsaecker = jnp.where(present, jnp.sum(grad_rho_spin**2, axis=1) / (8 * safe_rho_spin), 0.0)
+    d = jnp.sum(tau_spin - weizsaecker, axis=0)
+    d0 = ELF_D0_COEFFICIENT * jnp.sum(jnp.where(present, safe_rho_spin, 0.0) ** (5 / 3), axis=0)
+    above = rho > ELF_DENSITY_FLOOR
+    return jnp.where(above, 1 / (1 + (d / jnp.where(above, d0, 1.0)) ** 2), 0.0)
 
 
 @functools.partial(jax.jit, static_argnames=("molecules_per_step",))
@@ -333,15 +357,15 @@ def _render_batch(bases, inputs: FieldInputs, points: jax.Array, molecules_per_s
 
 
 def padded_mo_count(nocc: int) -> int:
-    """Occupied MOs rounded up to a multiple of :data:`MO_PADDING`: the width of the MO axis of
-    a batch (fewer distinct shapes to compile)."""
+    """Occupied MOs per spin (:attr:`FieldInputs.nocc`) rounded up to a multiple of
+    :data:`MO_PADDING`: the width of the MO axis of a batch (fewer distinct shapes to compile)."""
     return -(-nocc // MO_PADDING) * MO_PADDING
 
 
 def _stack_inputs(inputs: list[FieldInputs], nao: int) -> FieldInputs:
     """[B, ...] inputs, zero-padded to ``nao`` AOs and :func:`padded_mo_count` MOs."""
-    nocc = padded_mo_count(max(i.mo_occ.shape[0] for i in inputs))
-    shapes = FieldInputs((nao, nao), (nao, nao), (nao, nao), (nao, nocc), (nocc,))
+    nocc = padded_mo_count(max(i.nocc for i in inputs))
+    shapes = FieldInputs((nao, nao), (nao, nao), (nao, nao), (2, nao, nocc), (2, nocc))
 
     def pad(array, shape):
         return np.pad(array, [(0, size - n) for n, size in zip(array.shape, shape, strict=True)])

@@ -221,13 +221,28 @@ def density_from_jet(jet: tuple[jax.Array, ...], dm: jax.Array) -> jax.Array:
     return jnp.concatenate(rows, axis=-2)
 
 
+def mo_densities_from_jet(
+    jet: tuple[jax.Array, ...], mo_coeff: jax.Array, mo_occ: jax.Array
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """rho [..., C], grad rho [..., 3, C] and tau [..., C] of occupied MOs, from an
+    :func:`ao_jet` of order >= 1, MO coefficients [..., nao, nmo] and occupations [..., nmo]
+    (``...``: e.g. a spin axis): rho = sum_i n_i psi_i^2 (e/Bohr^3), grad rho = 2 sum_i n_i
+    psi_i grad psi_i, tau = 1/2 sum_i n_i |grad psi_i|^2 (Hartree/Bohr^3, PySCF's convention)."""
+    occ = mo_occ[..., None, :]  # [..., 1, nmo]
+    psi = jet[0] @ mo_coeff  # [..., C, nmo]
+    grad_psi = jet[1] @ mo_coeff[..., None, :, :]  # [..., 3, C, nmo]
+    rho = jnp.sum(occ * psi**2, axis=-1)
+    grad_rho = 2 * jnp.sum(occ[..., None, :, :] * psi[..., None, :, :] * grad_psi, axis=-1)
+    tau = 0.5 * jnp.sum(occ[..., None, :, :] * grad_psi**2, axis=(-3, -1))
+    return rho, grad_rho, tau
+
+
 def kinetic_energy_density_from_jet(
     jet: tuple[jax.Array, ...], mo_coeff: jax.Array, mo_occ: jax.Array
 ) -> jax.Array:
     """[C] tau = 1/2 sum_i n_i |grad psi_i|^2 (Hartree/Bohr^3, PySCF's convention) from an
     :func:`ao_jet` of order >= 1, MO coefficients [nao, nmo] and occupations [nmo]."""
-    grad_mo = jet[1] @ mo_coeff  # [3, C, nmo]
-    return 0.5 * jnp.sum(grad_mo**2 * mo_occ, axis=(0, -1))
+    return mo_densities_from_jet(jet, mo_coeff, mo_occ)[2]
 
 
 def _density_derivatives(basis: Basis, dm: jax.Array, deriv: int, points: jax.Array):
