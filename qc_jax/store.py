@@ -145,7 +145,7 @@ class Store:
         if record.settings_digest != self.digest:
             raise ValueError(f"{record.pair}: record settings differ from the store's")
         path = self.path(record.pair)
-        _write_checked(path, *record.to_parts())
+        write_checked(path, *record.to_parts())
         return path
 
     def atom_path(self, element: str, sigma: float) -> Path:
@@ -155,7 +155,7 @@ class Store:
     def get_atom(self, element: str, sigma: float) -> AtomRecord | None:
         """The stored free atom, or None if absent or corrupt."""
         try:
-            meta, arrays = _read_checked(self.atom_path(element, sigma))
+            meta, arrays = read_checked(self.atom_path(element, sigma))
         except (FileNotFoundError, CorruptRecordError):
             return None
         if meta.get("settings_digest") != self.digest:
@@ -167,8 +167,7 @@ class Store:
         if atom.settings_digest != self.digest:
             raise ValueError(f"atom {atom.element}: settings differ from the store's")
         path = self.atom_path(atom.element, atom.sigma)
-        path.parent.mkdir(exist_ok=True)
-        _write_checked(path, *atom.to_parts())
+        write_checked(path, *atom.to_parts())
         return path
 
     def missing(self, pairs: Iterable[tuple[str, str]], retry_failed: bool = False) -> list:
@@ -206,14 +205,15 @@ def read_record(path: str | os.PathLike) -> PairRecord:
     """The record in one file, of any readable schema and any settings (schema-1 records come
     back split into two spins). Raises FileNotFoundError, or :class:`CorruptRecordError` if the
     file is unreadable, fails its checksum or has an unknown schema."""
-    meta, arrays = _read_checked(Path(path))
+    meta, arrays = read_checked(Path(path))
     if meta.get("schema_version") not in READABLE_SCHEMAS:
         raise CorruptRecordError(f"{path}: schema version {meta.get('schema_version')}")
     return PairRecord.from_parts(meta, arrays)
 
 
-def _read_checked(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
-    """(metadata, arrays) of a file written by :func:`_write_checked`, checksum verified."""
+def read_checked(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """(metadata, arrays) of a file written by :func:`write_checked`, checksum verified.
+    Raises FileNotFoundError, or :class:`CorruptRecordError` for a bad file."""
     try:
         with np.load(path, allow_pickle=False) as data:
             contents = {key: data[key] for key in data.files}
@@ -232,8 +232,10 @@ def _read_checked(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
     return meta, contents
 
 
-def _write_checked(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
-    """Write JSON metadata, arrays and their checksum to ``path`` (npz) atomically."""
+def write_checked(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Write JSON metadata, arrays and their checksum to ``path`` (npz) atomically (its folder
+    created if missing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     meta_bytes = json.dumps(meta, sort_keys=True).encode()
     contents = {
         "meta": np.frombuffer(meta_bytes, dtype=np.uint8),

@@ -97,3 +97,13 @@ def test_search_stops_at_the_canvas_bound_and_flags_it():
     assert not found.converged and found.flag == "dissociative"
     assert found.point.r == pytest.approx(upper) and found.point.slope < 0
     assert search_bounds("Cs", "Cs", FAST)[2] * BOHR_ANGSTROM <= FAST.max_bond_angstrom
+
+
+def test_the_longest_searched_bond_fits_the_default_canvas():
+    # Atoms at -+R/2 along the box width: at the search's upper bound they still lie 0.5
+    # Angstrom inside the default canvas, so no record puts an atom outside its image.
+    from qc_jax.canvas import CanvasSpec
+    from qc_jax.chem import DEFAULT
+
+    width = CanvasSpec().geometry(DEFAULT.max_bond_angstrom)["box_width_angstrom"]
+    assert DEFAULT.max_bond_angstrom / 2 + 0.5 <= width / 2

@@ -1,0 +1,86 @@
+"""Compact shipped records: round trip, canvases within float32 tolerance, manifest checks."""
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import quantum_canvas
+from qc_jax import canvas, orbitals
+from qc_jax.chem import FAST
+from qc_jax.compact import ShippedRecordError, ShippedRecords, ship
+from qc_jax.store import Store
+
+DUMMY_STORE = Path(quantum_canvas.__file__).parent / "dummy_data" / "store"
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shipped")
+    added = ship(Store(DUMMY_STORE), root)
+    assert len(added) == 21
+    return ShippedRecords(root)
+
+
+def test_compact_records_keep_labels_levels_and_densities(shipped):
+    store = Store(DUMMY_STORE)
+    for name in shipped.names():
+        full, compact = store.load(name), shipped.get(name)
+        assert compact.labels == full.labels and compact.settings == full.settings
+        np.testing.assert_array_equal(compact.positions, full.positions)
+        np.testing.assert_array_equal(compact.populations_lm, full.populations_lm)
+        for spin in range(2):  # density matrices from float32 MO coefficients
+            np.testing.assert_allclose(compact.dm[spin], full.dm[spin], atol=2e-7)
+        np.testing.assert_allclose(compact.dm_promolecule, full.dm_promolecule, atol=2e-7)
+        levels = [orbitals.frontier(r.mo_energy, r.mo_occ) for r in (full, compact)]
+        assert levels[0].homo == levels[1].homo and levels[0].lumo == levels[1].lumo
+        assert compact.mo_coeff.shape[2] < full.mo_coeff.shape[2]  # only MOs with density
+
+
+def test_canvases_from_compact_records_match_full_ones(shipped):
+    store = Store(DUMMY_STORE)
+    names = ["C_O", "O_O", "H_Li"]
+    full = canvas.render_many([store.load(n) for n in names], progress=False)
+    compact = canvas.render_many([shipped.get(n) for n in names], progress=False)
+    # Float32 coefficients: errors of a few float32 ulps of each channel's scale; charge
+    # accumulation and depletion are differences of two densities (16 e/Bohr^3 at an O nucleus),
+    # so theirs is the density's.
+    scale = np.abs(full).max(axis=(0, 1, 2))
+    scale[8:] = np.abs(full[..., 0] + full[..., 1]).max()
+    assert np.all(np.abs(compact - full).max(axis=(0, 1, 2)) <= 1e-5 * scale)
+
+
+def test_compact_is_smaller_and_adding_again_adds_nothing(shipped, tmp_path):
+    full = sum(p.stat().st_size for p in Store(DUMMY_STORE).pairs_folder.glob("*.npz"))
+    compact = sum(p.stat().st_size for p in (shipped.root / "pairs").glob("*.npz"))
+    assert compact < full / 2
+    root = tmp_path / "copy"
+    shutil.copytree(shipped.root, root)
+    before = {p: p.stat().st_mtime_ns for p in root.rglob("*.npz")}
+    assert ship(Store(DUMMY_STORE), root) == []
+    assert {p: p.stat().st_mtime_ns for p in root.rglob("*.npz")} == before
+
+
+def test_a_changed_file_fails_the_manifest(shipped, tmp_path):
+    root = tmp_path / "copy"
+    shutil.copytree(shipped.root, root)
+    path = root / "pairs" / "C_O.npz"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ShippedRecordError, match="SHA-256"):
+        ShippedRecords(root).get("C_O")
+    assert ShippedRecords(root).get("Xx_Yy") is None
+
+
+def test_records_of_other_settings_are_refused(shipped, tmp_path):
+    root = tmp_path / "copy"
+    shutil.copytree(shipped.root, root)
+    with pytest.raises(ShippedRecordError, match="other settings"):
+        ship(Store(tmp_path / "store", FAST), root)
+    manifest = json.loads((root / "MANIFEST.json").read_text())
+    assert manifest["settings_digest"] == Store(DUMMY_STORE).digest
+    assert replace(Store(DUMMY_STORE).load("H_H"), labels={}).pair == "H_H"
