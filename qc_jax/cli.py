@@ -73,6 +73,26 @@ def _run_compute(args: argparse.Namespace) -> int:
     return 1 if summary.counts["error"] else 0
 
 
+def _add_ship(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default="data/store", help="store folder (default: data/store)")
+    parser.add_argument(
+        "--to", default="datasets/quantum_canvas/shipped",
+        help="shipped folder (default: datasets/quantum_canvas/shipped, the dataset's records)",
+    )
+    parser.add_argument("--pairs", default=None, help="comma-separated pair names (default: all)")
+
+
+def _run_ship(args: argparse.Namespace) -> int:
+    from qc_jax.compact import ShippedRecords, ship
+    from qc_jax.store import Store
+
+    names = [n.strip() for n in args.pairs.split(",") if n.strip()] if args.pairs else None
+    added = ship(Store(args.store), args.to, names)
+    total = len(ShippedRecords(args.to).names())
+    print(f"shipped {len(added)} new pairs to {args.to} ({total} in all)")
+    return 0
+
+
 def _pair_symbols(text: str) -> tuple[str, str]:
     """'CO', 'C_O', 'Fe2', 'NaCl' -> the two element symbols."""
     import re
@@ -177,6 +197,8 @@ COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
         _add_cube,
         _run_cube,
     ),
+    "ship": ("add the store's records to a shipped folder in compact form (qc_jax.compact)",
+             _add_ship, _run_ship),
     "train": ("train a model of the zoo (qc_models.train)", _add_train, _run_train),
 }
 """Sub-command name -> (help, add arguments, run returning an exit code)."""

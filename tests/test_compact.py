@@ -2,13 +2,12 @@
 
 import json
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-
 import quantum_canvas
+
 from qc_jax import canvas, orbitals
 from qc_jax.chem import FAST
 from qc_jax.compact import ShippedRecordError, ShippedRecords, ship
@@ -83,4 +82,15 @@ def test_records_of_other_settings_are_refused(shipped, tmp_path):
         ship(Store(tmp_path / "store", FAST), root)
     manifest = json.loads((root / "MANIFEST.json").read_text())
     assert manifest["settings_digest"] == Store(DUMMY_STORE).digest
-    assert replace(Store(DUMMY_STORE).load("H_H"), labels={}).pair == "H_H"
+
+
+def test_ship_command(tmp_path):
+    from qc_jax.cli import main
+
+    target = tmp_path / "shipped"
+    assert main(["ship", "--store", str(DUMMY_STORE), "--to", str(target), "--pairs",
+                 "H_H,C_O"]) == 0
+    assert ShippedRecords(target).names() == ["C_O", "H_H"]
+    fast_folder = tmp_path / "fast"
+    ship(Store(tmp_path / "fast_store", FAST), fast_folder)  # an empty folder of FAST records
+    assert main(["ship", "--store", str(DUMMY_STORE), "--to", str(fast_folder)]) == 2

@@ -33,11 +33,16 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("1.0.0")
+    VERSION = tfds.core.Version("2.0.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
                  "composition split; the paper's npz as config 'official'.",
+        "2.0.0": "Level of theory v2: spin-polarised PBE-D3(BJ)/def2-SVP (lowest of several "
+                 "spin starts), spin-polarised free atoms, frontier levels by occupation; "
+                 "spin-polarised ELF and frontier channel; new labels spin_moment, s_squared, "
+                 "zero_temperature_energy_ev, dispersion_energy_ev, van_der_waals; pairs "
+                 "converged only at a raised k_B T are left out.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     MANUAL_DOWNLOAD_INSTRUCTIONS = official.INSTRUCTIONS

@@ -44,7 +44,7 @@ LABELS: tuple[Label, ...] = (
     Label("fermi_level_ev", "eV", "chemical potential mu of the Fermi-Dirac occupations, common "
           "to both spins (sum of spin-orbital occupations = number of electrons)"),
     Label("i_ev", "eV", "vertical ionisation energy E0(cation) - E0(neutral) at R_e; each ion "
-          "spin-polarised, the lowest of its spin starts, on the search grid"),
+          "spin-polarised, the lowest of its spin starts (qc_jax.chem.spin), on the search grid"),
     Label("a_ev", "eV", "vertical electron affinity E0(neutral) - E0(anion) at R_e"),
     Label("i_koopmans_ev", "eV", "Koopmans ionisation energy -e_homo_ev (the paper's i_ev)"),
     Label("a_koopmans_ev", "eV", "Koopmans electron affinity -e_lumo_ev (the paper's a_ev)"),

@@ -32,7 +32,13 @@ from qc_jax.chem.scf import (
     time_limit,
 )
 from qc_jax.chem.settings import DEFAULT, Settings
-from qc_jax.chem.spin import SAME_STATE_HA, alpha_majority, ion_starts, molecule_starts
+from qc_jax.chem.spin import (
+    SAME_STATE_HA,
+    alpha_majority,
+    converge_starts,
+    ion_starts,
+    molecule_starts,
+)
 from qc_jax.chem.units import BOHR_ANGSTROM, HARTREE_EV
 from qc_jax.elements import canonical_order, pair_name
 from qc_jax.record import AtomRecord, PairRecord
@@ -190,18 +196,10 @@ def _lowest_minimum(
     mol = diatomic(a, b, r0 * BOHR_ANGSTROM, settings.basis_map)
     starts = molecule_starts(mol, atoms)
     coarse = settings.search_grid_level
-    states, failures = {}, []
-    for name, dm0 in starts.items():
-        try:
-            states[name] = run_scf(mol, settings, sigma, dm0, coarse)
-        except ScfNotConverged as error:
-            failures.append(f"{name} start: {error}")
-    if not states:
-        raise ScfNotConverged("; ".join(failures))
+    states = converge_starts(mol, settings, sigma, starts, coarse, ("diis", "damped"))
     ranked = sorted(states.values(), key=lambda result: result.e_free)
-    lowest = ranked[0]
-    rivals = _distinct_states(ranked, lowest.e_free + STATE_WINDOW_HA)[1:]
-    first = BondPoint(r0, lowest.e_free, bond_slope(lowest, settings), lowest)
+    rivals = _distinct_states(ranked, ranked[0].e_free + STATE_WINDOW_HA)[1:]
+    first = BondPoint(r0, ranked[0].e_free, bond_slope(ranked[0], settings), ranked[0])
     minimum = _minimum(a, b, settings, sigma, first, curvature)
     minimum.evaluations += len(starts)
     for state in rivals:
@@ -266,23 +264,20 @@ def _minimum(
 def _ion_energy(
     a: str, b: str, point: BondPoint, settings: Settings, sigma: float, charge: int, notes: list
 ) -> float:
-    """Zero-temperature energy E0 (Ha) of the ion of ``charge`` at the geometry of ``point``:
-    the lowest of its spin starts (:func:`qc_jax.chem.spin.ion_starts`), warm-started from the
-    neutral's orbitals, on the search grid (ionisation energies on grid levels 1 and 2 agree to
-    1 meV for CO, O2 and MoS, at 0.6 of the cost); NaN (and a note) if it does not fit in the
-    basis or does not converge."""
+    """Zero-temperature energy E0 (Ha) of the ion of ``charge`` at the geometry of ``point``,
+    the lowest of its spin starts (:func:`qc_jax.chem.spin.ion_starts`), on the search grid
+    (ionisation energies on grid levels 1 and 2 agree to 1 meV for CO, O2 and MoS, at 0.6 of
+    the cost); NaN (and a note) if it does not fit in the basis or does not converge."""
     name = "cation" if charge > 0 else "anion"
     mol = diatomic(a, b, point.r * BOHR_ANGSTROM, settings.basis_map, charge)
     if not 0 < mol.nelectron <= 2 * mol.nao:
         notes.append(f"the {name} has no electrons or does not fit in the basis")
         return math.nan
-    results = []
-    for dm0 in ion_starts(point.scf.mf, charge):
-        try:
-            results.append(run_scf(mol, settings, sigma, dm0, settings.search_grid_level))
-        except ScfNotConverged:
-            continue
-    if not results:
+    starts = ion_starts(point.scf.mf, charge)
+    try:
+        states = converge_starts(mol, settings, sigma, starts, settings.search_grid_level,
+                                 ("diis",))
+    except ScfNotConverged:
         notes.append(f"SCF of the {name} not converged")
         return math.nan
-    return min(results, key=lambda result: result.e_free).e_zero
+    return min(states.values(), key=lambda result: result.e_free).e_zero

@@ -175,17 +175,19 @@ def restricted_guess(mol) -> np.ndarray:
 
 
 def run_scf(mol, settings: Settings, sigma: float, dm0: np.ndarray | None = None,
-            grid_level: int | None = None, fix_spin: bool = False) -> ScfResult:
+            grid_level: int | None = None, fix_spin: bool = False,
+            rungs: tuple[str, ...] = RUNGS) -> ScfResult:
     """Converge a smeared UKS calculation of ``mol`` from ``dm0`` ([2, nao, nao] alpha and beta
     density matrices: the start decides which spin state is reached; default
-    :func:`restricted_guess`) with the ladder. Raises :class:`ScfNotConverged`.
+    :func:`restricted_guess`) with the ladder (or only its ``rungs``). Raises
+    :class:`ScfNotConverged`.
 
     A warm start from a neighbouring geometry starts at the bottom rung too: in Lu2 and Fe2 the
     cold start needed the Newton rung, while warm-started DIIS converged the later points in 10-25
     cycles, cheaper than Newton (about 23 macro cycles per point)."""
     cycles = 0
     dm0 = restricted_guess(mol) if dm0 is None else dm0
-    for rung in RUNGS:
+    for rung in rungs:
         mf, spent = _attempt(rung, mol, settings, sigma, dm0, grid_level, fix_spin)
         cycles += spent
         if mf.converged:
@@ -193,7 +195,7 @@ def run_scf(mol, settings: Settings, sigma: float, dm0: np.ndarray | None = None
             return ScfResult(mf, rung, cycles, float(np.linalg.norm(grad)))
         log.debug("%s: rung %s not converged after %d cycles", _formula(mol), rung, spent)
     raise ScfNotConverged(
-        f"SCF not converged by any rung of {RUNGS} ({cycles} cycles, sigma={sigma} Ha)"
+        f"SCF not converged by any rung of {rungs} ({cycles} cycles, sigma={sigma} Ha)"
     )
 
 
