@@ -125,6 +125,10 @@ def uks(mol, settings: Settings, grid_level: int | None = None):
     mf = pyscf_uks.UKS(mol, xc=settings.xc)
     if settings.density_fit:
         mf = mf.density_fit()
+        # The 3-centre tensor in memory (a few MB for a diatomic): PySCF's default for a pure
+        # functional recomputes the 3-centre integrals in every cycle, twice as slow here
+        # (IrTl: 5.0-7.2 s against 2.4-2.8 s per SCF on grid level 1, equal energies).
+        mf.with_df.build()
     if settings.dispersion:
         mf.disp = settings.dispersion
     mf.grids.level = settings.grid_level if grid_level is None else grid_level
