@@ -152,3 +152,34 @@ def test_records_at_a_raised_smearing_are_left_out_with_their_reason():
     assert records.left_out_reason(raised).startswith("raised smearing: converged only")
     failed = replace(record, status="failed", reason="SCF not converged", labels={})
     assert records.left_out_reason(failed) == "failed: SCF not converged"
+
+
+def test_a_build_reads_shipped_records_and_a_store_record_replaces_one_only_when_asked(tmp_path):
+    # Shipped records of the default level (made from the dummy store) and an empty store:
+    # nothing is computed. A store record (here: H_H with a changed label) is used only with
+    # prefer_store.
+    from dataclasses import replace
+
+    from qc_jax.compact import ship
+    from qc_jax.store import Store
+
+    shipped = tmp_path / "shipped"
+    ship(Store(DUMMY / "store"), shipped)
+    store = Store(tmp_path / "store")
+    store.put(replace(Store(DUMMY / "store").load("H_H"),
+                      labels={**Store(DUMMY / "store").load("H_H").labels, "e_g_ev": 99.0}))
+
+    def gap_of_h2(**kwargs):
+        builder = tfds.builder("quantum_canvas/tiny", data_dir=tmp_path / str(len(kwargs)),
+                               store_dir=str(tmp_path / "store"), shipped_dir=str(shipped),
+                               compute=False, **kwargs)
+        builder.download_and_prepare()
+        assert builder.info.metadata["num_left_out"] == 0
+        assert builder.info.metadata["shipped_dir"] == str(shipped)
+        examples = [ex for split in ("train", "validation", "test")
+                    for ex in tfds.as_numpy(builder.as_dataset(split=split))]
+        assert len(examples) == 21
+        return next(ex["e_g_ev"] for ex in examples if ex["pair"] == b"H_H")
+
+    assert gap_of_h2() != pytest.approx(99.0)
+    assert gap_of_h2(prefer_store=True) == pytest.approx(99.0)

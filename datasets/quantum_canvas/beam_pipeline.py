@@ -34,7 +34,7 @@ from qc_jax.elements import parse_pair_name
 from qc_jax.record import PairRecord
 from qc_jax.store import Store
 from quantum_canvas import features
-from quantum_canvas.records import left_out_reason
+from quantum_canvas.records import find_record, left_out_reason, shipped_records
 
 LEFT_OUT = "quantum_canvas.left_out"
 """Beam metric namespace of the left-out pairs (counter name ``"<pair>: <reason>"``)."""
@@ -53,6 +53,8 @@ class PairJob:
       spec: the canvas spec.
       compute: compute missing records with PySCF (else leave them out).
       time_limit_s: a pair still computing after this long is stored as failed (None: none).
+      shipped_dir: the shipped records (None: the package's), see :mod:`quantum_canvas.records`.
+      prefer_store: a record of the store replaces a shipped one.
     """
 
     store_root: str
@@ -60,6 +62,8 @@ class PairJob:
     spec: CanvasSpec
     compute: bool = True
     time_limit_s: float | None = None
+    shipped_dir: str | None = None
+    prefer_store: bool = False
 
     def store(self) -> Store:
         return Store(self.store_root, self.settings)
@@ -82,7 +86,8 @@ def converged_record(name: str, job: PairJob) -> Iterator[PairRecord]:
     """Work item: the record of pair ``name`` if it converged (computed and stored first if
     missing and ``job.compute``); a left-out pair increments its :data:`LEFT_OUT` counter."""
     store = job.store()
-    record = store.get(name)
+    shipped = shipped_records(job.settings, job.shipped_dir)
+    record = find_record(name, store, shipped, job.prefer_store)
     if record is None and job.compute:
         outcome = compute_and_store(store, *parse_pair_name(name), job.time_limit_s)
         store.append_log(outcome.line())

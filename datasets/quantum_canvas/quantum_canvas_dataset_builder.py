@@ -4,8 +4,11 @@
     ds = tfds.load("quantum_canvas/tiny", split="train")            # tf.data (TensorFlow)
     src = tfds.data_source("quantum_canvas/tiny", split="train")    # random access (grain)
 
-Builder arguments (``tfds.load(..., builder_kwargs={...})``): ``store_dir``, the records
-directory (default ``$QC_CANVAS_STORE`` or ``data/store``); ``jobs``, the number of PySCF
+Builder arguments (``tfds.load(..., builder_kwargs={...})``): ``shipped_dir``, the compact
+records shipped with the package (default: its ``shipped`` folder; used when they are of the
+config's level of theory); ``prefer_store=True`` takes a store record over a shipped one;
+``store_dir``, the records directory (default ``$QC_CANVAS_STORE`` or ``data/store``), where
+pairs in neither are computed; ``jobs``, the number of PySCF
 worker processes for missing records (default: all cores); ``compute=False`` leaves missing
 records out instead of computing them; ``time_limit_s`` stores a pair still computing after that
 many seconds as failed (left out and listed, like any failed pair; default: no limit).
@@ -18,6 +21,7 @@ in this process, with PySCF worker processes for the missing records.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 import tensorflow_datasets as tfds
@@ -49,9 +53,11 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     builder_config: QuantumCanvasConfig
 
     def __init__(self, *, store_dir: str | None = None, jobs: int | None = None,
-                 compute: bool = True, time_limit_s: float | None = None, **kwargs):
+                 compute: bool = True, time_limit_s: float | None = None,
+                 shipped_dir: str | None = None, prefer_store: bool = False, **kwargs):
         self._store_dir, self._jobs, self._compute = store_dir, jobs, compute
         self._time_limit_s = time_limit_s
+        self._shipped_dir, self._prefer_store = shipped_dir, prefer_store
         self._use_beam = False
         super().__init__(**kwargs)
 
@@ -91,17 +97,24 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             return {split: self._generate_examples(examples, members)
                     for split, members in membership.items()}
         store = records.open_store(records.store_root(self._store_dir), config.level_of_theory)
+        shipped = records.shipped_records(config.level_of_theory, self._shipped_dir)
         self.info.metadata["records_dir"] = str(store.folder)
+        self.info.metadata["shipped_dir"] = str(shipped.root) if shipped else ""
         membership = splits.all_splits([pair_name(*p) for p in config.pairs], SPLIT_SEEDS,
                                        config.held_out)
         if self._use_beam:
-            job = beam_pipeline.PairJob(str(store.root.absolute()), config.level_of_theory,
-                                        config.spec, self._compute, self._time_limit_s)
+            job = beam_pipeline.PairJob(
+                str(store.root.absolute()), config.level_of_theory, config.spec, self._compute,
+                self._time_limit_s,
+                str(Path(self._shipped_dir).absolute()) if self._shipped_dir else None,
+                self._prefer_store)
             return {split: beam_pipeline.examples(members, job)
                     for split, members in membership.items()}
         converged, left_out = records.load_records(store, config.pairs, self._jobs,
                                                      compute=self._compute,
-                                                     time_limit_s=self._time_limit_s)
+                                                     time_limit_s=self._time_limit_s,
+                                                     shipped=shipped,
+                                                     prefer_store=self._prefer_store)
         self._record_left_out(left_out)
         canvases = render_many(converged, config.spec)
         examples = {r.pair: features.example(r, c, config.spec)

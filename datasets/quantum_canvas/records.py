@@ -1,8 +1,12 @@
-"""The pair records behind a config: where the store is, computing what is missing, failures.
+"""The pair records behind a config: where they are, computing what is missing, failures.
 
-The records directory is, in order: the builder argument ``store_dir``, the environment
-variable ``QC_CANVAS_STORE``, or ``data/store`` (relative to the working directory). It may be a
-store root (holding one folder per level of theory) or one level-of-theory folder of it.
+A record is taken from the records shipped with the package (:data:`SHIPPED_DIR`, compact form,
+:mod:`qc_jax.compact`; or the builder argument ``shipped_dir``) when they hold it at the config's
+level of theory, else from the store; with ``prefer_store`` a record of the store (recomputed
+locally) replaces a shipped one. The store is, in order: the builder argument ``store_dir``, the
+environment variable ``QC_CANVAS_STORE``, or ``data/store`` (relative to the working directory).
+It may be a store root (holding one folder per level of theory) or one level-of-theory folder of
+it. Pairs in neither are computed with PySCF into the store.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ from pathlib import Path
 from qc_jax.chem.runner import compute_missing
 from qc_jax.chem.settings import Settings
 from qc_jax.chem.units import HARTREE_EV
+from qc_jax.compact import ShippedRecords
 from qc_jax.elements import pair_name
 from qc_jax.record import PairRecord
 from qc_jax.store import Store
 
 DEFAULT_STORE = "data/store"
 STORE_VARIABLE = "QC_CANVAS_STORE"
+SHIPPED_DIR = Path(__file__).parent / "shipped"
+"""The records shipped with the package (``qc-canvas ship`` writes them)."""
 
 
 class SettingsMismatchError(ValueError):
@@ -53,6 +60,29 @@ def open_store(root: str | os.PathLike, settings: Settings) -> Store:
     return Store(root, settings)
 
 
+def shipped_records(settings: Settings,
+                    shipped_dir: str | os.PathLike | None = None) -> ShippedRecords | None:
+    """The shipped records (``shipped_dir``, default :data:`SHIPPED_DIR`) if they are of
+    ``settings``, else None (none shipped, or of another level of theory)."""
+    try:
+        shipped = ShippedRecords(shipped_dir or SHIPPED_DIR)
+    except FileNotFoundError:
+        return None
+    return shipped if shipped.digest == settings.digest() else None
+
+
+def find_record(name: str, store: Store, shipped: ShippedRecords | None = None,
+                prefer_store: bool = False) -> PairRecord | None:
+    """The record of pair ``name``: the shipped one, else the store's (with ``prefer_store``
+    the store's, else the shipped one); None if neither has it."""
+    sources = [store.get, shipped.get] if shipped is not None else [store.get]
+    for get in sources if prefer_store else sources[::-1]:
+        record = get(name)
+        if record is not None:
+            return record
+    return None
+
+
 def left_out_reason(record: PairRecord) -> str | None:
     """Why a stored record is left out of the datasets, or None if it is kept: a failed pair
     has no labels, and one that converged only at a raised k_B T has labels of another level
@@ -68,21 +98,26 @@ def left_out_reason(record: PairRecord) -> str | None:
 def load_records(
     store: Store, pairs: list[tuple[str, str]], jobs: int | None = None, compute: bool = True,
     progress: bool = True, time_limit_s: float | None = None,
+    shipped: ShippedRecords | None = None, prefer_store: bool = False,
 ) -> tuple[list[PairRecord], dict[str, str]]:
-    """The converged records of ``pairs`` (in order), computing missing ones first (with
-    ``compute``) in ``jobs`` worker processes (default: all cores; each pair stored as failed
-    after ``time_limit_s``), and the left-out pairs: name -> reason (failed SCF, converged only
-    at a raised k_B T, no record)."""
-    missing = store.missing(pairs)
+    """The converged records of ``pairs`` (in order; from ``shipped`` or ``store``, see
+    :func:`find_record`), computing the ones in neither first (with ``compute``) in ``jobs``
+    worker processes (default: all cores; each pair stored as failed after ``time_limit_s``),
+    and the left-out pairs: name -> reason (failed SCF, converged only at a raised k_B T, no
+    record)."""
+    found = {pair_name(a, b): find_record(pair_name(a, b), store, shipped, prefer_store)
+             for a, b in pairs}  # fmt: skip
+    missing = [(a, b) for a, b in pairs if found[pair_name(a, b)] is None]
     if missing and compute:
         print(f"Computing {len(missing)} of {len(pairs)} pair records with PySCF into "
               f"{store.folder} ...", flush=True)
         summary = compute_missing(store, missing, jobs=jobs or os.cpu_count() or 1,
                                   progress=progress, time_limit_s=time_limit_s)
         print(summary.text(), flush=True)
+        found.update({pair_name(a, b): store.get(a, b) for a, b in missing})
     records, left_out = [], {}
     for a, b in pairs:
-        record = store.get(a, b)
+        record = found[pair_name(a, b)]
         if record is None:
             why = "the computation raised; see compute.log" if compute else "not computed"
             left_out[pair_name(a, b)] = f"no record ({why})"
