@@ -94,3 +94,23 @@ def test_ship_command(tmp_path):
     fast_folder = tmp_path / "fast"
     ship(Store(tmp_path / "fast_store", FAST), fast_folder)  # an empty folder of FAST records
     assert main(["ship", "--store", str(DUMMY_STORE), "--to", str(fast_folder)]) == 2
+
+
+def test_the_package_s_shipped_records_match_their_manifest():
+    from quantum_canvas.records import SHIPPED_DIR
+
+    from qc_jax.compact import file_digest
+
+    if not (SHIPPED_DIR / "MANIFEST.json").exists():
+        pytest.skip("no records shipped yet")
+    shipped = ShippedRecords(SHIPPED_DIR)
+    assert shipped.digest == Store(DUMMY_STORE).digest  # the default level of theory
+    on_disk = {str(p.relative_to(SHIPPED_DIR)) for p in SHIPPED_DIR.rglob("*.npz")}
+    assert on_disk == set(shipped.files)
+    for relative, digest in shipped.files.items():
+        assert file_digest(SHIPPED_DIR / relative) == digest, relative
+    for name in shipped.names():
+        record = shipped.get(name)
+        assert record.pair == name and record.settings_digest == shipped.digest
+        if record.status != "failed":
+            assert record.dm.shape[0] == 2 and np.isfinite(record.labels["distance_ang"])

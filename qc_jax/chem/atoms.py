@@ -60,6 +60,9 @@ GROUND_STATE_MULTIPLICITY: dict[str, int] = {
 """2S + 1 of the ground term of each neutral atom (NIST Atomic Spectra Database): the start
 moments of the free atoms, not imposed on the result."""
 
+INTEGER_RUNGS = ("diis", "damped", "newton")
+"""Ladder of the integer-occupation atom (:func:`_integer_occupation_energy`)."""
+
 _CACHE: dict[tuple[str, Settings, float], AtomRecord] = {}
 _COMPUTED: contextvars.ContextVar[list | None] = contextvars.ContextVar("computed", default=None)
 
@@ -152,14 +155,23 @@ def _anneal(atom_mol, settings: Settings, moment: int, path: list[float]) -> Scf
 
 
 def _integer_occupation_energy(atom_mol, settings: Settings, dm: np.ndarray) -> float:
-    """Energy (Ha) of the zero-temperature UKS atom with integer aufbau occupations at the
-    moment of ``dm`` [2, nao, nao] (started from it: the aufbau breaks the spherical symmetry of
-    an open p or d shell); NaN if it does not converge."""
+    """Energy (Ha) of the zero-temperature UKS atom with integer occupations at the moment of
+    ``dm`` [2, nao, nao], started from it (aufbau breaks the spherical symmetry of an open p or
+    d shell); plain DIIS first, then with damping and a level shift (which stop the occupations
+    flipping between near-degenerate d levels: Ir, Rh, Po, At), then the second-order solver.
+    NaN if none converges."""
     mol = atom_mol.copy()
     mol.spin = nearest_moment(mol, dm)
-    mf = uks(mol, settings)
-    mf.kernel(dm)
-    return float(mf.e_tot) if mf.converged else math.nan
+    for rung in INTEGER_RUNGS:
+        mf = uks(mol, settings)
+        if rung == "newton":
+            mf = mf.newton()
+        elif rung == "damped":
+            mf.damp, mf.level_shift, mf.max_cycle = 0.5, 0.3, 2 * settings.max_cycle
+        mf.kernel(dm)
+        if mf.converged:
+            return float(mf.e_tot)
+    return math.nan
 
 
 def _polarised_guess(mol) -> np.ndarray:
