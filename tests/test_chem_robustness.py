@@ -115,3 +115,24 @@ def test_time_limit_rejects_nonsense_and_keeps_the_earlier_deadline():
         with pytest.raises(TimeLimitExceeded, match="SCF cycle 1"):
             counter({})
     counter({})  # no limit outside the blocks
+
+
+def test_an_unguarded_script_computes_pairs_in_worker_processes(tmp_path):
+    # The first thing a user writes: no `if __name__ == "__main__":` guard. Spawned workers
+    # must not run the script again.
+    import subprocess
+    import sys
+
+    script = tmp_path / "compute.py"
+    script.write_text(
+        "from qc_jax.chem import FAST\n"
+        "from qc_jax.chem.runner import compute_missing\n"
+        "from qc_jax.store import Store\n"
+        f"store = Store({str(tmp_path / 'store')!r}, FAST)\n"
+        "summary = compute_missing(store, [('H', 'H'), ('H', 'Li')], jobs=2, progress=False)\n"
+        "print('RESULT', summary.counts['ok'], summary.counts['error'])\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.count("RESULT") == 1 and "RESULT 2 0" in result.stdout

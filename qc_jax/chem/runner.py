@@ -15,6 +15,7 @@ import math
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -112,7 +113,8 @@ def compute_missing(
     executor = ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"),
                                    initializer=_init_worker, initargs=(verbose,))
     try:
-        with _one_thread_per_worker():  # the workers start at submission and inherit it
+        # The workers start at submission: they inherit one thread and skip the main script.
+        with _one_thread_per_worker(), _workers_skip_the_main_script():
             futures = {executor.submit(_compute_in_worker, str(store.root), store.settings, a, b,
                                        time_limit_s, retry_failed): (a, b) for a, b in todo}
         for future in as_completed(futures):
@@ -168,6 +170,24 @@ def _one_thread_per_worker() -> Iterator[None]:
                 os.environ.pop(name)
             else:
                 os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _workers_skip_the_main_script() -> Iterator[None]:
+    """Hide the parent's ``__main__`` from the workers spawned in the ``with`` block.
+
+    A spawned process imports the parent's main module first, so a user's script without an
+    ``if __name__ == "__main__":`` guard would run again in every worker and fail there (it
+    starts processes while the worker is still starting). The workers run library code only
+    (:func:`_compute_in_worker`), so they do not need it."""
+    main = sys.modules["__main__"]
+    saved = {key: main.__dict__[key] for key in ("__file__", "__spec__") if key in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.update(saved)
 
 
 def _init_worker(verbose: bool) -> None:
