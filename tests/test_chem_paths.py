@@ -3,7 +3,8 @@
 The slow validation (tests/test_chem_validation.py) checks the numbers at the default settings;
 here the same def2-SVP basis, ECPs, D3(BJ) dispersion and spin-state search run on a coarse grid
 and loose tolerances, on an ECP pair (AuH), an open-shell transition-metal oxide (ScO, a doublet
-from a d1 s2 atom and a triplet atom: all three spin starts) and the O2 triplet.
+from a doublet and a triplet atom: the restricted and ferromagnetic starts) and the O2 triplet
+(a homonuclear open-shell dimer: the antiferromagnetic start too).
 """
 
 from dataclasses import replace
