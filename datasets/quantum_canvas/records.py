@@ -3,7 +3,8 @@
 A record is taken from the records shipped with the package (:data:`SHIPPED_DIR`, compact form,
 :mod:`qc_jax.compact`; or the builder argument ``shipped_dir``) when they hold it at the config's
 level of theory, else from the store; with ``prefer_store`` a record of the store (recomputed
-locally) replaces a shipped one. The store is, in order: the builder argument ``store_dir``, the
+locally) replaces a shipped one; ``$QC_CANVAS_SHIPPED`` names another shipped folder. The store
+is, in order: the builder argument ``store_dir``, the
 environment variable ``QC_CANVAS_STORE``, or ``data/store`` (relative to the working directory).
 It may be a store root (holding one folder per level of theory) or one level-of-theory folder of
 it. Pairs in neither are computed with PySCF into the store.
@@ -27,6 +28,8 @@ DEFAULT_STORE = "data/store"
 STORE_VARIABLE = "QC_CANVAS_STORE"
 SHIPPED_DIR = Path(__file__).parent / "shipped"
 """The records shipped with the package (``qc-canvas ship`` writes them)."""
+SHIPPED_VARIABLE = "QC_CANVAS_SHIPPED"
+"""Environment variable naming another shipped folder (one that does not exist: none)."""
 
 
 class SettingsMismatchError(ValueError):
@@ -62,10 +65,11 @@ def open_store(root: str | os.PathLike, settings: Settings) -> Store:
 
 def shipped_records(settings: Settings,
                     shipped_dir: str | os.PathLike | None = None) -> ShippedRecords | None:
-    """The shipped records (``shipped_dir``, default :data:`SHIPPED_DIR`) if they are of
-    ``settings``, else None (none shipped, or of another level of theory)."""
+    """The shipped records (``shipped_dir``, else ``$QC_CANVAS_SHIPPED``, else
+    :data:`SHIPPED_DIR`) if they are of ``settings``, else None (none shipped, or of another
+    level of theory)."""
     try:
-        shipped = ShippedRecords(shipped_dir or SHIPPED_DIR)
+        shipped = ShippedRecords(shipped_dir or os.environ.get(SHIPPED_VARIABLE) or SHIPPED_DIR)
     except FileNotFoundError:
         return None
     return shipped if shipped.digest == settings.digest() else None
