@@ -3,7 +3,7 @@
 Light module (no PySCF, no JAX): symbols <-> atomic numbers, the paper's 75-element set and small
 sets for tests and demos, and the canonical pair order used everywhere in the project: a pair is
 named ``"A_B"`` with the two symbols in alphabetical order (as the paper's directories), while the
-geometry puts the atom with the lower atomic number first (at z = -R/2, see ARCHITECTURE.md).
+geometry puts the atom with the lower atomic number first (at z = -R/2; docs/canvas.md).
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ The official images (arXiv 2512.01519, its released code) are not fields: each o
 channels is a Gaussian stamp or a fixed radial pattern scaled by Mulliken scalars, drawn with
 the atoms at fixed pixels (columns 11 and 21, row 16 of 32) whatever the geometry. This module
 draws the same channels from *our* populations, charges and dipole, so that physical canvases
-and stamps can be compared on identical labels. Definitions (``../shared/reference`` of the
-project, transcribed from the official code), on integer pixel indices (col, row):
+and stamps can be compared on identical labels. Definitions (transcribed from the paper's
+official code, github.com/KurbanIntelligenceLab/QuantumCanvas), on integer pixel indices
+(col, row):
 
     G(x0, y0; A, s) = A exp(-((col - x0)^2 + (row - y0)^2) / (2 s^2))
     u, v = linspace(-1, 1, W) over columns, linspace(-1, 1, H) over rows

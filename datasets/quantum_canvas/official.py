@@ -1,6 +1,6 @@
 """The ``official`` config: the QuantumCanvas paper's ``dataset_combined.npz`` (manual download).
 
-Schema (``/shared/reference/quantumcanvas.md``): images [N, 10, 32, 32] float32, geometries
+Schema (the release on Zenodo, 10.5281/zenodo.20631934): images [N, 10, 32, 32] float32, geometries
 [N, 2, 4] (x, y, z in Angstrom, Mulliken population), elements [N, 2], pair_names [N], labels [N]
 dicts of 37 values (None where undefined), metadata [N] dicts; saved with pickled objects.
 """
