@@ -12,7 +12,6 @@ from qc_jax.chem.atoms import atom_reference, atoms_energy, new_atoms, promolecu
 from qc_jax.chem.basis_sets import basis_spec
 from qc_jax.chem.bond import (
     BondPoint,
-    BondSearch,
     evaluate,
     force_constant,
     harmonic_wavenumber,
@@ -162,12 +161,11 @@ def _compute(
 @dataclass
 class Minimum:
     """The optimised bond of one spin state: the final point (on ``settings.grid_level``), its
-    force constant, the searches that led there and why it is flagged."""
+    force constant, the work spent and why it is flagged."""
 
     point: BondPoint
     k: float
     """d^2 E_free / dR^2 at the minimum (Ha/Bohr^2); NaN without a regular minimum."""
-    searches: list[BondSearch]
     evaluations: int
     """SCF calculations of the neutral pair spent (starts, searches, refinement, checks)."""
     notes: list[str] = field(default_factory=list)
@@ -239,26 +237,26 @@ def _minimum(
     (repeated if that step leaves the two points)."""
     search = optimise_bond(a, b, settings, sigma, start, settings.search_grid_level, curvature)
     notes = [FLAG_REASONS[search.flag]] if search.flag else []
-    searches, evaluations = [search], len(search.history)
+    evaluations = len(search.history)
     point = search.point
     if not search.converged:
         final = evaluate(a, b, point.r, settings, sigma, point)
-        return Minimum(final, math.nan, searches, evaluations, notes)
+        return Minimum(final, math.nan, evaluations, notes)
     for _ in range(3):
         try:
             k, stencil = force_constant(a, b, point, settings, sigma)
         except ScfNotConverged:
             notes.append("SCF at a displaced bond length not converged: no frequency")
             final = evaluate(a, b, point.r, settings, sigma, point)
-            return Minimum(final, math.nan, searches, evaluations + 1, notes)
+            return Minimum(final, math.nan, evaluations + 1, notes)
         evaluations += 3
         step = -0.5 * (stencil[0].slope + stencil[1].slope) / k if k > 0 else 0.0
         step = max(-settings.freq_step, min(settings.freq_step, step)) if k > 0 else 0.0
         final = evaluate(a, b, point.r + step, settings, sigma, point)
         if abs(step) < settings.freq_step:
-            return Minimum(final, k, searches, evaluations, notes)
+            return Minimum(final, k, evaluations, notes)
         point = final
-    return Minimum(final, k, searches, evaluations, notes)
+    return Minimum(final, k, evaluations, notes)
 
 
 def _ion_energy(
