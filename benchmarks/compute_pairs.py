@@ -22,7 +22,7 @@ from qc_jax.chem.bond import (
     force_constant,
     harmonic_wavenumber,
     optimise_bond,
-    search_bounds,
+    start_geometry,
 )
 from qc_jax.chem.pair import compute_pair
 from qc_jax.chem.settings import DEFAULT, FAST, Settings
@@ -33,7 +33,9 @@ from qc_jax.elements import pair_name, pairs, parse_pair_name
 def ours(a: str, b: str, settings: Settings) -> tuple[float, float, int]:
     """(R_e in Angstrom, omega_e in cm^-1, SCF cycles) of the project's geometry stage."""
     sigma = settings.smearing_sigma
-    search = optimise_bond(a, b, settings, sigma)
+    r0, curvature, _ = start_geometry(a, b, settings)
+    first = evaluate(a, b, r0, settings, sigma)
+    search = optimise_bond(a, b, settings, sigma, first, curvature=curvature)
     k, displaced = force_constant(a, b, search.point, settings, sigma)
     cycles = search.scf_cycles + sum(p.scf.cycles for p in displaced)
     return search.point.r * BOHR_ANGSTROM, harmonic_wavenumber(k, a, b), cycles
@@ -50,7 +52,7 @@ def naive(a: str, b: str, settings: Settings) -> tuple[float, float, int]:
         cycles += point.cycles
         return point.e_free
 
-    r0 = search_bounds(a, b)[0]
+    r0 = start_geometry(a, b, settings)[0]
     found = minimize_scalar(
         energy, bracket=(r0 - 0.1, r0 + 0.1), method="brent",
         options={"xtol": settings.bond_tol / r0},

@@ -24,12 +24,12 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for name in args.pairs.split(","):
         a, b = parse_pair_name(name)
-        r = args.r * search_bounds(a, b)[0]
+        r = args.r * search_bounds(a, b, DEFAULT)[0]
         for sigma in (DEFAULT.smearing_sigma, 10 * DEFAULT.smearing_sigma):
             settings = replace(DEFAULT, smearing_sigma=sigma)
             centre = evaluate(a, b, r, settings, sigma)
-            plus = evaluate(a, b, r + h, settings, sigma, warm=centre).scf.mf
-            minus = evaluate(a, b, r - h, settings, sigma, warm=centre).scf.mf
+            plus = evaluate(a, b, r + h, settings, sigma, centre).scf.mf
+            minus = evaluate(a, b, r - h, settings, sigma, centre).scf.mf
             fd_free = (plus.e_free - minus.e_free) / (2 * h)
             fd_tot = (plus.e_tot - minus.e_tot) / (2 * h)
             cells = [name, f"{sigma:g}", f"{centre.slope:.6f}", f"{fd_free:.6f}", f"{fd_tot:.6f}",
