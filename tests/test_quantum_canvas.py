@@ -31,6 +31,14 @@ def test_composition_split_holds_out_whole_elements():
     assert not any("F" in n.split("_") for n in parts["train"] + parts["validation"])
 
 
+def test_default_config_is_the_full_set_and_a_long_compute_must_be_asked_for(tmp_path):
+    # conftest.py hides the shipped records, so no pair of paper75 has a record here
+    builder = tfds.builder("quantum_canvas", data_dir=tmp_path, store_dir=str(tmp_path / "s"))
+    assert builder.builder_config.name == "paper75"
+    with pytest.raises(records.MissingRecordsError, match=r"2850 of 2850 pairs .* CPU-hours"):
+        builder.download_and_prepare()
+
+
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("tfds")

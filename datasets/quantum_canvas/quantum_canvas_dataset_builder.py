@@ -1,6 +1,7 @@
 """``quantum_canvas``: quantum canvases and labels of diatomic molecules (TFDS builder).
 
     import quantum_canvas  # registers the builder
+    ds = tfds.load("quantum_canvas", split="train")                 # the full set, paper75
     ds = tfds.load("quantum_canvas/tiny", split="train")            # tf.data (TensorFlow)
     src = tfds.data_source("quantum_canvas/tiny", split="train")    # random access (grain)
 
@@ -8,10 +9,12 @@ Builder arguments (``tfds.load(..., builder_kwargs={...})``): ``shipped_dir``, t
 records shipped with the package (default: its ``shipped`` folder; used when they are of the
 config's level of theory); ``prefer_store=True`` takes a store record over a shipped one;
 ``store_dir``, the records directory (default ``$QC_CANVAS_STORE`` or ``data/store``), where
-pairs in neither are computed; ``jobs``, the number of PySCF
-worker processes for missing records (default: all cores); ``compute=False`` leaves missing
-records out instead of computing them; ``time_limit_s`` stores a pair still computing after that
-many seconds as failed (left out and listed, like any failed pair; default: no limit).
+pairs in neither are computed; ``jobs``, the number of PySCF worker processes for missing
+records (default: all cores); ``compute=False`` leaves missing records out instead of computing
+them, ``compute=True`` computes them however long it takes (default: computed if estimated at
+most an hour of CPU, else :class:`quantum_canvas.records.MissingRecordsError` says how many and
+how long); ``time_limit_s`` stores a pair still computing after that many seconds as failed
+(left out and listed, like any failed pair; default: no limit).
 
 Given a Beam runner or Beam options (``tfds build ... --beam_pipeline_options=...``, or
 ``download_config=tfds.download.DownloadConfig(beam_options=...)``), generation runs as an
@@ -49,11 +52,12 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                  "converged only at a raised k_B T are left out.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
+    DEFAULT_BUILDER_CONFIG_NAME = "paper75"
     MANUAL_DOWNLOAD_INSTRUCTIONS = official.INSTRUCTIONS
     builder_config: QuantumCanvasConfig
 
     def __init__(self, *, store_dir: str | None = None, jobs: int | None = None,
-                 compute: bool = True, time_limit_s: float | None = None,
+                 compute: bool | None = None, time_limit_s: float | None = None,
                  shipped_dir: str | None = None, prefer_store: bool = False, **kwargs):
         self._store_dir, self._jobs, self._compute = store_dir, jobs, compute
         self._time_limit_s = time_limit_s
@@ -102,16 +106,17 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         self.info.metadata["shipped_dir"] = str(shipped.root) if shipped else ""
         membership = splits.all_splits([pair_name(*p) for p in config.pairs], SPLIT_SEEDS,
                                        config.held_out)
+        compute = records.decide_compute(self._compute, config.pairs, store, shipped)
         if self._use_beam:
             job = beam_pipeline.PairJob(
-                str(store.root.absolute()), config.level_of_theory, config.spec, self._compute,
+                str(store.root.absolute()), config.level_of_theory, config.spec, compute,
                 self._time_limit_s,
                 str(Path(self._shipped_dir).absolute()) if self._shipped_dir else None,
                 self._prefer_store)
             return {split: beam_pipeline.examples(members, job)
                     for split, members in membership.items()}
         converged, left_out = records.load_records(store, config.pairs, self._jobs,
-                                                     compute=self._compute,
+                                                     compute=compute,
                                                      time_limit_s=self._time_limit_s,
                                                      shipped=shipped,
                                                      prefer_store=self._prefer_store)

@@ -32,8 +32,20 @@ SHIPPED_VARIABLE = "QC_CANVAS_SHIPPED"
 """Environment variable naming another shipped folder (one that does not exist: none)."""
 
 
+PAIR_CPU_S = 81.0
+"""Mean CPU seconds per pair at the default level of theory (``benchmarks/pair_cost.py``, its
+24-pair sample of paper75), for the estimate of :func:`decide_compute`."""
+UNASKED_COMPUTE_CPU_H = 1.0
+"""Up to this estimated PySCF time (CPU-hours) missing records are computed unless the builder
+is told ``compute=False``; beyond it, only when told ``compute=True``."""
+
+
 class SettingsMismatchError(ValueError):
     """The records directory holds records of another level of theory than the config's."""
+
+
+class MissingRecordsError(RuntimeError):
+    """Many pairs have no record, and computing them was not asked for (:func:`decide_compute`)."""
 
 
 def store_root(store_dir: str | os.PathLike | None = None) -> Path:
@@ -85,6 +97,32 @@ def find_record(name: str, store: Store, shipped: ShippedRecords | None = None,
         if record is not None:
             return record
     return None
+
+
+def decide_compute(compute: bool | None, pairs: list[tuple[str, str]], store: Store,
+                   shipped: ShippedRecords | None) -> bool:
+    """Whether the pairs that have no record (neither shipped nor in ``store``) are computed:
+    ``compute`` when given; when None, yes if that takes at most :data:`UNASKED_COMPUTE_CPU_H`
+    (estimated at :data:`PAIR_CPU_S` per pair).
+
+    Raises:
+      MissingRecordsError: ``compute`` is None and the estimate is larger; the message says how
+        many pairs are missing, the estimate, and the two ways on.
+    """
+    if compute is not None:
+        return compute
+    shipped_names = set(shipped.names()) if shipped is not None else set()
+    missing = [pair_name(a, b) for a, b in pairs
+               if pair_name(a, b) not in shipped_names and pair_name(a, b) not in store]
+    hours = len(missing) * PAIR_CPU_S / 3600
+    if hours <= UNASKED_COMPUTE_CPU_H:
+        return True
+    raise MissingRecordsError(
+        f"{len(missing)} of {len(pairs)} pairs have no record (neither shipped nor in the store "
+        f"{store.folder}; for example {', '.join(missing[:3])}): computing them with PySCF takes "
+        f"about {hours:.0f} CPU-hours. Build from the {len(pairs) - len(missing)} records there "
+        "are with builder_kwargs={'compute': False}, or compute the rest with "
+        "builder_kwargs={'compute': True} (resumable; or `qc-canvas compute`).")
 
 
 def left_out_reason(record: PairRecord) -> str | None:
