@@ -1,0 +1,49 @@
+"""The generated data card: counts, basis table and labels of real (dummy-store) records."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import quantum_canvas
+from quantum_canvas import data_card
+
+from qc_jax.compact import ship
+from qc_jax.store import Store
+
+DUMMY_STORE = Path(quantum_canvas.__file__).parent / "dummy_data" / "store"
+
+
+@pytest.fixture(scope="module")
+def section(tmp_path_factory):
+    shipped = tmp_path_factory.mktemp("shipped")
+    ship(Store(DUMMY_STORE), shipped)
+    return data_card.shipped_card(shipped, "tiny")
+
+
+def test_card_counts_every_pair_once(section):
+    assert "21 of 21 pairs computed and shipped (100.0%); 21 in the dataset" in section
+    assert "| H to F | def2-svp | none (all-electron) |" in section
+    spins = re.search(r"\*\*Spin states\*\*[^:]*: (.*);", section).group(1)
+    assert sum(int(n) for n in re.findall(r"(\d+) \w+", spins)) == 21
+
+
+def test_label_statistics_are_those_of_the_records(section):
+    gaps = [r.labels["e_g_ev"] for r in Store(DUMMY_STORE).records()]
+    assert f"| `e_g_ev` | {np.mean(gaps):.3g} ± {np.std(gaps):.3g}" in section
+
+
+def test_basis_table_names_the_ecp_cores():
+    table = data_card.basis_table(["Kr", "Rb", "Xe", "Cs", "Lu", "Hf", "Th"], "def2-svp")
+    assert "| Rb to Xe | def2-svp | 28 |" in table and "| Hf | def2-svp | 60 |" in table
+    assert "| Kr | def2-svp | none (all-electron) |" in table and "| Th | crenbl | 78 |" in table
+
+
+def test_write_replaces_only_the_generated_section(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n")
+    data_card.write("first", readme)
+    data_card.write("second", readme)
+    text = readme.read_text()
+    assert text.startswith("intro\n") and "second" in text and "first" not in text
+    assert text.count(data_card.BEGIN) == 1
