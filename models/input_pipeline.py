@@ -20,15 +20,14 @@ generating_scalars     float32 [S]       the per-pair scalars the paper's images
                                          distance_ang, ...
 =====================  ================  ===================================================
 
-The whole dataset (2,850 pairs, ~120 MB of canvases) fits in memory, so batching is index
-arithmetic: a seeded permutation per epoch, which makes a resumed run see exactly the batches of an
-uninterrupted one. TensorFlow is imported only inside `load_tfds`.
+Sources of examples (TFDS through `tfds.data_source`, or these arrays) and the per-process batch
+pipelines are in `qc_models.sources`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -55,17 +54,6 @@ def stack_examples(examples: Iterable[Mapping[str, np.ndarray]], keys: Sequence[
         array = np.stack(values)
         out[k] = array.astype(np.int32 if np.issubdtype(array.dtype, np.integer) else np.float32)
     return out
-
-
-def load_tfds(name: str, split: str, keys: Sequence[str], data_dir: str | None = None) -> Dataset:
-    """Loads a TFDS split (e.g. name="quantum_canvas/paper75_32", split="train") into memory."""
-    import tensorflow_datasets as tfds
-
-    if name.split("/")[0] == "quantum_canvas":
-        import quantum_canvas  # noqa: F401  (registers the builder)
-
-    ds = tfds.load(name, split=split, data_dir=data_dir, shuffle_files=False)
-    return stack_examples(tfds.as_numpy(ds), keys)
 
 
 def synthetic_dataset(num_examples: int, *, canvas_size: int = 32, seed: int = 0) -> Dataset:
@@ -169,6 +157,12 @@ def random_split(
 # --------------------------------------------------------------------------- normalisation
 
 
+def canvas_moments(canvas: np.ndarray) -> np.ndarray:
+    """[3, C] float64: count, sum and sum of squares of each channel of canvases [N, H, W, C]."""
+    x = canvas.astype(np.float64).reshape(-1, canvas.shape[-1])
+    return np.stack([np.full(x.shape[1], float(len(x))), x.sum(0), (x**2).sum(0)])
+
+
 @dataclasses.dataclass
 class Normalizer:
     """Affine maps of targets and inputs, fitted on the training split only.
@@ -188,7 +182,19 @@ class Normalizer:
 
     @classmethod
     def fit(cls, train: Dataset, targets: Sequence[str], method: str = "minmax") -> Normalizer:
-        y = np.stack([train[t] for t in targets], axis=1).astype(np.float64)
+        """Fitted on the arrays of a whole training split held in memory."""
+        return cls.from_statistics(train, canvas_moments(train["canvas"]), targets, method)
+
+    @classmethod
+    def from_statistics(
+        cls, columns: Dataset, moments: np.ndarray, targets: Sequence[str], method: str = "minmax"
+    ) -> Normalizer:
+        """From the training split's target and generating-scalar columns and canvas moments.
+
+        columns: the targets [N] and `generating_scalars` [N, S] of every training example;
+        moments: [3, C] count, sum and sum of squares of each canvas channel (`canvas_moments`).
+        """
+        y = np.stack([columns[t] for t in targets], axis=1).astype(np.float64)
         if method == "minmax":
             lo, hi = y.min(0), y.max(0)
             center, scale = (hi + lo) / 2, (hi - lo) / 2
@@ -196,13 +202,15 @@ class Normalizer:
             center, scale = y.mean(0), y.std(0)
         else:
             raise ValueError(f"unknown target scaling {method!r}")
-        scalars = train["generating_scalars"].astype(np.float64)
+        scalars = columns["generating_scalars"].astype(np.float64)
+        count, total, squares = moments
+        variance = np.maximum(squares / count - (total / count) ** 2, 0.0)
         return cls(
             targets=tuple(targets),
             center=center,
             scale=np.where(scale > 0, scale, 1.0),
             median=np.median(y, axis=0),
-            canvas_scale=np.maximum(train["canvas"].std(axis=(0, 1, 2)), 1e-6),
+            canvas_scale=np.maximum(np.sqrt(variance), 1e-6),
             scalars_mean=scalars.mean(0),
             scalars_std=np.maximum(scalars.std(0), 1e-6),
         )
@@ -224,42 +232,16 @@ class Normalizer:
         return y * self.scale + self.center
 
     def __call__(self, data: Dataset) -> Dataset:
-        """Model-ready arrays: normalised inputs and `targets` float32 [N, T] (scaled)."""
-        return {
+        """Model-ready arrays: normalised inputs and, when `data` has the labels, `targets`
+        float32 [N, T] (scaled)."""
+        inputs = {
             "canvas": (data["canvas"] / self.canvas_scale).astype(np.float32),
             "positions": data["positions"].astype(np.float32),
             "atomic_numbers": data["atomic_numbers"].astype(np.int32),
             "generating_scalars": (
                 (data["generating_scalars"] - self.scalars_mean) / self.scalars_std
             ).astype(np.float32),
-            "targets": self.scale_targets(np.stack([data[t] for t in self.targets], axis=1)),
         }
-
-
-# --------------------------------------------------------------------------- batches
-
-
-def batches(
-    data: Dataset,
-    batch_size: int,
-    *,
-    seed: int | None = None,
-    epoch: int = 0,
-    drop_remainder: bool = False,
-) -> Iterator[Dataset]:
-    """Yields batches with a `mask` float32 [B] (1 = real example, 0 = padding).
-
-    With a seed the order is a permutation drawn from (seed, epoch), reproducible on resume.
-    Without `drop_remainder` the last batch is padded to `batch_size` with copies of the first
-    example (mask 0), so every batch has the same shape (one compilation, even sharding).
-    """
-    n = num_examples(data)
-    order = np.arange(n) if seed is None else np.random.default_rng([seed, epoch]).permutation(n)
-    stop = n - n % batch_size if drop_remainder else n
-    for start in range(0, stop, batch_size):
-        idx = order[start : start + batch_size]
-        mask = np.ones(batch_size, np.float32)
-        if len(idx) < batch_size:
-            mask[len(idx) :] = 0.0
-            idx = np.concatenate([idx, np.full(batch_size - len(idx), order[0])])
-        yield {**take(data, idx), "mask": mask}
+        if all(t in data for t in self.targets):
+            inputs["targets"] = self.scale_targets(np.stack([data[t] for t in self.targets], 1))
+        return inputs

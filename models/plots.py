@@ -1,19 +1,30 @@
-"""End-of-run figures: learning curves and parity plots (matplotlib, Agg backend, PNG)."""
+"""End-of-run figures: learning curves and parity plots (matplotlib, Agg backend, PNG).
+
+Paths are `etils.epath` paths (local or `gs://`): the PNG is rendered in memory and written once.
+"""
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
-from pathlib import Path
 
 import matplotlib
+from etils import epath
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 
-def learning_curve(history: Sequence[dict], path: Path) -> None:
+def _save(fig, path: epath.PathLike) -> None:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    plt.close(fig)
+    epath.Path(path).write_bytes(buffer.getvalue())
+
+
+def learning_curve(history: Sequence[dict], path: epath.PathLike) -> None:
     """Train and validation loss per epoch (from the metrics JSONL records)."""
     epochs = [h["epoch"] for h in history]
     fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -22,12 +33,15 @@ def learning_curve(history: Sequence[dict], path: Path) -> None:
     ax.set(xlabel="epoch", ylabel="loss (scaled targets)", yscale="log")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def parity(
-    y_true: np.ndarray, y_pred: np.ndarray, targets: Sequence[str], path: Path, title: str = ""
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    targets: Sequence[str],
+    path: epath.PathLike,
+    title: str = "",
 ) -> None:
     """Predicted vs true per target, [N, T] arrays in physical units, with the MAE."""
     cols = min(3, len(targets))
@@ -46,5 +60,4 @@ def parity(
         ax.axis("off")
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, path)

@@ -4,10 +4,67 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 
-from qc_jax.elements import ELEMENT_SETS, UnknownElementError
+from qc_jax.elements import (
+    ELEMENT_SETS,
+    UnknownElementError,
+    atomic_number,
+    canonical_order,
+    pair_name,
+)
+
+
+def parse_pair(text: str) -> tuple[str, str]:
+    """A diatomic in any of the forms every sub-command accepts -> its two symbols in geometry
+    order: 'CO', 'C_O', 'O_C', 'Fe2', 'NaCl'. Raises UnknownElementError."""
+    if "_" in text:
+        symbols = text.split("_")
+    else:
+        tokens = re.findall(r"([A-Z][a-z]?)(\d*)", text)
+        symbols = [symbol for symbol, count in tokens for _ in range(int(count or 1))]
+        if "".join(s + c for s, c in tokens) != text:
+            symbols = []
+    if len(symbols) != 2:
+        raise UnknownElementError(
+            f"{text!r} is not a diatomic (write e.g. CO, C_O, Fe2 or NaCl)"
+        )
+    return canonical_order(*symbols)
+
+
+def parse_pairs(text: str) -> list[tuple[str, str]]:
+    """Comma-separated diatomics ('CO,H2,Fe_Fe') -> pairs in geometry order."""
+    return [parse_pair(name.strip()) for name in text.split(",") if name.strip()]
+
+
+#: (rule, expected PySCF time of one pair) from the measured costs in docs/chemistry.md
+#: (v2: median pair 42 CPU-s; Ni_V 411 s; Th pairs 5-6 minutes; Lu2 32 minutes at v1).
+_HEAVY = (
+    (lambda za, zb: za >= 57 and zb >= 57, "tens of minutes (Lu2 took 32 minutes)"),
+    (lambda za, zb: zb >= 88, "5-6 minutes (the thorium pairs)"),
+    (lambda za, zb: _transition(za) and _transition(zb), "up to 7 minutes (Ni_V: 411 s)"),
+)
+
+
+def _transition(z: int) -> bool:
+    return 21 <= z <= 30 or 39 <= z <= 48 or 72 <= z <= 80
+
+
+def heavy_pair_estimate(a: str, b: str) -> str | None:
+    """The expected PySCF time of a pair that costs far more than the median pair, else None."""
+    za, zb = sorted((atomic_number(a), atomic_number(b)))
+    return next((estimate for rule, estimate in _HEAVY if rule(za, zb)), None)
+
+
+def _warn_if_heavy(pairs: Sequence[tuple[str, str]], stored: Callable[[str], bool]) -> None:
+    for a, b in pairs:
+        estimate = heavy_pair_estimate(a, b)
+        if estimate and not stored(pair_name(a, b)):
+            print(f"warning: {pair_name(a, b)} is a heavy pair: computing it with PySCF takes "
+                  f"{estimate} on one core", file=sys.stderr, flush=True)
 
 
 def _add_compute(parser: argparse.ArgumentParser) -> None:
@@ -17,10 +74,13 @@ def _add_compute(parser: argparse.ArgumentParser) -> None:
         help=f"named set ({', '.join(ELEMENT_SETS)}) or comma-separated symbols (default: tiny)",
     )
     parser.add_argument(
-        "--pairs", default=None, help="comma-separated pair names (C_O,H_H) instead of all pairs"
+        "--pairs", default=None, help="comma-separated diatomics (CO,H2,Fe_Fe) instead of all pairs"
     )
     parser.add_argument("--store", default="data/store", help="store folder (default: data/store)")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default: 1)")
+    parser.add_argument(
+        "--jobs", type=int, default=None,
+        help="worker processes (default: the number of cores, as the dataset build)",
+    )
     parser.add_argument(
         "--fast", action="store_true", help="FAST settings (sto-3g, coarse grid) for smoke tests"
     )
@@ -39,29 +99,29 @@ def _run_compute(args: argparse.Namespace) -> int:
     from qc_jax.chem.basis_sets import MissingBasisError, basis_spec
     from qc_jax.chem.runner import compute_missing
     from qc_jax.chem.settings import DEFAULT, FAST
-    from qc_jax.elements import element_set, pairs, parse_pair_name
+    from qc_jax.elements import element_set, pairs
     from qc_jax.store import Store
 
     settings = FAST if args.fast else DEFAULT
-    if args.jobs < 1:
+    jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
+    if jobs < 1:
         raise ValueError("--jobs must be at least 1")
     if args.time_limit is not None and not args.time_limit > 0:
         raise ValueError(f"--time-limit must be positive minutes, got {args.time_limit}")
-    if args.pairs:
-        todo = [parse_pair_name(name.strip()) for name in args.pairs.split(",") if name.strip()]
-    else:
-        todo = pairs(element_set(args.elements))
+    todo = parse_pairs(args.pairs) if args.pairs else pairs(element_set(args.elements))
     try:
         for element in sorted({s for pair in todo for s in pair}):
             basis_spec(element, settings.basis_map)
     except MissingBasisError as error:
         raise ValueError(str(error)) from None
     store = Store(args.store, settings)
-    print(f"store {store.folder} | {len(todo)} pairs | {args.jobs} jobs", flush=True)
+    print(f"store {store.folder} | {len(todo)} pairs | {jobs} jobs", flush=True)
+    if args.pairs:
+        _warn_if_heavy(todo, store.__contains__)
     summary = compute_missing(
         store,
         todo,
-        jobs=args.jobs,
+        jobs=jobs,
         retry_failed=args.retry_failed,
         progress=not args.no_progress,
         verbose=args.verbose,
@@ -79,38 +139,35 @@ def _add_ship(parser: argparse.ArgumentParser) -> None:
         "--to", default="datasets/quantum_canvas/shipped",
         help="shipped folder (default: datasets/quantum_canvas/shipped, the dataset's records)",
     )
-    parser.add_argument("--pairs", default=None, help="comma-separated pair names (default: all)")
+    parser.add_argument(
+        "--pairs", default=None, help="comma-separated diatomics (CO,H2,Fe_Fe; default: all)"
+    )
 
 
 def _run_ship(args: argparse.Namespace) -> int:
     from qc_jax.compact import ShippedRecords, ship
     from qc_jax.store import Store
 
-    names = [n.strip() for n in args.pairs.split(",") if n.strip()] if args.pairs else None
+    names = [pair_name(*pair) for pair in parse_pairs(args.pairs)] if args.pairs else None
     added = ship(Store(args.store), args.to, names)
     total = len(ShippedRecords(args.to).names())
     print(f"shipped {len(added)} new pairs to {args.to} ({total} in all)")
     return 0
 
 
-def _pair_symbols(text: str) -> tuple[str, str]:
-    """'CO', 'C_O', 'Fe2', 'NaCl' -> the two element symbols."""
-    import re
-
-    if "_" in text:
-        a, _, b = text.partition("_")
-        return a, b
-    tokens = re.findall(r"([A-Z][a-z]?)(\d*)", text)
-    symbols = [symbol for symbol, count in tokens for _ in range(int(count or 1))]
-    if "".join(s + c for s, c in tokens) != text or len(symbols) != 2:
-        raise ValueError(f"{text!r} is not a diatomic (write e.g. CO, C_O, Fe2 or NaCl)")
-    return symbols[0], symbols[1]
-
-
 def _add_pair_arguments(parser: argparse.ArgumentParser, out: str) -> None:
     parser.add_argument("pair", help="a diatomic: CO, C_O, Fe2, NaCl (computed if not stored)")
     parser.add_argument("--store", default="data/store", help="store folder (default: data/store)")
     parser.add_argument("--out", default=None, help=f"output file (default: out/<pair>{out})")
+
+
+def _get_or_compute(args: argparse.Namespace):
+    """The record of `args.pair` from `args.store`, computed (with a warning if heavy) if absent."""
+    from qc_jax.store import Store
+
+    store, pair = Store(args.store), parse_pair(args.pair)
+    _warn_if_heavy([pair], store.__contains__)
+    return store.get_or_compute(*pair)
 
 
 def _add_show(parser: argparse.ArgumentParser) -> None:
@@ -122,9 +179,8 @@ def _add_show(parser: argparse.ArgumentParser) -> None:
 
 def _run_show(args: argparse.Namespace) -> int:
     from qc_jax import canvas, figures
-    from qc_jax.store import Store
 
-    record, _ = Store(args.store).get_or_compute(*_pair_symbols(args.pair))
+    record, _ = _get_or_compute(args)
     spec = canvas.CanvasSpec(
         height=args.size, width=args.size, extent_angstrom=args.extent, supersample=args.supersample
     )
@@ -151,9 +207,8 @@ def _run_cube(args: argparse.Namespace) -> int:
 
     from qc_jax import canvas
     from qc_jax.canvas import CHANNELS
-    from qc_jax.store import Store
 
-    record, _ = Store(args.store).get_or_compute(*_pair_symbols(args.pair))
+    record, _ = _get_or_compute(args)
     cube = cubegen.Cube(
         record.mole(), nx=args.points, ny=args.points, nz=args.points, margin=args.margin
     )
@@ -189,6 +244,22 @@ def _run_train(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _add_predict(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workdir", required=True, help="a training run's workdir")
+    parser.add_argument("--dataset", default=None, help="TFDS name (default: the run's dataset)")
+    parser.add_argument("--split", default="test", help="split to predict (default: test)")
+    parser.add_argument("--data-dir", default=None, help="TFDS data directory (default: the run's)")
+    parser.add_argument(
+        "--out", default=None, help="CSV file (default: <workdir>/predictions_<split>.csv)"
+    )
+
+
+def _run_predict(args: argparse.Namespace) -> int:
+    from qc_models.predict import run
+
+    return run(args)
+
+
 COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "compute": ("compute the missing pairs of a store (resumable)", _add_compute, _run_compute),
     "show": ("draw the ten-channel canvas of a pair as a PNG", _add_show, _run_show),
@@ -200,14 +271,23 @@ COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "ship": ("add the store's records to a shipped folder in compact form (qc_jax.compact)",
              _add_ship, _run_ship),
     "train": ("train a model of the zoo (qc_models.train)", _add_train, _run_train),
+    "predict": ("predict a split with a trained run's best checkpoint (per-pair CSV)",
+                _add_predict, _run_predict),
 }
 """Sub-command name -> (help, add arguments, run returning an exit code)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from importlib.metadata import PackageNotFoundError, version
+
     parser = argparse.ArgumentParser(
         prog="qc-canvas", description="Quantum canvases of diatomic molecules."
     )
+    try:
+        installed = version("quantum-canvas-jax")
+    except PackageNotFoundError:
+        installed = "not installed"
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, add_arguments, run) in COMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text)

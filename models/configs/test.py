@@ -8,6 +8,7 @@ def get_config() -> Config:
         model="cnn",
         model_kwargs={"features": 8},
         targets=("e_g_ev", "distance_ang"),
+        dataset="synthetic",
         num_synthetic=96,
         batch_size=16,
         num_epochs=3,

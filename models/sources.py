@@ -1,0 +1,179 @@
+"""Where the examples come from, and the grain pipelines that read each process's share of them.
+
+A source is a split with random access: `len(source)` examples and `source.read(indices)`, a
+`Dataset` of those examples in physical units. `TfdsSource` reads a prepared TFDS dataset through
+`tfds.data_source` (array_record shards: no TensorFlow); `ArraySource` holds arrays in memory
+(the synthetic dataset).
+
+No process ever reads a whole split: the training batches of an epoch are a seeded permutation of
+the split, cut into global batches, and each process reads only its share of every global batch
+(`parallel.Sharder.share`); statistics of a split (target scaling, checks) are computed by every
+process on its share and gathered. So n processes read 1/n of the data each, and together they see
+exactly the batches of a one-process run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Sequence
+from typing import Protocol
+
+import grain
+import jax
+import numpy as np
+from qc_models.input_pipeline import (
+    INPUT_KEYS,
+    Dataset,
+    Normalizer,
+    canvas_moments,
+    num_examples,
+    random_split,
+    stack_examples,
+    synthetic_dataset,
+    take,
+)
+from qc_models.parallel import Sharder, gather
+
+share = Sharder.share
+
+
+class Source(Protocol):
+    def __len__(self) -> int: ...
+
+    def read(self, indices: np.ndarray) -> Dataset:
+        """The examples at `indices` (int [K]), stacked: arrays [K, ...] in physical units."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class ArraySource:
+    """A split held in memory."""
+
+    data: Dataset
+
+    def __len__(self) -> int:
+        return num_examples(self.data)
+
+    def read(self, indices: np.ndarray) -> Dataset:
+        return take(self.data, np.asarray(indices, dtype=np.int64))
+
+
+class TfdsSource:
+    """A split of a prepared TFDS dataset, e.g. ("quantum_canvas/tiny", "train"), no TensorFlow."""
+
+    def __init__(self, name: str, split: str, keys: Sequence[str], data_dir: str | None = None):
+        import tensorflow_datasets as tfds
+
+        if name.split("/")[0] == "quantum_canvas":
+            import quantum_canvas  # noqa: F401  (registers the builder)
+
+        self._source = tfds.data_source(name, split=split, data_dir=data_dir)
+        self.keys = tuple(keys)
+
+    def __len__(self) -> int:
+        return len(self._source)
+
+    def read(self, indices: np.ndarray) -> Dataset:
+        return stack_examples(self._source.__getitems__([int(i) for i in indices]), self.keys)
+
+
+def open_splits(config) -> dict[str, Source]:
+    """Train/validation/test sources of `config.dataset` ("synthetic" or a TFDS name)."""
+    keys = (*INPUT_KEYS, *config.targets)
+    if config.dataset == "synthetic":
+        data = synthetic_dataset(config.num_synthetic, seed=config.split_seed)
+        splits = random_split(data, config.split_fractions, config.split_seed)
+        return {name: ArraySource(take_keys(split, keys)) for name, split in splits.items()}
+    names = ("train", "validation", "test")
+    return {
+        name: TfdsSource(config.dataset, split, keys, config.data_dir)
+        for name, split in zip(names, config.tfds_splits, strict=True)
+    }
+
+
+def take_keys(data: Dataset, keys: Sequence[str]) -> Dataset:
+    return {k: data[k] for k in keys}
+
+
+# --------------------------------------------------------------------------- whole-split values
+
+
+def gather_split(source: Source, keys: Sequence[str]) -> tuple[Dataset, np.ndarray]:
+    """Columns `keys` of every example of a split, and the split's canvas moments [3, C].
+
+    Each process reads its share of the split, and every process returns the same whole columns,
+    in split order. Canvas moments: (count, sum, sum of squares) per channel over the examples
+    and pixels, float64 (`input_pipeline.canvas_moments`).
+    """
+    n = len(source)
+    mine = np.arange(n)[share(n)]
+    largest = -(-n // jax.process_count())  # shares differ by at most one row
+    raw = source.read(mine)
+
+    def padded(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([x, np.zeros((largest - len(x), *x.shape[1:]), x.dtype)])
+
+    valid = gather(padded(np.ones(len(mine), np.int32))) > 0
+    columns = {k: gather(padded(raw[k]))[valid] for k in keys}
+    moments = gather(canvas_moments(raw["canvas"])[None]).sum(axis=0)
+    return columns, moments
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
+    """The order in which epoch `epoch` (1, 2, ...) visits the n training examples."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def training_batches(
+    source: Source,
+    normalizer: Normalizer,
+    batch_size: int,
+    *,
+    seed: int,
+    num_epochs: int,
+) -> grain.MapDataset:
+    """This process's share of every training batch of the run, epoch after epoch.
+
+    Element s (a step) is batch s % steps_per_epoch of epoch s // steps_per_epoch + 1: model
+    inputs, `targets` [b, T] (scaled) and `mask` [b], b = this process's rows of `batch_size`.
+    The remainder of an epoch (fewer than `batch_size` examples) is skipped. Iterate with
+    `.to_iter_dataset()`: its iterator's `get_state()`/`set_state()` checkpoint the position.
+    """
+    n = len(source)
+    steps = n // batch_size
+    order = functools.lru_cache(maxsize=2)(lambda epoch: epoch_order(seed, epoch, n))
+    rows = share(batch_size)
+
+    def read(step: int) -> Dataset:
+        epoch, b = divmod(step, steps)
+        indices = order(epoch + 1)[b * batch_size : (b + 1) * batch_size][rows]
+        return {**normalizer(source.read(indices)), "mask": np.ones(len(indices), np.float32)}
+
+    return grain.MapDataset.range(num_epochs * steps).map(read)
+
+
+def padded_batch_indices(n: int, batch_size: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+    """Example indices [batch_size] of batch b of a split read in order, and its mask.
+
+    The last batch is padded with copies of example 0 (mask 0), so every batch has the same shape
+    (one compilation, even sharding).
+    """
+    indices = np.arange(b * batch_size, min((b + 1) * batch_size, n))
+    mask = np.zeros(batch_size, np.float32)
+    mask[: len(indices)] = 1.0
+    return np.concatenate([indices, np.zeros(batch_size - len(indices), np.int64)]), mask
+
+
+def evaluation_batches(source: Source, normalizer: Normalizer, batch_size: int) -> grain.MapDataset:
+    """This process's share of every batch of a split in order (padded; `mask` 0 on padding)."""
+    rows = share(batch_size)
+
+    def read(b: int) -> Dataset:
+        indices, mask = padded_batch_indices(len(source), batch_size, b)
+        return {**normalizer(source.read(indices[rows])), "mask": mask[rows]}
+
+    return grain.MapDataset.range(-(-len(source) // batch_size)).map(read)

@@ -1,0 +1,89 @@
+"""The optimiser, the loss and the jit-compiled training and prediction steps."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import nnx
+from qc_models.configs.base import Config
+
+
+def make_optimizer(config: Config, steps_per_epoch: int) -> optax.GradientTransformation:
+    """Gradient clipping, then AdamW with warm-up + cosine decay or a constant (plateau) rate.
+
+    The learning rate is an injected hyper-parameter, so the plateau rule (`Plateau`) can lower it
+    between epochs and it is saved with the optimiser state.
+    """
+    if config.schedule == "cosine":
+        warmup = config.warmup_epochs * steps_per_epoch
+        total = config.num_epochs * steps_per_epoch
+        lr = optax.warmup_cosine_decay_schedule(
+            0.0, config.learning_rate, warmup, max(total, warmup + 1)
+        )
+    elif config.schedule == "plateau":
+        lr = config.learning_rate
+    else:
+        raise ValueError(f"unknown schedule {config.schedule!r}")
+    adamw = optax.inject_hyperparams(optax.adamw)(
+        learning_rate=lr, weight_decay=config.weight_decay
+    )
+    return optax.chain(optax.clip_by_global_norm(config.grad_clip_norm), adamw)
+
+
+def current_lr(optimizer: nnx.Optimizer) -> float:
+    return float(optimizer.opt_state[1].hyperparams["learning_rate"][...])
+
+
+class Plateau:
+    """Reduce-on-plateau of the learning rate on the validation MAE, once per epoch.
+
+    `optax.contrib.reduce_on_plateau` keeps the scale: after `config.plateau_patience` epochs
+    without a better validation MAE, the scale is multiplied by `config.plateau_factor`; the
+    learning rate is `config.learning_rate * scale`. The state is plain JSON (saved with the loop).
+    """
+
+    def __init__(self, config: Config):
+        self.base_lr = config.learning_rate
+        self.rule = optax.contrib.reduce_on_plateau(
+            factor=config.plateau_factor, patience=config.plateau_patience
+        )
+
+    def init(self) -> dict:
+        return _to_json(self.rule.init({}))
+
+    def update(self, state: dict, val_mae: float, optimizer: nnx.Optimizer) -> dict:
+        """Feeds one epoch's validation MAE; sets the optimiser's learning rate; new state."""
+        template = self.rule.init({})
+        current = type(template)(
+            **{k: jnp.asarray(v, getattr(template, k).dtype) for k, v in state.items()}
+        )
+        _, new = self.rule.update({}, current, value=jnp.asarray(val_mae, jnp.float32))
+        optimizer.opt_state[1].hyperparams["learning_rate"][...] = self.base_lr * new.scale
+        return _to_json(new)
+
+
+def _to_json(state) -> dict:
+    return {k: v.item() for k, v in state._asdict().items()}
+
+
+def masked_loss(predictions: jax.Array, targets: jax.Array, mask: jax.Array, kind: str):
+    """Mean over real examples and targets of |error| ("l1") or error^2 ("mse")."""
+    error = predictions - targets
+    per_example = jnp.mean(jnp.abs(error) if kind == "l1" else error**2, axis=-1)
+    return jnp.sum(per_example * mask) / jnp.maximum(jnp.sum(mask), 1.0)
+
+
+@nnx.jit(static_argnames="loss")
+def train_step(model: nnx.Module, optimizer: nnx.Optimizer, batch: dict, loss: str) -> jax.Array:
+    def loss_fn(model):
+        return masked_loss(model(batch), batch["targets"], batch["mask"], loss)
+
+    value, grads = nnx.value_and_grad(loss_fn)(model)
+    optimizer.update(model, grads)
+    return value
+
+
+@nnx.jit
+def predict_step(model: nnx.Module, batch: dict) -> jax.Array:
+    return model(batch)
