@@ -163,13 +163,23 @@ def canvas_moments(canvas: np.ndarray) -> np.ndarray:
     return np.stack([np.full(x.shape[1], float(len(x))), x.sum(0), (x**2).sum(0)])
 
 
+def permute_pixels(canvas: np.ndarray, seed: int) -> np.ndarray:
+    """Canvases [N, H, W, C] with their H*W pixels reordered by one permutation drawn from `seed`,
+    the same for every canvas and channel (values and per-channel statistics unchanged)."""
+    n, height, width, channels = canvas.shape
+    order = np.random.default_rng(seed).permutation(height * width)
+    return canvas.reshape(n, height * width, channels)[:, order].reshape(canvas.shape)
+
+
 @dataclasses.dataclass
 class Normalizer:
     """Affine maps of targets and inputs, fitted on the training split only.
 
     Targets are scaled per target to y' = (y - center) / scale ("minmax": [-1, 1] on the training
     split as in the paper; "standard": zero mean, unit variance). Canvas channels are divided by
-    their training standard deviation; generating scalars are standardised.
+    their training standard deviation; generating scalars are standardised. With
+    `pixel_permutation_seed` every canvas also has its pixels moved by one fixed permutation
+    (`permute_pixels`; the control that asks whether the spatial layout carries information).
     """
 
     targets: tuple[str, ...]
@@ -179,6 +189,7 @@ class Normalizer:
     canvas_scale: np.ndarray  # [C]
     scalars_mean: np.ndarray  # [S]
     scalars_std: np.ndarray  # [S]
+    pixel_permutation_seed: int | None = None
 
     @classmethod
     def fit(cls, train: Dataset, targets: Sequence[str], method: str = "minmax") -> Normalizer:
@@ -217,13 +228,16 @@ class Normalizer:
 
     def to_dict(self) -> dict:
         return {
-            k: (v.tolist() if isinstance(v, np.ndarray) else list(v))
+            k: (v.tolist() if isinstance(v, np.ndarray) else v)
             for k, v in dataclasses.asdict(self).items()
         }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Normalizer:
-        return cls(**{k: tuple(v) if k == "targets" else np.asarray(v) for k, v in d.items()})
+        def value(k, v):
+            return tuple(v) if k == "targets" else np.asarray(v) if isinstance(v, list) else v
+
+        return cls(**{k: value(k, v) for k, v in d.items()})
 
     def scale_targets(self, y: np.ndarray) -> np.ndarray:
         return ((y - self.center) / self.scale).astype(np.float32)
@@ -234,8 +248,11 @@ class Normalizer:
     def __call__(self, data: Dataset) -> Dataset:
         """Model-ready arrays: normalised inputs and, when `data` has the labels, `targets`
         float32 [N, T] (scaled)."""
+        canvas = data["canvas"]
+        if self.pixel_permutation_seed is not None:
+            canvas = permute_pixels(canvas, self.pixel_permutation_seed)
         inputs = {
-            "canvas": (data["canvas"] / self.canvas_scale).astype(np.float32),
+            "canvas": (canvas / self.canvas_scale).astype(np.float32),
             "positions": data["positions"].astype(np.float32),
             "atomic_numbers": data["atomic_numbers"].astype(np.int32),
             "generating_scalars": (

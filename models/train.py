@@ -129,6 +129,7 @@ def train_and_evaluate(
     normalizer = Normalizer.from_statistics(
         columns["train"], moments["train"], config.targets, config.target_scaling
     )
+    normalizer.pixel_permutation_seed = config.pixel_permutation_seed
     if main:
         (workdir / "normalizer.json").write_text(json.dumps(normalizer.to_dict(), indent=1))
 

@@ -44,6 +44,8 @@ class Config:
     num_synthetic: int = 2850
     split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)  # synthetic only
     split_seed: int = 42
+    # control: one fixed pixel permutation (drawn from this seed) of every canvas; None: none
+    pixel_permutation_seed: int | None = None
 
     # objective and optimiser
     target_scaling: str = "minmax"  # "minmax" ([-1, 1], as the paper) or "standard"
