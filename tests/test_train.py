@@ -1,8 +1,10 @@
 """The training loop: end to end, resume, NaN stop, fitted baseline, 8 simulated devices, the
 workdir (config, checkpoints, TensorBoard, predictions, `qc_models.load`)."""
 
+import csv
 import json
 import os
+import struct
 import subprocess
 import sys
 import textwrap
@@ -13,6 +15,7 @@ from qc_models import input_pipeline, sources
 from qc_models.configs import test as test_config
 from qc_models.configs.base import apply_overrides
 from qc_models.train import NonFiniteLossError, train_and_evaluate
+from qc_models.workdir import ConfigMismatchError
 
 #: A config whose whole run compiles and trains in a couple of seconds.
 FAST = test_config.get_config().replace(
@@ -123,6 +126,9 @@ def test_constant_baseline_scores_the_training_median(tmp_path):
 def test_overrides_parse_json_values():
     config = apply_overrides(FAST, ["model=schnet", "batch_size=8", 'model_kwargs={"features": 4}'])
     assert (config.model, config.batch_size, config.model_kwargs) == ("schnet", 8, {"features": 4})
+    config = apply_overrides(FAST, ["learning_rate=1", "data_dir=null", "split_seed=7"])
+    assert (config.learning_rate, config.data_dir, config.split_seed) == (1.0, None, 7)
+    assert isinstance(config.learning_rate, float)
 
 
 def test_eight_simulated_devices_match_one_device(tmp_path):
@@ -156,3 +162,89 @@ def test_qc_canvas_train_command(tmp_path):
     argv = ["train", "--config", "test", "--workdir", str(tmp_path), "--set", *overrides]
     assert main(argv) == 0
     assert json.loads((tmp_path / "results.json").read_text())["model"] == "pair_mlp"
+
+
+def test_resume_with_another_config_is_refused(tmp_path):
+    train_and_evaluate(FAST, tmp_path, stop_after_epoch=1)
+    with pytest.raises(ConfigMismatchError, match="num_epochs: 3 there, 5 now"):
+        train_and_evaluate(FAST.replace(num_epochs=5), tmp_path)
+    assert checkpoint_steps(tmp_path) == [1]
+    # the progress bar changes nothing that is computed: the run resumes
+    assert train_and_evaluate(FAST.replace(progress=True), tmp_path)["epochs_run"] == 3
+    assert json.loads((tmp_path / "config.json").read_text()) == FAST.to_dict()
+
+
+def test_plateau_rule_lowers_the_rate_after_flat_epochs(tmp_path):
+    # at this rate the validation MAE moves by far less than optax's rtol of 1e-4: a plateau
+    config = FAST.replace(
+        schedule="plateau", learning_rate=1e-12, plateau_patience=1, plateau_factor=0.5,
+        num_epochs=4,
+    )  # fmt: skip
+    train_and_evaluate(config, tmp_path)
+    rates = [r["learning_rate"] for r in records(tmp_path)]
+    np.testing.assert_allclose(rates, [1e-12, 1e-12, 5e-13, 2.5e-13], rtol=1e-6)
+
+
+def read_events(folder):
+    """(tag, step, value) of the scalars in TensorBoard event files (TFRecord framing)."""
+    from tensorboardX.proto.event_pb2 import Event
+
+    scalars = []
+    for path in sorted(folder.iterdir()):
+        data, offset = path.read_bytes(), 0
+        while offset < len(data):
+            (length,) = struct.unpack("<Q", data[offset : offset + 8])
+            event = Event.FromString(data[offset + 12 : offset + 12 + length])
+            offset += 16 + length
+            scalars += [(v.tag, event.step, v.simple_value) for v in event.summary.value]
+    return scalars
+
+
+def test_workdir_logs_predictions_and_load(tmp_path, capsys):
+    import qc_models
+
+    from qc_jax.cli import main
+    from qc_jax.elements import pair_name
+
+    results = train_and_evaluate(FAST, tmp_path)
+    history = records(tmp_path)
+    events = read_events(tmp_path / "tensorboard")
+    assert [(s, v) for t, s, v in events if t == "train_loss"] == [
+        (r["epoch"], pytest.approx(r["train_loss"], rel=1e-6)) for r in history
+    ]
+    assert {t for t, _, _ in events} >= {"val_mae/e_g_ev", "learning_rate", "steps_per_second"}
+
+    trained = qc_models.load(tmp_path)
+    assert trained.epoch == results["best_epoch"]
+    data = input_pipeline.synthetic_dataset(FAST.num_synthetic, seed=FAST.split_seed)
+    test = input_pipeline.random_split(data, FAST.split_fractions, FAST.split_seed)["test"]
+    predicted = trained.predict({k: test[k] for k in input_pipeline.INPUT_KEYS})
+    truth = np.stack([test[t] for t in FAST.targets], axis=1)
+    np.testing.assert_allclose(
+        np.abs(predicted - truth).mean(0), list(results["test_mae"].values()), rtol=1e-4
+    )
+    with (tmp_path / "predictions_test.csv").open() as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["pair", "e_g_ev [eV]", "e_g_ev_true [eV]", "distance_ang [Å]",
+                       "distance_ang_true [Å]"]  # fmt: skip
+    assert [r[0] for r in rows[1:]] == [pair_name(*map(int, z)) for z in test["atomic_numbers"]]
+    np.testing.assert_allclose(np.array(rows[1:])[:, [1, 3]].astype(float), predicted, rtol=1e-4)
+
+    out = tmp_path / "again.csv"
+    assert main(["predict", "--workdir", str(tmp_path), "--out", str(out)]) == 0
+    assert list(csv.reader(out.open())) == rows
+    assert f"MAE e_g_ev {results['test_mae']['e_g_ev']:.4g} eV" in capsys.readouterr().out
+
+
+def test_bad_config_or_override_is_a_clear_error(tmp_path, capsys):
+    from qc_jax.cli import main
+
+    argv = ["train", "--workdir", str(tmp_path), "--config"]
+    assert main([*argv, "nope"]) == 2
+    assert "unknown config 'nope'; choose from default, synthetic, test" in capsys.readouterr().err
+    assert main([*argv, "test", "--set", "num_epochs=ten"]) == 2
+    assert "num_epochs='ten': expected an integer" in capsys.readouterr().err
+    assert main([*argv, "test", "--set", "tfds_splits=[\"a\"]"]) == 2
+    assert "expected tuple[str, str, str]" in capsys.readouterr().err
+    assert main([*argv, "missing.py"]) == 2
+    assert "config file missing.py does not exist" in capsys.readouterr().err
