@@ -260,6 +260,20 @@ def _run_predict(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _add_benchmark(parser: argparse.ArgumentParser) -> None:
+    from qc_models.benchmark import add_arguments  # light: no JAX import at parse time
+
+    add_arguments(parser)
+
+
+def _run_benchmark(args: argparse.Namespace) -> int:
+    import shlex
+
+    from qc_models.benchmark import run
+
+    return run(args, shlex.join(["qc-canvas", *sys.argv[1:]]))
+
+
 COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "compute": ("compute the missing pairs of a store (resumable)", _add_compute, _run_compute),
     "show": ("draw the ten-channel canvas of a pair as a PNG", _add_show, _run_show),
@@ -273,6 +287,8 @@ COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "train": ("train a model of the zoo (qc_models.train)", _add_train, _run_train),
     "predict": ("predict a split with a trained run's best checkpoint (per-pair CSV)",
                 _add_predict, _run_predict),
+    "benchmark": ("the paper's benchmark and its controls, resumable (qc_models.benchmark)",
+                  _add_benchmark, _run_benchmark),
 }
 """Sub-command name -> (help, add arguments, run returning an exit code)."""
 

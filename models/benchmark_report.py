@@ -1,0 +1,335 @@
+"""The benchmark's tables, from the records of its finished runs (`qc_models.benchmark`).
+
+  results.csv             one row per run and target: test MAE and RMSE (physical units), the
+                          constant predictor's MAE on the same split and the skill ratio
+                          MAE / constant MAE, parameters, epochs, wall time, commit, machine
+  channel_importance.csv  one row per run, channel and target (control 5)
+  benchmark.md            mean +- std over seeds per experiment, model and target, best in bold,
+                          the constant predictor, the paper's published numbers, the controls'
+                          verdicts, the labels left out and why
+
+No JAX import: the tables can be rewritten from the records alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from qc_models.benchmark_targets import (
+    INPUT_OF,
+    LEFT_OUT,
+    PAPER_BEST,
+    PAPER_CONSTANT,
+    PAPER_LEFT_OUT,
+    paper_skill,
+)
+
+from qc_jax.chem.labels import LABELS
+
+#: Columns of results.csv.
+COLUMNS = (
+    "experiment", "dataset", "splits", "training", "model", "seed", "target", "unit", "mae",
+    "rmse", "constant_mae", "skill", "n_train", "n_test", "params", "best_epoch", "epochs_run",
+    "wall_s", "commit", "machine",
+)  # fmt: skip
+_UNITS = {label.name: label.unit for label in LABELS}
+
+
+def unit(target: str) -> str:
+    """The unit of a label (`qc_jax.chem.labels.LABELS`): e_g_ev -> eV, omega_e_cm1 -> cm^-1."""
+    return _UNITS.get(target, "")
+
+
+def load_records(runs: Path, name: str = "benchmark.json") -> list[dict]:
+    """The records `name` of every finished run under `runs`, in path order."""
+    return [json.loads(path.read_text()) for path in sorted(Path(runs).glob(f"**/{name}"))]
+
+
+def split_family(experiment: str) -> str:
+    """Experiments whose test sets are the same pairs share a constant predictor."""
+    return "composition" if experiment == "composition" else "random"
+
+
+def result_rows(records: Iterable[dict]) -> list[dict]:
+    """One row per run and target (`COLUMNS`); skill = MAE / the constant predictor's MAE of the
+    same split, seed, training mode and target (empty until that constant run has finished)."""
+    records = list(records)
+    constant = {
+        (split_family(r["experiment"]), r["seed"], r["training"], t): mae
+        for r in records
+        if r["model"] == "constant"
+        for t, mae in r["mae"].items()
+    }
+    rows = []
+    for r in records:
+        for target, mae in r["mae"].items():
+            reference = constant.get((split_family(r["experiment"]), r["seed"], r["training"],
+                                      target))
+            rows.append({
+                **{k: r[k] for k in COLUMNS if k in r},
+                "splits": " ".join(r["splits"]),
+                "target": target,
+                "unit": unit(target),
+                "mae": mae,
+                "rmse": r["rmse"][target],
+                "constant_mae": reference,
+                "skill": mae / reference if reference else None,
+            })
+    return rows
+
+
+def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
+    text = io.StringIO()
+    writer = csv.DictWriter(text, columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+    return text.getvalue()
+
+
+def importance_rows(runs: Path) -> list[dict]:
+    """One row per run, channel and target: the relative test-MAE increase (control 5)."""
+    rows = []
+    for path in sorted(Path(runs).glob("**/importance.json")):
+        record = json.loads((path.parent / "benchmark.json").read_text())
+        importance = json.loads(path.read_text())
+        for c, channel in enumerate(importance["channels"]):
+            for t, target in enumerate(importance["targets"]):
+                rows.append({
+                    "model": record["model"], "seed": record["seed"],
+                    "training": record["training"], "channel": c, "channel_name": channel,
+                    "target": target, "importance": importance["importance"][c][t],
+                })  # fmt: skip
+    return rows
+
+
+# --------------------------------------------------------------------------- aggregation
+
+
+def number(x: float) -> str:
+    """Three significant digits, no exponent: 0.0123, 1.23, 123, 12345."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g}"
+    return f"{x:.{max(0, 2 - math.floor(math.log10(abs(x))))}f}"
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (n - 1; 0 for a single value)."""
+    array = np.asarray(values, float)
+    return float(array.mean()), float(array.std(ddof=1)) if len(array) > 1 else 0.0
+
+
+def aggregate(rows: Iterable[dict]) -> dict[tuple, dict]:
+    """(experiment, training, model, target) -> mean and std of MAE and skill over seeds."""
+    groups = defaultdict(list)
+    for row in rows:
+        groups[row["experiment"], row["training"], row["model"], row["target"]].append(row)
+    out = {}
+    for key, members in groups.items():
+        skills = [m["skill"] for m in members if m["skill"] is not None]
+        out[key] = {
+            "mae": mean_std([m["mae"] for m in members]),
+            "skill": mean_std(skills)[0] if len(skills) == len(members) else None,
+            "seeds": len(members),
+            "params": members[0]["params"],
+            "epochs": float(np.mean([m["epochs_run"] for m in members])),
+            "wall_s": float(np.mean([m["wall_s"] for m in members])),
+        }
+    return out
+
+
+def best_models(summary: dict[tuple, dict], experiment: str, training: str) -> dict[str, str]:
+    """Target -> the model of lowest mean test MAE (not the constant, not a model that reads the
+    target as an input)."""
+    best: dict[str, tuple[float, str]] = {}
+    for (exp, mode, model, target), cell in summary.items():
+        if (exp, mode) != (experiment, training) or model == "constant":
+            continue
+        if target in INPUT_OF.get(model, ()):
+            continue
+        if target not in best or cell["mae"][0] < best[target][0]:
+            best[target] = (cell["mae"][0], model)
+    return {target: model for target, (_, model) in best.items()}
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def cell_text(cell: dict, bold: bool, is_input: bool) -> str:
+    mean, std = cell["mae"]
+    text = number(mean) + (f" ± {number(std)}" if cell["seeds"] > 1 else "")
+    text = f"**{text}**" if bold else text
+    if cell["skill"] is not None:
+        text += f" ({cell['skill']:.2f})"
+    return text + (" †" if is_input else "")
+
+
+def model_order(models: Iterable[str]) -> list[str]:
+    """The constant first, then the zoo, then the baselines (alphabetical within each)."""
+    from qc_models.benchmark import BASELINES
+
+    rank = {"constant": 0, **{b: 2 for b in BASELINES}}
+    return sorted(set(models), key=lambda m: (rank.get(m, 1), m))
+
+
+def experiment_table(summary: dict[tuple, dict], experiment: str, training: str) -> str:
+    """Markdown: models x targets, `MAE ± std (skill)`, best in bold; the paper's row in main."""
+    keys = [k for k in summary if k[:2] == (experiment, training)]
+    targets = list(dict.fromkeys(k[3] for k in keys))
+    models = model_order(k[2] for k in keys)
+    best = best_models(summary, experiment, training)
+    header = ["model", "params", "seeds", "epochs", "wall s",
+              *(f"{t} [{unit(t)}]" for t in targets)]  # fmt: skip
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for model in models:
+        cells = [summary.get((experiment, training, model, t)) for t in targets]
+        first = next(c for c in cells if c is not None)
+        row = [f"`{model}`", f"{first['params']:,}", str(first["seeds"]), f"{first['epochs']:.0f}",
+               f"{first['wall_s']:.0f}"]  # fmt: skip
+        for target, cell in zip(targets, cells, strict=True):
+            row.append(
+                "" if cell is None
+                else cell_text(cell, best.get(target) == model, target in INPUT_OF.get(model, ()))
+            )  # fmt: skip
+        lines.append("| " + " | ".join(row) + " |")
+    if experiment == "main":
+        row = ["paper (DFTB+), best", "", "3", "", ""]
+        for target in targets:
+            published, skill = PAPER_BEST.get(target), paper_skill(target)
+            row.append(
+                "" if published is None
+                else f"{number(published.mae)}" + (f" ({skill:.2f})" if skill else "")
+                + f" {published.model}"
+            )  # fmt: skip
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def verdicts(summary: dict[tuple, dict], rows: Sequence[dict]) -> list[str]:
+    """The issue's goals, checked against the numbers at hand (one bullet each)."""
+    out = []
+    for training in sorted({k[1] for k in summary}):
+        for control in ("stamps", "permuted"):
+            models = sorted({k[2] for k in summary if k[:2] == (control, training)})
+            for model in models:
+                pairs = [
+                    (summary[("main", training, model, t)]["mae"][0], cell["mae"][0])
+                    for (exp, mode, m, t), cell in summary.items()
+                    if (exp, mode, m) == (control, training, model)
+                    and ("main", training, model, t) in summary
+                ]
+                if not pairs:
+                    continue
+                ratio = np.exp(np.mean([np.log(c / p) for p, c in pairs]))
+                better = sum(p < c for p, c in pairs)
+                what = "stamp" if control == "stamps" else "pixel-permuted"
+                out.append(
+                    f"{model} ({training}-target): physical canvases beat {what} canvases on "
+                    f"{better} of {len(pairs)} targets; {what} MAE / physical MAE = "
+                    f"{ratio:.2f} (geometric mean over targets)"
+                )
+        gap = [
+            (cell["skill"], model)
+            for (exp, mode, model, target), cell in summary.items()
+            if (exp, mode, target) == ("main", training, "e_g_ev")
+            and model != "constant" and cell["skill"] is not None
+        ]
+        if gap:
+            skill, model = min(gap)
+            out.append(
+                f"best gap skill ratio ({training}-target, main): {skill:.2f} ({model}); the "
+                f"paper's: {paper_skill('e_g_ev'):.2f} ({PAPER_BEST['e_g_ev'].mae} eV against "
+                f"its {PAPER_CONSTANT['e_g_ev']} eV constant predictor)"
+            )
+    tested = sum(1 for row in rows if row["n_test"])
+    out.append(
+        f"every number is a test-split number ({tested} run-target rows); each run checked that "
+        "no test pair is a training pair; channel importance is measured on the test split"
+    )
+    return out
+
+
+def importance_table(rows: Sequence[dict]) -> str:
+    """Markdown: channel x model, the test-MAE increase in % (mean over targets and seeds)."""
+    models = sorted({r["model"] for r in rows})
+    channels = sorted({(r["channel"], r["channel_name"]) for r in rows})
+    lines = ["| ch | channel | " + " | ".join(f"`{m}`" for m in models) + " |",
+             "|" + "---|" * (2 + len(models))]  # fmt: skip
+    for c, name in channels:
+        values = [
+            100 * np.mean([r["importance"] for r in rows if (r["channel"], r["model"]) == (c, m)])
+            for m in models
+        ]
+        lines.append(f"| {c} | `{name}` | " + " | ".join(f"{v:+.0f} %" for v in values) + " |")
+    return "\n".join(lines)
+
+
+def left_out_table() -> str:
+    lines = ["| label | why it is not a target | paper's MAE |", "|---|---|---|"]
+    for label, reason in LEFT_OUT.items():
+        paper = ""
+        if label in PAPER_LEFT_OUT:
+            published, why = PAPER_LEFT_OUT[label]
+            paper = f"{number(published.mae)} {unit(label)} ({published.model}: {why})"
+        lines.append(f"| `{label}` | {reason} | {paper} |")
+    return "\n".join(lines)
+
+
+def markdown(rows: Sequence[dict], importance: Sequence[dict], invocations: Sequence[dict]) -> str:
+    from qc_models.benchmark import EXPERIMENTS
+
+    summary = aggregate(rows)
+    datasets = sorted({r["dataset"] for r in rows})
+    parts = [
+        "# Benchmark results",
+        "",
+        f"Datasets: {', '.join(f'`{d}`' for d in datasets) or 'none yet'}. Cells: test MAE, "
+        "mean ± standard deviation over the seeds (n - 1), in the target's unit; in brackets the "
+        "skill ratio MAE / constant-predictor MAE on the same split (mean over seeds); **bold**: "
+        "the lowest MAE of the table (the constant and † excluded); †: the target is an input of "
+        "the model. `epochs`: epochs run (early stopping), `wall s`: seconds per run.",
+        "",
+        "Commands run into this folder (commit, machine):",
+        "",
+        *(f"- `{i['command']}` at {i['commit']}, {i['started_utc']} UTC, {i['machine']}"
+          for i in invocations),
+    ]  # fmt: skip
+    present = list(dict.fromkeys((k[0], k[1]) for k in summary))
+    for experiment in EXPERIMENTS:
+        for training in ("multi", "single"):
+            if (experiment, training) not in present:
+                continue
+            parts += ["", f"## {experiment}, {training}-target training", "",
+                      EXPERIMENTS[experiment] + ".", "",
+                      experiment_table(summary, experiment, training)]  # fmt: skip
+    parts += ["", "## What the controls say", "", *(f"- {v}" for v in verdicts(summary, rows))]
+    if importance:
+        parts += ["", "## Channel importance (test split)", "",
+                  "Test-MAE increase when one channel of every test canvas is replaced by its "
+                  "training-split mean image (mean over targets and seeds; "
+                  "`channel_importance.csv` has every target).", "",
+                  importance_table(importance)]  # fmt: skip
+    parts += ["", "## Labels left out", "", left_out_table(), ""]
+    return "\n".join(parts)
+
+
+def write_report(runs: Path, out: Path) -> None:
+    """Rewrites results.csv, channel_importance.csv and benchmark.md in `out` from `runs`."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows = result_rows(load_records(runs))
+    importance = importance_rows(runs)
+    path = out / "invocations.json"
+    invocations = json.loads(path.read_text()) if path.exists() else []
+    (out / "results.csv").write_text(to_csv(rows, COLUMNS))
+    (out / "channel_importance.csv").write_text(
+        to_csv(importance, ("model", "seed", "training", "channel", "channel_name", "target",
+                            "importance"))
+    )  # fmt: skip
+    (out / "benchmark.md").write_text(markdown(rows, importance, invocations))
