@@ -59,7 +59,7 @@ def heavy_pair_estimate(a: str, b: str) -> str | None:
     return next((estimate for rule, estimate in _HEAVY if rule(za, zb)), None)
 
 
-def _warn_if_heavy(pairs: Sequence[tuple[str, str]], stored: Callable[[str], bool]) -> None:
+def warn_if_heavy(pairs: Sequence[tuple[str, str]], stored: Callable[[str], bool]) -> None:
     for a, b in pairs:
         estimate = heavy_pair_estimate(a, b)
         if estimate and not stored(pair_name(a, b)):
@@ -117,7 +117,7 @@ def _run_compute(args: argparse.Namespace) -> int:
     store = Store(args.store, settings)
     print(f"store {store.folder} | {len(todo)} pairs | {jobs} jobs", flush=True)
     if args.pairs:
-        _warn_if_heavy(todo, store.__contains__)
+        warn_if_heavy(todo, store.__contains__)
     summary = compute_missing(
         store,
         todo,
@@ -166,7 +166,7 @@ def _get_or_compute(args: argparse.Namespace):
     from qc_jax.store import Store
 
     store, pair = Store(args.store), parse_pair(args.pair)
-    _warn_if_heavy([pair], store.__contains__)
+    warn_if_heavy([pair], store.__contains__)
     return store.get_or_compute(*pair)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from qc_jax.chem import FAST
-from qc_jax.cli import main
+from qc_jax.cli import heavy_pair_estimate, main, parse_pair, warn_if_heavy
 from qc_jax.store import Store
 
 ELEMENTS = "H,Li,C,O"  # 10 pairs
@@ -92,7 +92,8 @@ def test_corrupt_record_is_recomputed(tmp_path, reference_store):
         (["--elements", "H,Qq"], "unknown element symbol 'Qq'"),
         (["--elements", "heavy"], "unknown element set"),
         (["--elements", "H,Lu"], "no basis for Lu"),
-        (["--pairs", "H_H_H"], "not of the form"),
+        (["--pairs", "H_H_H"], "'H_H_H' is not a diatomic"),
+        (["--pairs", "COO"], "'COO' is not a diatomic"),
         (["--jobs", "0"], "--jobs"),
     ],
 )
@@ -164,3 +165,30 @@ def test_time_limit_option(tmp_path, capsys):
     assert main(["compute", "--pairs", "H_H", "--fast", "--store", str(tmp_path), "--no-progress",
                  "--time-limit", "1"]) == 0
     assert Store(tmp_path, FAST).load("H_H").status == "ok"
+
+
+def test_every_subcommand_reads_pair_names_alike(tmp_path):
+    forms = {"CO": ("C", "O"), "C_O": ("C", "O"), "O_C": ("C", "O"), "Fe2": ("Fe", "Fe"),
+             "NaCl": ("Na", "Cl"), "ClNa": ("Na", "Cl"), "H2": ("H", "H")}  # fmt: skip
+    assert {text: parse_pair(text) for text in forms} == forms
+    # compute --pairs takes what show and cube take
+    assert main(["compute", "--fast", "--no-progress", "--pairs", "H2", "--store",
+                 str(tmp_path)]) == 0  # fmt: skip
+    assert Store(tmp_path, FAST).names() == ["H_H"]
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.startswith("qc-canvas 0.1")
+
+
+def test_heavy_pairs_are_announced_with_an_estimate(capsys):
+    assert "32 minutes" in heavy_pair_estimate("Lu", "Lu")
+    assert heavy_pair_estimate("C", "O") is None
+    warn_if_heavy([("Lu", "Lu"), ("C", "O"), ("Th", "Th")], stored=lambda name: False)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split()[1] for line in lines] == ["Lu_Lu", "Th_Th"]
+    warn_if_heavy([("Lu", "Lu")], stored=lambda name: name == "Lu_Lu")  # stored: no cost
+    assert capsys.readouterr().err == ""
