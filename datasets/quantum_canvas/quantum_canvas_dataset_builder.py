@@ -124,8 +124,13 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         canvases = render_many(converged, config.spec)
         examples = {r.pair: features.example(r, c, config.spec)
                     for r, c in zip(converged, canvases, strict=True)}
+        # TFDS cannot write an empty split: one left with no example (a partly computed set)
+        # is not declared, and named in the metadata.
+        empty = sorted(split for split, members in membership.items()
+                       if not any(name in examples for name in members))
+        self.info.metadata["empty_splits"] = empty
         return {split: self._generate_examples(examples, members)
-                for split, members in membership.items()}
+                for split, members in membership.items() if split not in empty}
 
     def _process_pipeline_result(self, pipeline_result) -> None:
         """After a Beam build: the left-out pairs, from the pipeline's metrics."""

@@ -1,0 +1,74 @@
+"""The records shipped with the package: a paper75 build from them (a seeded subset, through the
+builder's code path, in the default suite) and their reproduction from scratch (slow)."""
+
+import json
+import math
+import random
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+from quantum_canvas import records
+
+from qc_jax import canvas
+from qc_jax.chem import DEFAULT, compute_pair
+from qc_jax.compact import ShippedRecords
+from qc_jax.store import Store
+
+SHIPPED = ShippedRecords(records.SHIPPED_DIR)
+
+
+def shipped_subset(root, names: list[str]) -> ShippedRecords:
+    """A shipped folder at ``root`` holding only the pairs ``names`` (and every atom)."""
+    manifest = json.loads((SHIPPED.root / "MANIFEST.json").read_text())
+    manifest["files"] = {path: digest for path, digest in manifest["files"].items()
+                         if path.startswith("atoms/") or path[6:-4] in names}
+    for path in manifest["files"]:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SHIPPED.root / path, root / path)
+    (root / "MANIFEST.json").write_text(json.dumps(manifest))
+    return ShippedRecords(root)
+
+
+def test_paper75_builds_from_shipped_records_without_pyscf(tmp_path):
+    names = sorted(random.Random(75).sample(SHIPPED.names(), 8))
+    subset = shipped_subset(tmp_path / "shipped", names)
+    builder = tfds.builder("quantum_canvas/paper75", data_dir=tmp_path / "tfds",
+                           store_dir=str(tmp_path / "store"), shipped_dir=str(subset.root),
+                           compute=False)
+    builder.download_and_prepare()
+    seed42 = {"train", "validation", "test"}
+    empty = builder.info.metadata["empty_splits"]  # 8 pairs: some splits get none
+    declared = set(builder.info.splits)
+    assert declared | set(empty) >= seed42 and not declared & set(empty)
+    examples = {ex["pair"].decode(): ex for split in seed42 - set(empty)
+                for ex in tfds.as_numpy(builder.as_dataset(split=split))}
+    kept = [n for n in names if records.left_out_reason(subset.get(n)) is None]
+    assert sorted(examples) == kept and kept
+    left_out = builder.info.metadata["left_out"]
+    assert len(left_out) == 2850 - len(kept)
+    assert sum(why == "no record (not computed)" for why in left_out.values()) == 2850 - 8
+    for name in kept:
+        assert examples[name]["e_g_ev"] == np.float32(subset.get(name).labels["e_g_ev"])
+    assert not list((tmp_path / "store").rglob("*.npz"))  # nothing computed
+
+
+RECOMPUTED = ("H_Li", "C_O", "O_O")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", RECOMPUTED)
+def test_shipped_records_are_reproduced_from_scratch(name, tmp_path):
+    shipped = SHIPPED.get(name)
+    again = compute_pair(*name.split("_"), DEFAULT, store=Store(tmp_path, DEFAULT))
+    assert again.status == shipped.status
+    for label, value in shipped.labels.items():
+        if label in ("scf_cycles", "scf_grad_norm", "geom_slope_ev_ang"):
+            continue  # convergence diagnostics, not results
+        assert math.isclose(again.labels[label], value, rel_tol=1e-6, abs_tol=1e-5) or (
+            math.isnan(value) and math.isnan(again.labels[label])), label
+    shipped_canvas, again_canvas = canvas.render_many([shipped, again], progress=False)
+    scale = np.abs(again_canvas).max(axis=(0, 1))
+    scale[8:] = np.abs(again_canvas[..., 0] + again_canvas[..., 1]).max()  # see test_compact
+    assert np.all(np.abs(shipped_canvas - again_canvas).max(axis=(0, 1)) <= 1e-5 * scale)
