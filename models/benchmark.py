@@ -317,7 +317,11 @@ def run_benchmark(options: Options, command: str = "") -> int:
 
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
-    record_invocation(out, options, command)
+    unlabelled = unlabelled_targets(options)
+    options = dataclasses.replace(
+        options, targets=tuple(t for t in options.targets if t not in unlabelled)
+    )
+    record_invocation(out, options, command, unlabelled)
     done = 0
     for run in grid(options):
         if run_one(run, options):
@@ -327,13 +331,34 @@ def run_benchmark(options: Options, command: str = "") -> int:
     return done
 
 
-def record_invocation(out: Path, options: Options, command: str) -> None:
-    """Appends the command, options, commit, machine and start time to `<out>/invocations.json`."""
+def unlabelled_targets(options: Options) -> dict[str, int]:
+    """Targets whose label is NaN for some pairs of the dataset -> how many pairs (such targets
+    are left out: training refuses missing labels)."""
+    import numpy as np
+    from qc_models.sources import TfdsSource
+
+    missing = dict.fromkeys(options.targets, 0)
+    for split in ("train", "validation", "test"):
+        source = TfdsSource(
+            f"quantum_canvas/{options.dataset}", split, options.targets, options.data_dir
+        )
+        labels = source.read(np.arange(len(source)))
+        for target in options.targets:
+            missing[target] += int(np.sum(~np.isfinite(labels[target])))
+    return {target: n for target, n in missing.items() if n}
+
+
+def record_invocation(
+    out: Path, options: Options, command: str, unlabelled: dict[str, int]
+) -> None:
+    """Appends the command, options, targets left out for missing labels, commit, machine and
+    start time to `<out>/invocations.json`."""
     path = out / "invocations.json"
     invocations = json.loads(path.read_text()) if path.exists() else []
     invocations.append({
         "command": command,
         "options": dataclasses.asdict(options),
+        "unlabelled_targets": unlabelled,
         "commit": commit(),
         "machine": machine(),
         "started_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),

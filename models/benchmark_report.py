@@ -147,16 +147,13 @@ def aggregate(rows: Iterable[dict]) -> dict[tuple, dict]:
 
 def best_models(summary: dict[tuple, dict], experiment: str, training: str) -> dict[str, str]:
     """Target -> the model of lowest mean test MAE (not the constant, not a model that reads the
-    target as an input)."""
-    best: dict[str, tuple[float, str]] = {}
+    target as an input), where there are at least two such models."""
+    candidates = defaultdict(list)
     for (exp, mode, model, target), cell in summary.items():
-        if (exp, mode) != (experiment, training) or model == "constant":
-            continue
-        if target in INPUT_OF.get(model, ()):
-            continue
-        if target not in best or cell["mae"][0] < best[target][0]:
-            best[target] = (cell["mae"][0], model)
-    return {target: model for target, (_, model) in best.items()}
+        if (exp, mode) == (experiment, training) and model != "constant":
+            if target not in INPUT_OF.get(model, ()):
+                candidates[target].append((cell["mae"][0], model))
+    return {t: min(c)[1] for t, c in candidates.items() if len(c) > 1}
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -205,7 +202,7 @@ def experiment_table(summary: dict[tuple, dict], experiment: str, training: str)
             published, skill = PAPER_BEST.get(target), paper_skill(target)
             row.append(
                 "" if published is None
-                else f"{number(published.mae)}" + (f" ({skill:.2f})" if skill else "")
+                else f"{published.mae:g}" + (f" ({skill:.2f})" if skill else "")
                 + f" {published.model}"
             )  # fmt: skip
         lines.append("| " + " | ".join(row) + " |")
@@ -271,13 +268,19 @@ def importance_table(rows: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-def left_out_table() -> str:
+def left_out_table(unlabelled: dict[str, int]) -> str:
+    """Markdown: every label that is not a target, why, and the paper's MAE where published;
+    `unlabelled`: targets left out at run time -> pairs without the label."""
+    reasons = {
+        **{t: f"no label (NaN) for {n} pairs of the dataset" for t, n in unlabelled.items()},
+        **LEFT_OUT,
+    }
     lines = ["| label | why it is not a target | paper's MAE |", "|---|---|---|"]
-    for label, reason in LEFT_OUT.items():
+    for label, reason in reasons.items():
         paper = ""
         if label in PAPER_LEFT_OUT:
             published, why = PAPER_LEFT_OUT[label]
-            paper = f"{number(published.mae)} {unit(label)} ({published.model}: {why})"
+            paper = f"{published.mae:g} {unit(label)} ({published.model}: {why})"
         lines.append(f"| `{label}` | {reason} | {paper} |")
     return "\n".join(lines)
 
@@ -316,7 +319,8 @@ def markdown(rows: Sequence[dict], importance: Sequence[dict], invocations: Sequ
                   "training-split mean image (mean over targets and seeds; "
                   "`channel_importance.csv` has every target).", "",
                   importance_table(importance)]  # fmt: skip
-    parts += ["", "## Labels left out", "", left_out_table(), ""]
+    unlabelled = {t: n for i in invocations for t, n in i.get("unlabelled_targets", {}).items()}
+    parts += ["", "## Labels left out", "", left_out_table(unlabelled), ""]
     return "\n".join(parts)
 
 

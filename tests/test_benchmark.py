@@ -1,0 +1,274 @@
+"""The benchmark (`qc_models.benchmark`): its grid, its tables, its controls, and a real run on
+`quantum_canvas/tiny` and `tiny_stamps` built from the dataset's dummy store."""
+
+import csv
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from qc_models import benchmark, benchmark_report, evaluation, input_pipeline
+from qc_models.benchmark_targets import LEFT_OUT, TARGETS
+
+from qc_jax.chem.labels import LABELS
+
+# --------------------------------------------------------------------------- targets, grid
+
+
+def test_every_label_is_a_target_or_left_out_with_a_reason():
+    names = [label.name for label in LABELS]
+    assert sorted(names) == sorted([*TARGETS, *LEFT_OUT])
+    assert not set(TARGETS) & set(LEFT_OUT)
+    # what the inputs give away is never a target
+    for label in ("distance_ang", "repulsive_energy_ev", "dispersion_energy_ev", "n_electrons"):
+        assert LEFT_OUT[label].startswith("given by the inputs")
+
+
+def test_grid_runs_every_combination_once():
+    options = benchmark.Options(
+        models=("cnn", "gcn"), seeds=(42, 123), stamps=True, permute_pixels=True,
+        baselines=True, composition=True, control_models=("cnn",),
+    )  # fmt: skip
+    runs = benchmark.grid(options)
+    by_experiment = {e: [r for r in runs if r.experiment == e] for e in benchmark.EXPERIMENTS}
+    # main: constant, 2 models, 2 baselines; composition: constant, 1 control, 2 baselines
+    assert [len(by_experiment[e]) for e in benchmark.EXPERIMENTS] == [10, 2, 2, 8]
+    assert len({r.name for r in runs}) == len(runs)
+    single = benchmark.grid(
+        benchmark.Options(models=("cnn",), seeds=(42,), targets=("e_g_ev", "i_ev"),
+                          single_target=True)
+    )  # fmt: skip
+    assert sorted(r.name for r in single) == [
+        "main/e_g_ev/cnn/seed42", "main/e_g_ev/constant/seed42",
+        "main/i_ev/cnn/seed42", "main/i_ev/constant/seed42",
+    ]  # fmt: skip
+    # the default grid: the constant and the twelve zoo models on three seeds
+    assert len(benchmark.grid(benchmark.Options())) == 3 * 13
+
+
+def test_run_configs_select_dataset_splits_and_permutation():
+    options = benchmark.Options(dataset="tiny", epochs=7)
+    config = benchmark.run_config(benchmark.Run("stamps", "cnn", 123), options)
+    assert config.dataset == "quantum_canvas/tiny_stamps"
+    assert config.tfds_splits == ("train_seed123", "validation_seed123", "test_seed123")
+    assert (config.seed, config.num_epochs, config.pixel_permutation_seed) == (123, 7, None)
+    permuted = benchmark.run_config(benchmark.Run("permuted", "cnn", 42), options)
+    assert permuted.dataset == "quantum_canvas/tiny"
+    assert permuted.tfds_splits == ("train", "validation", "test")
+    assert permuted.pixel_permutation_seed == benchmark.PIXEL_PERMUTATION_SEED
+    composition = benchmark.run_config(benchmark.Run("composition", "constant", 42), options)
+    assert composition.tfds_splits == benchmark.COMPOSITION_SPLITS
+    assert composition.num_epochs == 1  # the constant is fitted, not trained
+    single = benchmark.run_config(benchmark.Run("main", "cnn", 42, "i_ev"), options)
+    assert single.targets == ("i_ev",)
+    with pytest.raises(ValueError, match="seeds"):
+        benchmark.run_config(benchmark.Run("main", "cnn", 7), options)
+
+
+# --------------------------------------------------------------------------- pixel permutation
+
+
+def test_pixel_permutation_is_one_fixed_permutation_of_every_canvas():
+    data = input_pipeline.synthetic_dataset(5)
+    canvas = data["canvas"]
+    permuted = input_pipeline.permute_pixels(canvas, 0)
+    n, h, w, c = canvas.shape
+    flat, flat_permuted = canvas.reshape(n, h * w, c), permuted.reshape(n, h * w, c)
+    # the same pixel order for every canvas and channel: find it from one canvas, check all
+    order = [int(np.flatnonzero(np.all(flat[0] == p, axis=-1))[0]) for p in flat_permuted[0]]
+    assert np.array_equal(flat[:, order], flat_permuted)
+    assert order != list(range(h * w))
+    assert np.array_equal(input_pipeline.permute_pixels(canvas, 0), permuted)  # fixed
+    # the normaliser applies it (and keeps it through normalizer.json)
+    normalizer = input_pipeline.Normalizer.fit(data, ("e_g_ev",))
+    normalizer.pixel_permutation_seed = 0
+    again = input_pipeline.Normalizer.from_dict(json.loads(json.dumps(normalizer.to_dict())))
+    expected = permuted / normalizer.canvas_scale
+    np.testing.assert_allclose(again(data)["canvas"], expected, rtol=1e-6, atol=1e-30)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _record(experiment, model, seed, mae, training="multi"):
+    return {
+        "experiment": experiment, "model": model, "seed": seed, "training": training,
+        "dataset": "quantum_canvas/x", "splits": ["train", "validation", "test"],
+        "mae": mae, "rmse": mae, "n_train": 8, "n_test": 2, "params": 10, "best_epoch": 1,
+        "epochs_run": 3, "wall_s": 1.0, "commit": "c", "machine": "m",
+    }  # fmt: skip
+
+
+def test_skill_ratios_means_and_best_from_hand_made_records():
+    records = [
+        _record("main", "constant", 42, {"e_g_ev": 2.0, "dipole_mag_d": 1.0}),
+        _record("main", "constant", 123, {"e_g_ev": 4.0, "dipole_mag_d": 1.0}),
+        _record("main", "cnn", 42, {"e_g_ev": 1.0, "dipole_mag_d": 0.5}),
+        _record("main", "cnn", 123, {"e_g_ev": 3.0, "dipole_mag_d": 0.5}),
+        _record("main", "gcn", 42, {"e_g_ev": 1.8, "dipole_mag_d": 0.4}),
+        _record("main", "gcn", 123, {"e_g_ev": 2.0, "dipole_mag_d": 0.4}),
+        _record("main", "scalar_mlp", 42, {"e_g_ev": 9.0, "dipole_mag_d": 0.01}),
+        _record("stamps", "cnn", 42, {"e_g_ev": 1.5, "dipole_mag_d": 0.6}),
+        _record("composition", "constant", 42, {"e_g_ev": 5.0, "dipole_mag_d": 2.0}),
+        _record("composition", "cnn", 42, {"e_g_ev": 2.5, "dipole_mag_d": 1.0}),
+    ]
+    rows = benchmark_report.result_rows(records)
+    skill = {(r["experiment"], r["model"], r["seed"], r["target"]): r["skill"] for r in rows}
+    assert skill["main", "cnn", 42, "e_g_ev"] == 0.5  # 1.0 / 2.0
+    assert skill["main", "cnn", 123, "e_g_ev"] == 0.75  # 3.0 / 4.0
+    assert skill["stamps", "cnn", 42, "e_g_ev"] == 0.75  # the main split's constant: 1.5 / 2.0
+    assert skill["composition", "cnn", 42, "e_g_ev"] == 0.5  # its own constant: 2.5 / 5.0
+    summary = benchmark_report.aggregate(rows)
+    cell = summary["main", "multi", "cnn", "e_g_ev"]
+    assert cell["mae"] == pytest.approx((2.0, 2**0.5))  # mean, std (n - 1) of 1.0 and 3.0
+    assert cell["skill"] == pytest.approx(0.625)
+    # best: lowest mean MAE, neither the constant nor a model that reads the target
+    assert benchmark_report.best_models(summary, "main", "multi") == {
+        "e_g_ev": "gcn",  # 1.9 against the CNN's 2.0
+        "dipole_mag_d": "gcn",  # scalar_mlp's 0.01 is its own input
+    }
+    text = benchmark_report.markdown(rows, [], [])
+    # gcn: MAE 1.8 and 2.0 -> 1.90 +- 0.141, skill 1.8 / 2.0 and 2.0 / 4.0 -> 0.70
+    assert "| `gcn` | 10 | 2 | 3 | 1 | **1.90 ± 0.141** (0.70) | **0.400 ± 0** (0.40) |" in text
+    assert "0.0100 (0.01) †" in text
+    assert "0.201 (0.43) GATv2" in text  # the paper's best gap and its skill ratio
+    assert "physical canvases beat stamp canvases on 1 of 2 targets" in text
+
+
+# --------------------------------------------------------------------------- a real benchmark
+
+
+@pytest.fixture(scope="module")
+def tiny_tfds(tmp_path_factory):
+    quantum_canvas = pytest.importorskip("quantum_canvas")
+    from quantum_canvas import quantum_canvas_dataset_builder
+
+    data_dir = tmp_path_factory.mktemp("tfds")
+    store = Path(quantum_canvas.__file__).parent / "dummy_data" / "store"
+    for config in ("tiny", "tiny_stamps"):
+        quantum_canvas_dataset_builder.Builder(
+            data_dir=str(data_dir), config=config, store_dir=str(store), jobs=1
+        ).download_and_prepare()
+    return str(data_dir)
+
+
+SMALL = {"cnn": {"features": 4}, "pair_mlp": {"features": 8}, "scalar_mlp": {"features": 8}}
+
+
+@pytest.fixture(scope="module")
+def finished(tiny_tfds, tmp_path_factory):
+    """Every control on one seed: the CNN and the element-pair lookup as control models."""
+    options = benchmark.Options(
+        dataset="tiny", out=str(tmp_path_factory.mktemp("benchmark")), data_dir=tiny_tfds,
+        models=("cnn",), targets=("e_g_ev", "dipole_mag_d", "q_absmean"), seeds=(42,),
+        stamps=True, permute_pixels=True, baselines=True, composition=True,
+        channel_importance=True, control_models=("cnn", "pair_mlp"), epochs=2, batch_size=4,
+        model_kwargs=SMALL,
+    )  # fmt: skip
+    done = benchmark.run_benchmark(options, "test")
+    return options, done
+
+
+def _rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def _maes_of(text):
+    return sorted((r["experiment"], r["model"], r["target"], r["mae"])
+                  for r in csv.DictReader(text.splitlines()))  # fmt: skip
+
+
+def _maes(path):
+    return _maes_of(Path(path).read_text())
+
+
+def _predictions(workdir, target):
+    rows = _rows(Path(workdir) / "predictions_test.csv")
+    unit = evaluation.unit(target)
+    pred = np.array([float(r[f"{target} [{unit}]"]) for r in rows])
+    true = np.array([float(r[f"{target}_true [{unit}]"]) for r in rows])
+    return [r["pair"] for r in rows], pred, true
+
+
+def test_benchmark_writes_test_numbers_of_every_run(finished):
+    options, done = finished
+    assert done == 12  # main 4, stamps 2, permuted 2, composition 4
+    rows = _rows(Path(options.out) / "results.csv")
+    assert len(rows) == 12 * 3
+    assert all(r["skill"] for r in rows)  # every run has its constant on the same split
+    cnn = options.runs_dir / "main/multi/cnn/seed42"
+    pairs, pred, true = _predictions(cnn, "e_g_ev")
+    row = next(r for r in rows if (r["experiment"], r["model"], r["target"]) ==
+               ("main", "cnn", "e_g_ev"))  # fmt: skip
+    # the MAE and RMSE of the table are those of the test predictions written by the training
+    assert float(row["mae"]) == pytest.approx(np.mean(np.abs(pred - true)), rel=1e-4)
+    assert float(row["rmse"]) == pytest.approx(np.sqrt(np.mean((pred - true) ** 2)), rel=1e-4)
+    assert int(row["n_test"]) == len(pairs) == 2
+    composition_pairs, _, _ = _predictions(
+        options.runs_dir / "composition/multi/cnn/seed42", "e_g_ev"
+    )
+    assert len(composition_pairs) == 6 and all("F" in p.split("_") for p in composition_pairs)
+    permuted = json.loads((options.runs_dir / "permuted/multi/cnn/seed42/normalizer.json")
+                          .read_text())  # fmt: skip
+    assert permuted["pixel_permutation_seed"] == benchmark.PIXEL_PERMUTATION_SEED
+
+
+def test_canvas_controls_change_only_what_reads_the_canvas(finished):
+    options, _ = finished
+    rows = _rows(Path(options.out) / "results.csv")
+    mae = {(r["experiment"], r["model"], r["target"]): float(r["mae"]) for r in rows}
+    for target in options.targets:
+        # the element-pair lookup never sees the canvas: identical on all three canvases
+        for control in ("stamps", "permuted"):
+            assert mae[control, "pair_mlp", target] == pytest.approx(
+                mae["main", "pair_mlp", target], rel=1e-6
+            )
+    for control in ("stamps", "permuted"):
+        assert any(
+            mae[control, "cnn", t] != pytest.approx(mae["main", "cnn", t], rel=1e-6)
+            for t in options.targets
+        )
+    importance = _rows(Path(options.out) / "channel_importance.csv")
+    assert len(importance) == 2 * 10 * 3  # models x channels x targets
+    assert all(float(r["importance"]) == 0 for r in importance if r["model"] == "pair_mlp")
+    assert any(float(r["importance"]) != 0 for r in importance if r["model"] == "cnn")
+
+
+def test_benchmark_resumes_and_reports(finished):
+    options, _ = finished
+    out = Path(options.out)
+    before = (out / "results.csv").read_text()
+    assert benchmark.run_benchmark(options, "test") == 0  # everything finished: nothing to do
+    assert (out / "results.csv").read_text() == before
+    # a run killed after training, before its record: completed without training again
+    record = options.runs_dir / "main/multi/cnn/seed42/benchmark.json"
+    record.unlink()
+    assert benchmark.run_benchmark(options, "test") == 1
+    assert json.loads(record.read_text())["epochs_run"] == 2
+    assert _maes(out / "results.csv") == _maes_of(before)
+    # single-target runs sit next to the multi-target ones, labelled
+    single = dataclasses.replace(
+        options, models=("pair_mlp",), targets=("e_g_ev",), single_target=True, stamps=False,
+        permute_pixels=False, baselines=False, composition=False, channel_importance=False,
+    )  # fmt: skip
+    assert benchmark.run_benchmark(single, "test") == 2  # the constant and pair_mlp
+    rows = _rows(out / "results.csv")
+    assert {r["training"] for r in rows if r["model"] == "pair_mlp"} == {"multi", "single"}
+    text = (out / "benchmark.md").read_text()
+    assert "## main, single-target training" in text and "## main, multi-target training" in text
+    assert "| `distance_ang` | given by the inputs" in text
+    assert "## Channel importance (test split)" in text
+
+
+def test_command_line_rewrites_the_tables(finished, tmp_path):
+    from qc_jax import cli
+
+    options, _ = finished
+    shutil.copytree(options.runs_dir, tmp_path / "runs")
+    code = cli.main(["benchmark", "--dataset", "tiny", "--out", str(tmp_path), "--report-only"])
+    assert code == 0
+    assert _rows(tmp_path / "results.csv") == _rows(Path(options.out) / "results.csv")
+    assert cli.main(["benchmark", "--models", "nonsense", "--report-only"]) == 2
