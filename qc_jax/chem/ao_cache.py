@@ -1,10 +1,11 @@
 """Atomic-orbital values on the DFT grid computed once per geometry, not once per SCF cycle.
 
 PySCF's ``NumInt.block_loop`` evaluates the AOs (and their gradients) on every grid block in every
-SCF cycle: a fifth of the CPU time of a diatomic's SCF (Ge-Ru: 9 of 50 s). Between cycles, and
-between SCF runs of the same geometry and grid (spin starts, ions), these values do not change.
+SCF cycle. Between cycles, and between SCF runs of the same geometry and grid (spin starts,
+ions), these values do not change.
 :func:`caching_numint` returns a ``NumInt`` that keeps the last geometry's blocks in memory and
-replays them: the same arrays, so results are bit-identical.
+replays them: the same arrays, so results are bit-identical, at 10-20 % less CPU per pair
+(``benchmarks/ao_cache.py``; numbers in ``docs/chemistry.md``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def _caching_numint_class() -> type:
             if deriv > 1 or non0tab is not None or size > MAX_CACHED_BYTES:
                 yield from blocks
                 return
-            key = (deriv, nao, max_memory, blksize, mol is grids.mol, _fingerprint(mol, grids))
+            key = (deriv, _blocks_of(grids, nao or mol.nao, deriv, max_memory, blksize),
+                   mol is grids.mol, _fingerprint(mol, grids))
             cached_key, cached = CachingNumInt.last
             if key == cached_key:
                 yield from cached
@@ -55,6 +57,19 @@ def _caching_numint_class() -> type:
 def caching_numint():
     """A new PySCF ``NumInt`` sharing the process-wide cache of AO values (see module doc)."""
     return _caching_numint_class()()
+
+
+def _blocks_of(grids, nao: int, deriv: int, max_memory: float, blksize: int | None) -> int:
+    """Grid points per block of PySCF's ``block_loop`` (its formula): the layout of the blocks,
+    which decides the order of the floating-point sums. ``max_memory`` (MB) changes between
+    cycles (PySCF passes what is left); the layout rarely does."""
+    from pyscf.dft.numint import BLKSIZE
+
+    if blksize is not None:
+        return blksize
+    comp = (deriv + 1) * (deriv + 2) * (deriv + 3) // 6
+    fitting = int(max_memory * 1e6 / ((comp + 1) * nao * 8 * BLKSIZE))
+    return max(4, min(fitting, grids.coords.shape[0] // BLKSIZE + 1, 1200)) * BLKSIZE
 
 
 def _fingerprint(mol, grids) -> str:
