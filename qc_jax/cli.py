@@ -87,7 +87,7 @@ def _add_compute(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retry-failed", action="store_true", help="recompute failed records")
     parser.add_argument(
         "--time-limit", type=float, default=None, metavar="MINUTES",
-        help="store a pair still computing after this long as failed (default: no limit)",
+        help="store a pair still computing after this much CPU time as failed (default: no limit)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(

@@ -52,7 +52,8 @@ class PairJob:
       settings: level of theory of the records.
       spec: the canvas spec.
       compute: compute missing records with PySCF (else leave them out).
-      time_limit_s: a pair still computing after this long is stored as failed (None: none).
+      time_limit_s: a pair still computing after this many CPU seconds is stored as failed
+        (None: none).
       shipped_dir: the shipped records (None: the package's), see :mod:`quantum_canvas.records`.
       prefer_store: a record of the store replaces a shipped one.
     """

@@ -13,7 +13,7 @@ pairs in neither are computed; ``jobs``, the number of PySCF worker processes fo
 records (default: all cores); ``compute=False`` leaves missing records out instead of computing
 them, ``compute=True`` computes them however long it takes (default: computed if estimated at
 most an hour of CPU, else :class:`quantum_canvas.records.MissingRecordsError` says how many and
-how long); ``time_limit_s`` stores a pair still computing after that many seconds as failed
+how long); ``time_limit_s`` stores a pair still computing after that many CPU seconds as failed
 (left out and listed, like any failed pair; default: no limit).
 
 Given a Beam runner or Beam options (``tfds build ... --beam_pipeline_options=...``, or

@@ -73,7 +73,7 @@ def compute_pair(
     SCF failures do not raise: they give a record with ``status == "failed"``; if the molecule
     fails at the default electronic temperature, the pair is recomputed at each
     ``settings.raised_smearing_sigmas`` in turn (a flagged record). With ``time_limit_s``, a pair
-    still computing after that many seconds (checked at every SCF cycle) is a failed record too,
+    still computing after that many CPU seconds (checked at every SCF cycle) is a failed record too,
     its reason naming the limit. The free atoms come from (and go to) ``store``, a
     :class:`qc_jax.store.Store` of ``settings``, when given.
     """
@@ -95,7 +95,7 @@ def compute_pair(
                 failures.append(str(error))
                 break
             except TimeLimitExceeded as error:
-                failures.append(f"time limit of {time_limit_s:g} s exceeded at sigma = {sigma} "
+                failures.append(f"CPU-time limit of {time_limit_s:g} s exceeded at sigma = {sigma} "
                                 f"Ha ({error}); rerun with a longer limit and --retry-failed")
                 break
     if record is None:

@@ -98,7 +98,7 @@ def compute_missing(
     ``verbose`` the workers also print every bond length and SCF rung to stderr. On Ctrl-C or
     SIGTERM the workers are stopped and the summary says ``interrupted``; if a worker process
     dies, the pairs not finished by then are reported as errors (rerun to retry them). A pair
-    still computing after ``time_limit_s`` seconds is stored as failed (see
+    still computing after ``time_limit_s`` CPU seconds is stored as failed (see
     :func:`qc_jax.chem.pair.compute_pair`).
     """
     from tqdm import tqdm
