@@ -63,6 +63,22 @@ def test_compact_is_smaller_and_adding_again_adds_nothing(shipped, tmp_path):
     assert {p: p.stat().st_mtime_ns for p in root.rglob("*.npz")} == before
 
 
+def test_a_failed_pair_is_replaced_once_it_converges(shipped, tmp_path):
+    from dataclasses import replace
+
+    shutil.copytree(DUMMY_STORE, tmp_path / "store")
+    store = Store(tmp_path / "store")
+    converged = store.load("C_O")
+    store.put(replace(converged, status="failed", reason="time limit"))
+    root = tmp_path / "shipped"
+    assert ship(store, root, ["C_O"]) == ["C_O"]
+    assert ShippedRecords(root).get("C_O").status == "failed"
+    store.put(converged)  # retried
+    assert ship(store, root, ["C_O"]) == ["C_O"]
+    assert ShippedRecords(root).get("C_O").status == "ok"
+    assert ship(store, root, ["C_O"]) == []
+
+
 def test_a_changed_file_fails_the_manifest(shipped, tmp_path):
     root = tmp_path / "copy"
     shutil.copytree(shipped.root, root)
