@@ -230,34 +230,45 @@ class DisplayTransform:
         return np.sinh(np.asarray(transformed)) * np.asarray(self.scale, np.float32)
 
 
-def frontier_density_matrix(record: PairRecord) -> np.ndarray:
-    """[nao, nao] spin-summed density matrix of channel 7: (mean of |psi|^2 over the HOMO set +
-    mean over the LUMO set) / 2, the sets of spin-orbitals of :func:`qc_jax.orbitals.frontier`
-    (the definition the labels use); the HOMO set's alone without a LUMO. Integrates to 1."""
+def frontier_orbitals(record: PairRecord) -> tuple[np.ndarray, np.ndarray]:
+    """Channel 7 as weighted spin-orbitals: coefficients [nao, F] and weights [F] such that
+    the channel is sum_k w_k psi_k^2, the mean of |psi|^2 over the HOMO set plus that over the
+    LUMO set, halved: the sets of spin-orbitals of :func:`qc_jax.orbitals.frontier` (the
+    definition the labels use); the HOMO set's mean alone without a LUMO. Integrates to 1."""
     levels = orbitals.frontier(record.mo_energy, record.mo_occ)
     if not levels.homo_set.any():
         raise ValueError(f"{record.pair}: no occupied spin-orbital, no frontier density")
     sets = [s for s in (levels.homo_set, levels.lumo_set) if s.any()]
     weights = sum(s / (s.sum() * len(sets)) for s in sets)  # [2, nmo]
-    return np.einsum("sim,sm,sjm->ij", record.mo_coeff, weights, record.mo_coeff)
+    spin, mo = np.nonzero(weights)
+    return record.mo_coeff[spin, :, mo].T, weights[spin, mo]
+
+
+def frontier_density_matrix(record: PairRecord) -> np.ndarray:
+    """[nao, nao] spin-summed density matrix of channel 7 (:func:`frontier_orbitals`)."""
+    coefficients, weights = frontier_orbitals(record)
+    return (coefficients * weights) @ coefficients.T
 
 
 class FieldInputs(NamedTuple):
     """The arrays the channels are computed from, in PySCF AO order (zero-padded when stacked,
     then with a leading batch axis). Spin axis [2] = (alpha, beta); occupations per spin-orbital
-    (0..1)."""
+    (0..1). The total density matrix is sum_s C_s n_s C_s^T of the MOs here."""
 
-    dm: np.ndarray
-    """[nao, nao] total (alpha + beta) density matrix, sum_s C_s n_s C_s^T."""
-    dm_promolecule: np.ndarray
-    """[nao, nao] free-atom (spin-summed) density matrix."""
-    dm_frontier: np.ndarray
-    """[nao, nao] :func:`frontier_density_matrix`."""
     mo_coeff: np.ndarray
     """[2, nao, nocc] coefficients of the nocc most occupied MOs of each spin, nocc the larger
     count of MOs above :data:`OCCUPATION_FLOOR` of the two spins."""
     mo_occ: np.ndarray
     """[2, nocc] their occupations."""
+    frontier_coeff: np.ndarray
+    """[nao, F] the spin-orbitals of channel 7 (:func:`frontier_orbitals`)."""
+    frontier_weight: np.ndarray
+    """[F] their weights."""
+    dm_bond: np.ndarray
+    """[nao, nao] 2 P_mu,nu for mu on atom A and nu on B, else 0 (P the total density matrix;
+    channel 6 is sum phi_nu dm_bond_nu,mu phi_mu)."""
+    dm_promolecule: np.ndarray
+    """[nao, nao] free-atom (spin-summed) density matrix."""
 
     @property
     def nocc(self) -> int:
@@ -271,60 +282,89 @@ def field_inputs(record: PairRecord) -> tuple[basis_lib.Basis, FieldInputs]:
     Raises:
       ValueError: for a failed record (no density) or a Cartesian basis (no m about the axis).
     """
+    inputs = _inputs(record)
+    return basis_lib.from_pyscf(record.mole()), inputs
+
+
+def _inputs(record: PairRecord) -> FieldInputs:
     if record.status == "failed" or record.dm.size == 0:
         raise ValueError(
             f"{record.pair}: a failed record has no density to render ({record.reason})"
         )
-    basis = basis_lib.from_pyscf(record.mole())
-    if basis.cart:
+    if record.cart:
         raise ValueError(f"{record.pair}: canvases need a spherical basis (m about the bond axis)")
     nocc = int((record.mo_occ > OCCUPATION_FLOOR).sum(axis=1).max())
     occupied = np.argsort(-record.mo_occ, axis=1, kind="stable")[:, :nocc]  # [2, nocc]
-    return basis, FieldInputs(
-        record.dm_total,
-        record.dm_promolecule,
-        frontier_density_matrix(record),
+    dm_promolecule = record.dm_promolecule
+    dm_bond = np.zeros_like(dm_promolecule)
+    n_a = _atom_tables(record.symbols[0], *record.basis[record.symbols[0]])[1].shape[0]
+    dm_bond[n_a:, :n_a] = 2 * record.dm_total[n_a:, :n_a]  # PySCF orders AOs by atom
+    return FieldInputs(
         np.take_along_axis(record.mo_coeff, occupied[:, None, :], axis=2),
         np.take_along_axis(record.mo_occ, occupied, axis=1),
+        *frontier_orbitals(record),
+        dm_bond,
+        dm_promolecule,
     )
 
 
 def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array) -> jax.Array:
     """[N, 10] channel values (atomic units, see :data:`CHANNELS`) at points [N, 3] (Bohr).
 
-    ``inputs.dm`` must be ``sum_s (mo_coeff[s] * mo_occ[s]) @ mo_coeff[s].T`` (as
-    :func:`field_inputs` makes it, up to MOs below :data:`OCCUPATION_FLOOR`): the Laplacian's
-    cross term sum_ij P_ij grad phi_i . grad phi_j is taken as 2 (tau_alpha + tau_beta) from the
-    MOs, and the spin densities of ELF come from the MOs. Per point this costs four [nao, nao]
-    contractions (rho with its row partitions, the bond density, the frontier and promolecule
-    densities) and four [nao, nocc] ones per spin (the MOs and their gradients).
+    Every channel comes from one AO jet per chunk of points and the MOs: with
+    P = sum_s C_s n_s C_s^T, rho = sum n psi^2, the row partitions are sums of
+    phi_mu (P phi)_mu, the Laplacian's cross term sum_ij P_ij grad phi_i . grad phi_j is
+    2 (tau_alpha + tau_beta), and the spin densities of ELF come from the MOs. Per point this
+    costs products of the AO jet with the 2 nocc MOs (four: values and gradients), of the AOs
+    with the bond and promolecule matrices and the frontier orbitals, and of 2 nocc MO values
+    with the MOs (P phi).
 
     Differentiable with respect to the basis (atom positions, exponents), the inputs and the
     points, at fixed density matrix: the SCF is not differentiated.
     """
-    dm = inputs.dm
-    on_a, on_b = basis.ao_atom == 0, basis.ao_atom == 1
-    rows = jnp.stack([basis.ao_l <= 1, basis.ao_l >= 2, basis.ao_m == 0, basis.ao_m != 0], axis=-1)
+    return _fields(kernels.ao_tables(basis), inputs, row_partitions(basis), jnp.asarray(points))
+
+
+def row_partitions(basis: basis_lib.Basis) -> np.ndarray:
+    """[nao, 4] 0/1 membership of each AO in the row partitions of channels 0-3: l <= 1,
+    l >= 2, m = 0, m != 0 (padded AOs, l = -1, in none)."""
+    l, m = np.asarray(basis.ao_l), np.asarray(basis.ao_m)
+    return np.stack([(l >= 0) & (l <= 1), l >= 2, (l >= 0) & (m == 0), (l >= 0) & (m != 0)],
+                    axis=-1).astype(np.float64)  # fmt: skip
+
+
+def _fields(tables: kernels.AOTables, inputs: FieldInputs, partitions: jax.Array,
+            points: jax.Array) -> jax.Array:
+    """:func:`fields` from the AO tables of a diatomic and :func:`row_partitions`."""
+    nao, nocc = inputs.mo_coeff.shape[1:]
+    mos = jnp.concatenate(inputs.mo_coeff, axis=1)  # [nao, 2 nocc]: alpha, then beta
+    occupations = jnp.concatenate(inputs.mo_occ)
+    n_frontier = inputs.frontier_weight.shape[0]
+    with_phi = jnp.concatenate([inputs.frontier_coeff, inputs.dm_bond, inputs.dm_promolecule],
+                               axis=1)  # fmt: skip
+    partitions = partitions.astype(mos.dtype)
 
     def chunk(chunk_points):  # [C, 3] -> [10, C], from one AO evaluation
-        phi, gradient, second = kernels.ao_jet(basis, chunk_points, deriv=2)
-        phi_dm = phi @ dm  # [C, nao]; dm is symmetric
-        by_row = phi_dm * phi
-        rho = jnp.sum(by_row, axis=-1)
-        partitions = by_row @ rows.astype(phi.dtype)  # [C, 4]
-        bond = 2 * jnp.sum((phi * on_a) * ((phi * on_b) @ dm), axis=-1)
-        frontier = jnp.sum((phi @ inputs.dm_frontier) * phi, axis=-1)
-        promolecule = jnp.sum((phi @ inputs.dm_promolecule) * phi, axis=-1)
-        rho_spin, grad_rho_spin, tau_spin = kernels.mo_densities_from_jet(
-            (phi, gradient), inputs.mo_coeff, inputs.mo_occ)  # [2, C], [2, 3, C], [2, C]
-        laplacian = 2 * jnp.sum(phi_dm * jnp.sum(second, axis=0), axis=-1)
-        laplacian += 4 * jnp.sum(tau_spin, axis=0)
+        phi, gradient, laplacian_phi = kernels.ao_jet(tables, chunk_points, deriv=2)
+        n_points = phi.shape[0]
+        mo_values = (jnp.concatenate([phi, gradient.reshape(-1, nao)]) @ mos).reshape(
+            4, n_points, 2, nocc)  # fmt: skip
+        psi, grad_psi = mo_values[0], mo_values[1:]
+        products = phi @ with_phi
+        frontier = jnp.sum(inputs.frontier_weight * products[:, :n_frontier] ** 2, axis=-1)
+        bond, promolecule = jnp.sum(products[:, n_frontier:].reshape(n_points, 2, nao)
+                                    * phi[:, None], axis=-1).T  # fmt: skip
+        p_phi = (psi.reshape(n_points, -1) * occupations) @ mos.T  # [C, nao]: P phi
+        rho_spin, grad_rho_spin, tau_spin = kernels.mo_densities(
+            jnp.moveaxis(psi, 1, 0), jnp.moveaxis(grad_psi, 2, 0), inputs.mo_occ)
+        rho = jnp.sum(rho_spin, axis=0)
+        laplacian = 2 * jnp.sum(p_phi * laplacian_phi, axis=-1) + 4 * jnp.sum(tau_spin, axis=0)
         elf = _elf(rho, rho_spin, grad_rho_spin, tau_spin)
         deformation = rho - promolecule
-        return jnp.stack([*partitions.T, -laplacian, elf, bond, frontier,
+        return jnp.stack([*((phi * p_phi) @ partitions).T, -laplacian, elf, bond, frontier,
                           jnp.maximum(deformation, 0), jnp.maximum(-deformation, 0)])
 
-    return kernels.map_chunks(chunk, jnp.asarray(points), kernels.default_chunk(deriv=2)).T
+    return kernels.map_chunks(chunk, points, kernels.default_chunk(deriv=2)).T
 
 
 def _elf(
@@ -344,16 +384,19 @@ def _elf(
 
 
 @functools.partial(jax.jit, static_argnames=("molecules_per_step",))
-def _render_batch(bases, inputs: FieldInputs, points: jax.Array, molecules_per_step):
-    """[B, H, W, 10] canvases from stacked bases/inputs and sample points [B, H, W, s, s, 3]."""
+def _render_batch(tables: kernels.AOTables, inputs: FieldInputs, partitions: jax.Array,
+                  points: jax.Array, molecules_per_step: int | None) -> jax.Array:
+    """[B, H, W, 10] canvases from stacked tables, inputs and partitions of one padded shape
+    and sample points [B, H, W, s, s, 3]."""
 
     def one(args):
-        basis, molecule_inputs, molecule_points = args
+        molecule_tables, molecule_inputs, molecule_partitions, molecule_points = args
         height, width, s = molecule_points.shape[:3]
-        values = fields(basis, molecule_inputs, molecule_points.reshape(-1, 3))
+        values = _fields(molecule_tables, molecule_inputs, molecule_partitions,
+                         molecule_points.reshape(-1, 3))  # fmt: skip
         return values.reshape(height, width, s * s, len(CHANNELS)).mean(axis=2)
 
-    return jax.lax.map(one, (bases, inputs, points), batch_size=molecules_per_step)
+    return jax.lax.map(one, (tables, inputs, partitions, points), batch_size=molecules_per_step)
 
 
 def padded_mo_count(nocc: int) -> int:
@@ -362,16 +405,66 @@ def padded_mo_count(nocc: int) -> int:
     return -(-nocc // MO_PADDING) * MO_PADDING
 
 
-def _stack_inputs(inputs: list[FieldInputs], nao: int) -> FieldInputs:
-    """[B, ...] inputs, zero-padded to ``nao`` AOs and :func:`padded_mo_count` MOs."""
-    nocc = padded_mo_count(max(i.nocc for i in inputs))
-    shapes = FieldInputs((nao, nao), (nao, nao), (nao, nao), (2, nao, nocc), (2, nocc))
+#: The AO axis of a canvas call is padded to the first of these sizes that holds it (then to a
+#: multiple of the last), and every other axis to the largest in its size class among the
+#: records rendered together: each class compiles once (see benchmarks/README.md).
+AO_SIZE_CLASSES = (16, 32, 48, 64, 96, 128, 192)
 
-    def pad(array, shape):
+
+def _size_class(nao: int) -> int:
+    largest = AO_SIZE_CLASSES[-1]
+    return next((size for size in AO_SIZE_CLASSES if size >= nao), -(-nao // largest) * largest)
+
+
+class _Prepared(NamedTuple):
+    """What one record's canvas call needs, as host arrays."""
+
+    tables: kernels.AOTables
+    inputs: FieldInputs
+    partitions: np.ndarray
+
+
+def _prepare(record: PairRecord) -> _Prepared:
+    """The tables of a record from those of its atoms, built once per element and basis
+    (building a PySCF ``Mole`` per record took longer than rendering a small canvas)."""
+    inputs = _inputs(record)
+    atoms = [_atom_tables(element, *record.basis[element]) for element in record.symbols]
+    tables = kernels.join_tables([tables for tables, _ in atoms])
+    tables = tables._replace(coords=np.asarray(record.positions) * BOHR_PER_ANGSTROM)
+    return _Prepared(tables, inputs, np.concatenate([partitions for _, partitions in atoms]))
+
+
+@functools.cache
+def _atom_tables(element: str, basis_text: str, ecp_text: str
+                 ) -> tuple[kernels.AOTables, np.ndarray]:
+    """AO tables (atom at the origin) and :func:`row_partitions` of one spherical atom."""
+    from pyscf import gto
+
+    from qc_jax.chem.basis_sets import BasisSpec, pyscf_basis
+
+    basis, ecp = pyscf_basis(BasisSpec(basis_text, ecp_text), element)
+    mol = gto.M(atom=[(element, (0.0, 0.0, 0.0))], basis={element: basis},
+                ecp={element: ecp} if ecp is not None else {}, spin=None, verbose=0)
+    atom_basis = basis_lib.from_pyscf(mol)
+    return kernels.ao_tables(atom_basis, xp=np), row_partitions(atom_basis)
+
+
+def _padded(prepared: list[_Prepared]) -> list[_Prepared]:
+    """The records of one size class, padded to one shape."""
+    nao = _size_class(max(p.partitions.shape[0] for p in prepared))
+    n_primitives, n_shells = (max(p.tables.radial.shape[axis] for p in prepared) for axis in (0, 2))
+    n_monomials = max(p.tables.angular.shape[0] // p.tables.coords.shape[0] for p in prepared)
+    nocc = padded_mo_count(max(p.inputs.nocc for p in prepared))
+    n_frontier = padded_mo_count(max(p.inputs.frontier_weight.shape[0] for p in prepared))
+    shapes = FieldInputs((2, nao, nocc), (2, nocc), (nao, n_frontier), (n_frontier,), (nao, nao),
+                         (nao, nao))
+
+    def grow(array, shape):
         return np.pad(array, [(0, size - n) for n, size in zip(array.shape, shape, strict=True)])
 
-    return FieldInputs(*(np.stack([pad(a, shape) for a in field])
-                         for field, shape in zip(zip(*inputs, strict=True), shapes, strict=True)))
+    return [_Prepared(kernels.pad_tables(p.tables, n_primitives, n_shells, nao, n_monomials),
+                      FieldInputs(*map(grow, p.inputs, shapes)), grow(p.partitions, (nao, 4)))
+            for p in prepared]  # fmt: skip
 
 
 def render(record: PairRecord, spec: CanvasSpec = CanvasSpec()) -> np.ndarray:
@@ -385,14 +478,14 @@ def render_many(
     batch_size: int = 64,
     progress: bool = True,
 ) -> np.ndarray:
-    """Canvases of many records, ``batch_size`` per compiled call: [B, H, W, 10].
+    """Canvases of many records: [B, H, W, 10], in input order.
 
-    Records are batched by basis size (sorted by nao, results returned in input order) and each
-    batch is padded to its own layout, so one heavy pair (all-electron Lu2: 162 AOs) does not
-    make every light pair pay for its padding; each distinct layout compiles once, and the last
-    batch is padded to ``batch_size``. Computes in ``spec.precision`` (x64 is switched on inside for
-    float64) and casts to ``spec.dtype``; on a GPU or TPU the molecules of a batch are vmapped
-    together.
+    Records are grouped by the size class of their basis (:data:`AO_SIZE_CLASSES`) and padded
+    to one shape per class, so a job compiles once per class and one heavy pair (all-electron
+    Lu2: 162 AOs) does not make every light pair pay for its padding. On CPU each canvas is its
+    own call (no padding of a batch; calls are dispatched asynchronously); on a GPU or TPU
+    ``batch_size`` molecules are vmapped together, the last call of a class padded. Computes
+    in ``spec.precision`` (x64 is switched on inside for float64) and casts to ``spec.dtype``.
 
     Raises:
       ValueError: for a failed record (no density) or a Cartesian basis.
@@ -404,26 +497,31 @@ def render_many(
         from qc_jax import stamps
 
         return np.stack([stamps.render(r, spec) for r in records])
-    prepared = [field_inputs(r) for r in records]
-    order = sorted(range(len(records)), key=lambda i: prepared[i][0].nao)
-    batch_size = min(batch_size, len(records))
-    per_step = None if jax.default_backend() == "cpu" else batch_size
     from tqdm.auto import tqdm
 
+    prepared = [_prepare(r) for r in records]
+    classes: dict[int, list[int]] = {}
+    for i, p in enumerate(prepared):
+        classes.setdefault(_size_class(p.partitions.shape[0]), []).append(i)
+    per_call = 1 if jax.default_backend() == "cpu" else min(batch_size, len(records))
     images = np.zeros((len(records), spec.height, spec.width, len(CHANNELS)), spec.dtype)
     with (
         jax.enable_x64(spec.precision == "float64"),
         tqdm(total=len(records), desc="canvases", unit="canvas", disable=not progress) as bar,
     ):
-        for start in range(0, len(records), batch_size):
-            indices = order[start : start + batch_size]
-            indices = indices + [indices[-1]] * (batch_size - len(indices))  # same shapes
-            batch = [prepared[i] for i in indices]
-            layout = basis_lib.layout_of([b for b, _ in batch])
-            bases = basis_lib.stack([b for b, _ in batch], layout)
-            inputs = _stack_inputs([i for _, i in batch], layout.nao)
-            points = np.stack([spec.sample_points(records[i].bond_length) for i in indices])
-            canvases = np.asarray(_render_batch(bases, inputs, points, per_step))
-            images[indices] = canvases  # repeated padding indices write the same canvas
+        calls = []
+        for members in classes.values():
+            padded = _padded([prepared[i] for i in members])
+            for start in range(0, len(members), per_call):
+                chosen = list(range(start, min(start + per_call, len(members))))
+                chosen += chosen[-1:] * (per_call - len(chosen))  # one shape per class
+                batch = [padded[k] for k in chosen]
+                stacked = jax.tree.map(lambda *leaves: np.stack(leaves), *batch)
+                points = np.stack([spec.sample_points(records[members[k]].bond_length)
+                                   for k in chosen])  # fmt: skip
+                indices = [members[k] for k in chosen]
+                calls.append((indices, _render_batch(*stacked, points, None)))
+        for indices, canvases in calls:  # dispatched asynchronously, collected here
+            images[indices] = np.asarray(canvases)  # repeated padding indices: the same canvas
             bar.update(len(set(indices)))
     return images

@@ -1,14 +1,15 @@
 """jit-compiled atomic orbitals and electron densities on points, exactly as PySCF evaluates them.
 
 Points are processed in chunks (``jax.lax.map`` over [chunk, 3] blocks), so memory stays bounded
-on large 3-D grids, and densities are contracted as matrix products. Derivatives with respect to
-the points come from forward-mode autodiff (``jax.jvp`` along x, y, z): of the whole AO kernel
-in :func:`eval_ao`, and of the angular parts in :func:`ao_jet`, which differentiates the
-Gaussians by hand because that is 2-2.5x faster for second derivatives (benchmarks/README.md);
-both are tested against PySCF. Every function is differentiable with respect to
-the basis leaves (atom positions, exponents, coefficients) and the density matrix, and runs in
-float64 when ``jax_enable_x64`` is on, float32 otherwise (see ``docs/kernel.md`` for the
-measured float32 error).
+on large 3-D grids. A basis is first turned into dense tables (:func:`ao_tables`); then every
+AO, its gradient and its Laplacian at a chunk of points are a few matrix products (Gaussians
+against exponents and contractions, monomials of the displacements against polynomial tables)
+and elementwise products, differentiated by hand (:func:`ao_jet`); densities are contracted as
+matrix products. :func:`eval_ao` takes the Hessian components by forward-mode autodiff
+(``jax.jvp`` along x, y, z). Every function is tested against PySCF, is differentiable with
+respect to the basis leaves (atom positions, exponents, coefficients) and the density matrix,
+and runs in float64 when ``jax_enable_x64`` is on, float32 otherwise (see ``docs/kernel.md``
+for the measured float32 error).
 
 Shapes: ``points`` [N, 3] in Bohr; density matrices [nao, nao] or a stack [K, nao, nao] in PySCF
 AO order; densities in electrons/Bohr^3.
@@ -19,11 +20,11 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
 from qc_jax import basis as basis_lib
 from qc_jax.basis import Basis
@@ -42,11 +43,42 @@ def default_chunk(deriv: int = 0) -> int:
     """Points per ``lax.map`` step for AO derivatives up to ``deriv`` on the default backend."""
     return CPU_CHUNK[deriv] if jax.default_backend() == "cpu" else ACCELERATOR_CHUNK
 
+class AOTables(NamedTuple):
+    """A basis as the dense matrices :func:`ao_jet` multiplies (from :func:`ao_tables`).
+
+    Sizes: ``natm`` atoms, ``P`` primitives, ``S`` shells, ``nao`` AOs (PySCF order), ``M``
+    Cartesian monomials x^i y^j z^k of degree <= L per atom (L the highest l), ``K`` = 4
+    (spherical) or 5 (Cartesian) angular kinds. Padding any of P, S, nao, M with zeros (and
+    ``ao_shell`` with any valid shell) adds only zero functions (:func:`pad_tables`).
+    """
+
+    coords: jax.Array
+    """[natm, 3] atom positions (Bohr)."""
+    exponent_matrix: jax.Array
+    """[natm, P]: -a_p in the row of primitive p's atom, 0 elsewhere (Bohr^-2)."""
+    radial: jax.Array
+    """[P, 3, S]: primitive p's normalised coefficient c_p in the column of its shell, times
+    1, -2 a_p and 4 a_p^2 (the radial part R and the factors R1, R2 of its derivatives)."""
+    shell_atom: jax.Array
+    """[natm, S] one-hot atom of each shell."""
+    shell_l: jax.Array
+    """[S] angular momentum of each shell (float)."""
+    ao_shell: jax.Array
+    """[nao] int shell of each AO."""
+    ao_atom: jax.Array
+    """[natm, nao] one-hot atom of each AO."""
+    angular: jax.Array
+    """[natm * M, K * nao]: monomials of each atom to, per AO, the angular part A (a solid
+    harmonic or Cartesian monomial with PySCF's factors), its derivatives A_x, A_y, A_z and,
+    for Cartesian bases, its Laplacian (zero for solid harmonics)."""
+
+
 #: PySCF's order of the second-derivative components (xx, xy, xz, yy, yz, zz).
 _HESSIAN_COMPONENTS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
 
 
-def _normalised_coefficients(l: int, exponents: jax.Array, coefficients: jax.Array) -> jax.Array:
+def _normalised_coefficients(l: int, exponents: jax.Array, coefficients: jax.Array,
+                             xp=jnp) -> jax.Array:
     """[n_shells, n_prim] coefficients of exp(-a r^2) r^l, normalised as PySCF does.
 
     Applies the primitive norms and renormalises each contraction, so a function stays
@@ -54,14 +86,19 @@ def _normalised_coefficients(l: int, exponents: jax.Array, coefficients: jax.Arr
     exponents). The overlap of two normalised primitives is (2 sqrt(a b) / (a + b))^(l + 3/2).
     """
     a, b = exponents[:, :, None], exponents[:, None, :]
-    overlap = (2 * jnp.sqrt(a * b) / (a + b)) ** (l + 1.5)
-    norm2 = jnp.einsum("sp,spq,sq->s", coefficients, overlap, coefficients)
-    norm2 = jnp.where(norm2 > 0, norm2, 1.0)  # padded shells: zero coefficients stay zero
-    primitive_norm = jnp.sqrt(2 * (2 * exponents) ** (l + 1.5) / math.gamma(l + 1.5))
-    return coefficients * primitive_norm / jnp.sqrt(norm2)[:, None]
+    overlap = (2 * xp.sqrt(a * b) / (a + b)) ** (l + 1.5)
+    norm2 = xp.einsum("sp,spq,sq->s", coefficients, overlap, coefficients)
+    norm2 = xp.where(norm2 > 0, norm2, 1.0)  # padded shells: zero coefficients stay zero
+    primitive_norm = xp.sqrt(2 * (2 * exponents) ** (l + 1.5) / math.gamma(l + 1.5))
+    return coefficients * primitive_norm / xp.sqrt(norm2)[:, None]
 
 
-def _radial_matrices(basis: Basis) -> tuple[jax.Array, jax.Array]:
+def _one_hot(indices, n: int, dtype, xp=jnp) -> jax.Array:
+    """[len(indices), n] rows e_index."""
+    return (xp.asarray(indices)[:, None] == xp.arange(n)).astype(dtype)
+
+
+def _radial_matrices(basis: Basis, xp=jnp) -> tuple[jax.Array, jax.Array]:
     """Primitive exponents and contractions of all shells as two sparse matrices.
 
     Returns ``exponent_matrix`` [n_atoms, P] with -a_p in the row of primitive p's atom, and
@@ -71,57 +108,242 @@ def _radial_matrices(basis: Basis) -> tuple[jax.Array, jax.Array]:
     """
     exponent_blocks, contraction_blocks = [], []
     for g, l in enumerate(basis.ls):
-        exponents = basis.exponents[g]  # [n_shells, n_prim]
+        exponents = xp.asarray(basis.exponents[g])  # [n_shells, n_prim]
         n_shells, n_prim = exponents.shape
-        atom = jax.nn.one_hot(basis.shell_atom[g], basis.natm, dtype=exponents.dtype)
+        atom = _one_hot(basis.shell_atom[g], basis.natm, exponents.dtype, xp)
         exponent_blocks.append(
             (-atom[:, :, None] * exponents[:, None, :])
             .transpose(1, 0, 2)
             .reshape(basis.natm, n_shells * n_prim)
         )
-        coefficients = _normalised_coefficients(l, exponents, basis.coefficients[g])
-        shell = jnp.eye(n_shells, dtype=exponents.dtype)
+        coefficients = _normalised_coefficients(l, exponents, xp.asarray(basis.coefficients[g]),
+                                                xp)  # fmt: skip
+        shell = xp.eye(n_shells, dtype=exponents.dtype)
         contraction_blocks.append(
             (coefficients[:, :, None] * shell[:, None, :]).reshape(n_shells * n_prim, n_shells)
         )
-    return (
-        jnp.concatenate(exponent_blocks, axis=1),
-        jax.scipy.linalg.block_diag(*contraction_blocks),
+    widths = np.cumsum([0] + [block.shape[1] for block in contraction_blocks])
+    contraction = xp.concatenate([  # block diagonal
+        xp.concatenate([xp.zeros((block.shape[0], widths[g]), block.dtype), block,
+                        xp.zeros((block.shape[0], widths[-1] - widths[g + 1]), block.dtype)],
+                       axis=1)
+        for g, block in enumerate(contraction_blocks)])  # fmt: skip
+    return xp.concatenate(exponent_blocks, axis=1), contraction
+
+
+def _monomial_powers(degree: int) -> np.ndarray:
+    """[M, 3] exponents (i, j, k) of the monomials x^i y^j z^k of degree <= ``degree``, by
+    degree, each degree in PySCF's Cartesian order (so a lower degree's list is a prefix)."""
+    return np.concatenate([basis_lib.cartesian_powers(l) for l in range(degree + 1)])
+
+
+def _degree_of(n_monomials: int) -> int:
+    """The degree L whose :func:`_monomial_powers` has ``n_monomials`` rows."""
+    return next(l for l in range(basis_lib.MAX_L + 1)
+                if (l + 1) * (l + 2) * (l + 3) // 6 == n_monomials)
+
+
+def _component_offsets(cart: bool) -> np.ndarray:
+    """Row of the first output component of each l in :func:`_angular_polynomials`."""
+    sizes = [basis_lib.n_functions(l, cart) for l in range(basis_lib.MAX_L + 1)]
+    return np.cumsum([0, *sizes])
+
+
+@functools.cache
+def _angular_polynomials(cart: bool) -> np.ndarray:
+    """[n_components, M, 5]: for every output component of a shell of every l <= MAX_L (rows
+    by l, then PySCF's component order), the coefficients over the monomials of degree <=
+    MAX_L of its angular part A (PySCF's factors included), of dA/dx, dA/dy, dA/dz, and of
+    its Laplacian (zero for solid harmonics). Derivatives of monomials are exact integers."""
+    powers = _monomial_powers(basis_lib.MAX_L)
+    row = {tuple(p): i for i, p in enumerate(powers)}
+    tables = []
+    for l in range(basis_lib.MAX_L + 1):
+        for output in basis_lib.cartesian_to_output(l, cart).T:
+            table = np.zeros((len(powers), 5))
+            for coefficient, power in zip(output, basis_lib.cartesian_powers(l), strict=True):
+                table[row[tuple(power)], 0] += coefficient
+                for k in range(3):
+                    step = np.eye(3, dtype=int)[k]
+                    if power[k] >= 1:
+                        table[row[tuple(power - step)], 1 + k] += coefficient * power[k]
+                    if power[k] >= 2:
+                        table[row[tuple(power - 2 * step)], 4] += (
+                            coefficient * power[k] * (power[k] - 1))
+            tables.append(table)
+    return np.stack(tables)
+
+
+def _grouped_maps(basis: Basis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Static maps in grouped order (see :mod:`qc_jax.basis`): per AO, its row of
+    :func:`_angular_polynomials` and its shell; per shell, its l."""
+    offsets = _component_offsets(basis.cart)
+    component, shell, shell_l = [], [], []
+    for g, l in enumerate(basis.ls):
+        n_shells, n_functions = basis.shell_atom[g].shape[-1], basis_lib.n_functions(l, basis.cart)
+        component.append(np.tile(offsets[l] + np.arange(n_functions), n_shells))
+        shell.append(len(shell_l) + np.repeat(np.arange(n_shells), n_functions))
+        shell_l.extend([l] * n_shells)
+    return np.concatenate(component), np.concatenate(shell), np.array(shell_l)
+
+
+def ao_tables(basis: Basis, xp=jnp) -> AOTables:
+    """The :class:`AOTables` of a basis (one molecule), differentiable with respect to its atom
+    positions, exponents and coefficients. Build them once, outside a loop over chunks;
+    ``xp=numpy`` builds them on the host (no compilation per basis layout)."""
+    exponent_matrix, contraction = _radial_matrices(basis, xp)  # [natm, P], [P, S]
+    dtype = exponent_matrix.dtype
+    a = -xp.sum(exponent_matrix, axis=0)[:, None]  # [P, 1]
+    radial = xp.stack([contraction, -2 * a * contraction, 4 * a * a * contraction], axis=1)
+    component, shell, shell_l = _grouped_maps(basis)
+    ao_index = xp.asarray(basis.ao_index)
+    ao_shell = xp.asarray(shell)[ao_index]
+    shell_atom = xp.concatenate([xp.asarray(atoms) for atoms in basis.shell_atom])
+    ao_atom = _one_hot(shell_atom[ao_shell], basis.natm, dtype, xp).T  # [natm, nao]
+    n_monomials = len(_monomial_powers(max(basis.ls)))
+    kinds = 5 if basis.cart else 4
+    polynomials = _angular_polynomials(basis.cart)[:, :n_monomials, :kinds].astype(dtype)
+    per_ao = xp.asarray(polynomials)[xp.asarray(component)[ao_index]]  # [nao, M, K]
+    angular = xp.einsum("au,umk->amku", ao_atom, per_ao)
+    return AOTables(
+        coords=xp.asarray(basis.coords, dtype),
+        exponent_matrix=exponent_matrix,
+        radial=radial,
+        shell_atom=_one_hot(shell_atom, basis.natm, dtype, xp).T,
+        shell_l=xp.asarray(shell_l, dtype),
+        ao_shell=ao_shell,
+        ao_atom=ao_atom,
+        angular=angular.reshape(basis.natm * n_monomials, kinds * basis.nao),
     )
 
 
-def _angular_parts(basis: Basis, d: jax.Array) -> list[jax.Array]:
-    """Per shell group, [C, n_atoms, n_out] real solid harmonics (or Cartesian monomials) of
-    the displacements ``d`` [C, n_atoms, 3] from every atom (Bohr)."""
-    x, y, z = d[..., 0], d[..., 1], d[..., 2]
-    parts = []
-    for l in basis.ls:
-        monomials = jnp.stack(  # [C, n_atoms, n_cart]
-            [
-                lax.integer_pow(x, lx) * lax.integer_pow(y, ly) * lax.integer_pow(z, lz)
-                for lx, ly, lz in basis_lib.cartesian_powers(l)
-            ],
-            axis=-1,
-        )
-        parts.append(monomials @ jnp.asarray(basis_lib.cartesian_to_output(l, basis.cart),
-                                             d.dtype))
-    return parts
+def pad_tables(tables: AOTables, n_primitives: int, n_shells: int, nao: int,
+               n_monomials: int) -> AOTables:
+    """The same functions in larger tables (host arrays; sizes >= the current ones), plus
+    zero functions: AOs ``nao_old..nao - 1`` are zero. Tables of one padded size share one
+    compiled kernel."""
+    t = jax.tree.map(np.asarray, tables)
+    natm, n_rows = t.coords.shape[0], t.angular.shape[0]
+    old_nao, old_monomials = t.ao_shell.shape[0], n_rows // natm
+    kinds = t.angular.shape[1] // old_nao
+
+    def grow(array, *sizes):
+        return np.pad(array, [(0, size - n) for n, size in zip(array.shape, sizes, strict=True)])
+
+    angular = grow(t.angular.reshape(natm, old_monomials, kinds, old_nao),
+                   natm, n_monomials, kinds, nao)  # fmt: skip
+    return AOTables(
+        coords=t.coords,
+        exponent_matrix=grow(t.exponent_matrix, natm, n_primitives),
+        radial=grow(t.radial, n_primitives, 3, n_shells),
+        shell_atom=grow(t.shell_atom, natm, n_shells),
+        shell_l=grow(t.shell_l, n_shells),
+        ao_shell=grow(t.ao_shell, nao),
+        ao_atom=grow(t.ao_atom, natm, nao),
+        angular=angular.reshape(natm * n_monomials, kinds * nao),
+    )
 
 
-def _assemble(basis: Basis, radial: jax.Array, angular: list[jax.Array]) -> jax.Array:
-    """[C, nao] AOs in PySCF order from radial parts [C, S] and :func:`_angular_parts`."""
-    values, first_shell = [], 0
-    for g, part in enumerate(angular):
-        n_shells = basis.shell_atom[g].shape[0]
-        shell_radial = radial[:, first_shell : first_shell + n_shells, None]
-        values.append((shell_radial * part[:, basis.shell_atom[g]]).reshape(radial.shape[0], -1))
-        first_shell += n_shells
-    return jnp.take(jnp.concatenate(values, axis=-1), basis.ao_index, axis=-1)
+def join_tables(parts: Sequence[AOTables]) -> AOTables:
+    """The tables of a molecule from those of its fragments (host arrays; e.g. single atoms),
+    whose atoms and AOs follow one another in the molecule's order, as PySCF orders AOs by
+    atom: block-diagonal, the monomial axis padded to the largest."""
+    parts = [jax.tree.map(np.asarray, part) for part in parts]
+    n_monomials = max(p.angular.shape[0] // p.coords.shape[0] for p in parts)
+    kinds = {p.angular.shape[1] // p.ao_shell.shape[0] for p in parts}
+    if len(kinds) > 1:
+        raise ValueError("cannot join Cartesian and spherical tables")
+    parts = [pad_tables(p, p.radial.shape[0], p.radial.shape[2], p.ao_shell.shape[0],
+                        n_monomials) for p in parts]  # fmt: skip
+    shells = np.cumsum([0] + [p.radial.shape[2] for p in parts])
+    natm = sum(p.coords.shape[0] for p in parts)
+    angular = _block_diagonal([p.angular.reshape(p.coords.shape[0], n_monomials, -1,
+                                                 p.ao_shell.shape[0]) for p in parts],
+                              (0, 3))  # fmt: skip
+    return AOTables(
+        coords=np.concatenate([p.coords for p in parts]),
+        exponent_matrix=_block_diagonal([p.exponent_matrix for p in parts], (0, 1)),
+        radial=_block_diagonal([p.radial for p in parts], (0, 2)),
+        shell_atom=_block_diagonal([p.shell_atom for p in parts], (0, 1)),
+        shell_l=np.concatenate([p.shell_l for p in parts]),
+        ao_shell=np.concatenate([p.ao_shell + first
+                                 for p, first in zip(parts, shells[:-1], strict=True)]),
+        ao_atom=_block_diagonal([p.ao_atom for p in parts], (0, 1)),
+        angular=angular.reshape(natm * n_monomials, -1),
+    )
 
 
-def _ao_values(basis: Basis, points: jax.Array) -> jax.Array:
-    """[C, nao] AO values at ``points`` [C, 3] (Bohr), in PySCF's AO order."""
-    return ao_jet(basis, points, deriv=0)[0]
+def _block_diagonal(blocks: list[np.ndarray], axes: tuple[int, int]) -> np.ndarray:
+    """Blocks placed one after the other along both ``axes`` (other axes equal), zeros
+    elsewhere."""
+    shape = list(blocks[0].shape)
+    for axis in axes:
+        shape[axis] = sum(block.shape[axis] for block in blocks)
+    out = np.zeros(shape, blocks[0].dtype)
+    starts = [0, 0]
+    for block in blocks:
+        where = [slice(None)] * block.ndim
+        for i, axis in enumerate(axes):
+            where[axis] = slice(starts[i], starts[i] + block.shape[axis])
+            starts[i] += block.shape[axis]
+        out[tuple(where)] = block
+    return out
+
+
+def _monomials(d: jax.Array, n_monomials: int) -> jax.Array:
+    """[C, n_atoms * M]: the monomials of :func:`_monomial_powers` of the displacements ``d``
+    [C, n_atoms, 3] from every atom, atom-major."""
+    degree = _degree_of(n_monomials)
+    powers = [[jnp.ones_like(d[..., k])] for k in range(3)]
+    for k in range(3):
+        for _ in range(degree):
+            powers[k].append(powers[k][-1] * d[..., k])
+    monomials = jnp.stack(
+        [powers[0][i] * powers[1][j] * powers[2][k] for i, j, k in _monomial_powers(degree)],
+        axis=-1)  # fmt: skip
+    return monomials.reshape(d.shape[0], -1)
+
+
+def ao_jet(tables: AOTables, points: jax.Array, deriv: int) -> tuple[jax.Array, ...]:
+    """AO values and their derivatives for the product rule, at points [C, 3] (Bohr).
+
+    Returns ``(phi,)`` [C, nao]; for deriv >= 1 also ``gradient`` [3, C, nao] (d/dx, d/dy,
+    d/dz); for deriv 2 also ``laplacian`` [C, nao]. ``tables`` from :func:`ao_tables`. For use
+    inside jit (no input checks); chunk large grids with :func:`map_chunks`.
+
+    Each AO is phi = R(r^2) A(d) with d = r - A_atom, R = sum_p c_p exp(-a_p r^2) and A a
+    polynomial (solid harmonic or monomial), differentiated by hand, exactly: with
+    R1 = sum_p -2 a_p c_p exp(-a_p r^2) and R2 = sum_p 4 a_p^2 c_p exp(-a_p r^2),
+    d/dk phi = R1 d_k A + R dA/dk and, as A is homogeneous of degree l (d . grad A = l A),
+    laplacian phi = ((3 + 2 l) R1 + r^2 R2) A + R laplacian A. All are matrix products with
+    the tables and elementwise products; the tests compare every component with PySCF.
+    """
+    d = points[:, None, :] - tables.coords  # [C, n_atoms, 3]
+    r2 = jnp.sum(d * d, axis=-1)
+    gaussians = jnp.exp(r2 @ tables.exponent_matrix)  # [C, P]
+    n_primitives, _, n_shells = tables.radial.shape
+    radial = gaussians @ tables.radial[:, : deriv + 1].reshape(n_primitives, -1)
+    radial = radial.reshape(-1, deriv + 1, n_shells)  # [C, R | R1 | R2, S]
+    nao = tables.ao_shell.shape[0]
+    kinds = 1 if deriv == 0 else tables.angular.shape[1] // nao
+    angular = _monomials(d, tables.angular.shape[0] // tables.coords.shape[0]) @ (
+        tables.angular[:, : kinds * nao])
+    angular = angular.reshape(-1, kinds, nao)  # [C, A | dA/dk | laplacian A, nao]
+    r_phi = radial[:, 0][:, tables.ao_shell]
+    phi = r_phi * angular[:, 0]
+    if deriv == 0:
+        return (phi,)
+    r1_phi = radial[:, 1][:, tables.ao_shell] * angular[:, 0]
+    gradient = jnp.stack([(d[..., k] @ tables.ao_atom) * r1_phi + r_phi * angular[:, 1 + k]
+                          for k in range(3)])  # fmt: skip
+    if deriv == 1:
+        return phi, gradient
+    laplacian_radial = ((3 + 2 * tables.shell_l) * radial[:, 1]
+                        + (r2 @ tables.shell_atom) * radial[:, 2])  # fmt: skip
+    laplacian = laplacian_radial[:, tables.ao_shell] * angular[:, 0]
+    if kinds == 5:  # Cartesian monomials: laplacian A != 0
+        laplacian += r_phi * angular[:, 4]
+    return phi, gradient, laplacian
 
 
 def _derivative(fn, points: jax.Array, *axes: int) -> tuple[jax.Array, ...]:
@@ -147,8 +369,13 @@ def _derivative(fn, points: jax.Array, *axes: int) -> tuple[jax.Array, ...]:
 
 
 def _ao_derivatives(basis: Basis, deriv: int, points: jax.Array) -> jax.Array:
-    """[1 | 4 | 10, C, nao]: AOs, gradient, Hessian (xx, xy, xz, yy, yz, zz) as PySCF."""
-    ao = functools.partial(_ao_values, basis)
+    """[1 | 4 | 10, C, nao]: AOs, gradient, Hessian (xx, xy, xz, yy, yz, zz) as PySCF, by
+    autodiff of the AO values."""
+    tables = ao_tables(basis)
+
+    def ao(p):
+        return ao_jet(tables, p, deriv=0)[0]
+
     rows = [ao(points)]
     if deriv >= 1:
         rows.extend(_derivative(ao, points, axis)[1] for axis in range(3))
@@ -157,55 +384,11 @@ def _ao_derivatives(basis: Basis, deriv: int, points: jax.Array) -> jax.Array:
     return jnp.stack(rows)
 
 
-def ao_jet(basis: Basis, points: jax.Array, deriv: int) -> tuple[jax.Array, ...]:
-    """AO values and their derivatives for the product rule, at points [C, 3] (Bohr).
-
-    Returns ``(phi,)`` [C, nao]; for deriv >= 1 also ``gradient`` [3, C, nao] (d/dx, d/dy,
-    d/dz); for deriv 2 also ``second`` [3, C, nao] (d2/dx2, d2/dy2, d2/dz2). For use inside
-    jit (no input checks); chunk large grids with :func:`map_chunks`.
-
-    The angular parts are differentiated by forward-mode autodiff; the Gaussians by hand, which
-    is exact and cheap: with t_p = -a_p (r - A_p)_k, d/dk exp(-a_p |r - A_p|^2) = 2 t_p g_p and
-    d2/dk2 = (4 t_p^2 - 2 a_p) g_p. The tests compare every component with PySCF.
-    """
-    d = points[:, None, :] - basis.coords  # [C, n_atoms, 3]
-    exponent_matrix, contraction = _radial_matrices(basis)  # [n_atoms, P], [P, S]
-    gaussians = jnp.exp(jnp.sum(d * d, axis=-1) @ exponent_matrix)  # [C, P]
-    radial = gaussians @ contraction
-    angular_fn = functools.partial(_angular_parts, basis)
-    angular = angular_fn(d)
-    jet = [_assemble(basis, radial, angular)]
-    if deriv == 0:
-        return tuple(jet)
-    minus_exponents = jnp.sum(exponent_matrix, axis=0)  # [P]: -a_p
-    gradient, second = [], []
-    for axis in range(3):
-        t = d[..., axis] @ exponent_matrix  # [C, P]
-        radial_k = (2 * t * gaussians) @ contraction
-        tangent = jnp.zeros_like(d).at[..., axis].set(1)
-        if deriv == 1:
-            _, angular_k = jax.jvp(angular_fn, (d,), (tangent,))
-        else:
-            def first(dd, tangent=tangent):
-                return jax.jvp(angular_fn, (dd,), (tangent,))
-
-            (_, angular_k), (_, angular_kk) = jax.jvp(first, (d,), (tangent,))
-        gradient.append(_assemble(basis, radial_k, angular) + _assemble(basis, radial, angular_k))
-        if deriv == 2:
-            radial_kk = ((4 * t * t + 2 * minus_exponents) * gaussians) @ contraction
-            second.append(_assemble(basis, radial_kk, angular)
-                          + 2 * _assemble(basis, radial_k, angular_k)
-                          + _assemble(basis, radial, angular_kk))
-    jet.append(jnp.stack(gradient))
-    if deriv == 2:
-        jet.append(jnp.stack(second))
-    return tuple(jet)
-
-
 def density_from_jet(jet: tuple[jax.Array, ...], dm: jax.Array) -> jax.Array:
     """[..., 1 | 4 | 5, C]: rho, its gradient, its Laplacian from :func:`ao_jet` of the same
     order and dm [..., nao, nao] (not necessarily symmetric, e.g. row-masked), by the product
-    rule: d rho = sum_ij P_ij (d phi_i phi_j + phi_i d phi_j)."""
+    rule: d rho = sum_ij P_ij (d phi_i phi_j + phi_i d phi_j), laplacian rho =
+    sum_ij P_ij (lap phi_i phi_j + phi_i lap phi_j + 2 grad phi_i . grad phi_j)."""
     phi = jet[0]
     phi_dm = phi @ dm  # [..., C, nao]: sum_i phi_i P_ij
     dm_phi = phi @ jnp.swapaxes(dm, -1, -2)  # sum_j P_ij phi_j
@@ -214,9 +397,8 @@ def density_from_jet(jet: tuple[jax.Array, ...], dm: jax.Array) -> jax.Array:
         gradient = jet[1][:, None] if dm.ndim > 2 else jet[1]  # [3, (K,) C, nao]
         rows.append(jnp.moveaxis(jnp.sum(phi_dm * gradient + dm_phi * gradient, axis=-1), 0, -2))
     if len(jet) == 3:
-        second = jet[2][:, None] if dm.ndim > 2 else jet[2]
         cross = jnp.sum((gradient @ dm) * gradient, axis=(0, -1))
-        laplacian = jnp.sum((phi_dm + dm_phi) * second, axis=(0, -1)) + 2 * cross
+        laplacian = jnp.sum((phi_dm + dm_phi) * jet[2], axis=-1) + 2 * cross
         rows.append(laplacian[..., None, :])
     return jnp.concatenate(rows, axis=-2)
 
@@ -226,11 +408,23 @@ def mo_densities_from_jet(
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     """rho [..., C], grad rho [..., 3, C] and tau [..., C] of occupied MOs, from an
     :func:`ao_jet` of order >= 1, MO coefficients [..., nao, nmo] and occupations [..., nmo]
-    (``...``: e.g. a spin axis): rho = sum_i n_i psi_i^2 (e/Bohr^3), grad rho = 2 sum_i n_i
-    psi_i grad psi_i, tau = 1/2 sum_i n_i |grad psi_i|^2 (Hartree/Bohr^3, PySCF's convention)."""
+    (``...``: e.g. a spin axis), by :func:`mo_densities`."""
+    lead, (nao, nmo) = mo_coeff.shape[:-2], mo_coeff.shape[-2:]
+    n_points = jet[0].shape[0]
+    side_by_side = jnp.moveaxis(mo_coeff.reshape(-1, nao, nmo), 0, 1).reshape(nao, -1)
+    values = jnp.concatenate([jet[0], jet[1].reshape(-1, nao)]) @ side_by_side  # one product
+    values = jnp.moveaxis(values.reshape(4 * n_points, -1, nmo), 1, 0)
+    values = values.reshape(*lead, 4, n_points, nmo)
+    return mo_densities(values[..., 0, :, :], values[..., 1:, :, :], mo_occ)
+
+
+def mo_densities(psi: jax.Array, grad_psi: jax.Array, mo_occ: jax.Array
+                 ) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """rho = sum_i n_i psi_i^2 [..., C] (e/Bohr^3), grad rho = 2 sum_i n_i psi_i grad psi_i
+    [..., 3, C] and tau = 1/2 sum_i n_i |grad psi_i|^2 [..., C] (Hartree/Bohr^3, PySCF's
+    convention) from MO values psi [..., C, nmo], gradients [..., 3, C, nmo] and occupations
+    [..., nmo]."""
     occ = mo_occ[..., None, :]  # [..., 1, nmo]
-    psi = jet[0] @ mo_coeff  # [..., C, nmo]
-    grad_psi = jet[1] @ mo_coeff[..., None, :, :]  # [..., 3, C, nmo]
     rho = jnp.sum(occ * psi**2, axis=-1)
     grad_rho = 2 * jnp.sum(occ[..., None, :, :] * psi[..., None, :, :] * grad_psi, axis=-1)
     tau = 0.5 * jnp.sum(occ[..., None, :, :] * grad_psi**2, axis=(-3, -1))
@@ -243,17 +437,6 @@ def kinetic_energy_density_from_jet(
     """[C] tau = 1/2 sum_i n_i |grad psi_i|^2 (Hartree/Bohr^3, PySCF's convention) from an
     :func:`ao_jet` of order >= 1, MO coefficients [nao, nmo] and occupations [nmo]."""
     return mo_densities_from_jet(jet, mo_coeff, mo_occ)[2]
-
-
-def _density_derivatives(basis: Basis, dm: jax.Array, deriv: int, points: jax.Array):
-    """[..., 1 | 4 | 5, C]: rho, then its gradient (deriv >= 1), then its Laplacian (deriv 2)."""
-    return density_from_jet(ao_jet(basis, points, deriv), dm)
-
-
-def _kinetic_energy_density_values(
-    basis: Basis, mo_coeff: jax.Array, mo_occ: jax.Array, points: jax.Array
-) -> jax.Array:
-    return kinetic_energy_density_from_jet(ao_jet(basis, points, 1), mo_coeff, mo_occ)
 
 
 def map_chunks(fn, points: jax.Array, chunk_size: int) -> jax.Array:
@@ -277,7 +460,11 @@ def _eval_ao(basis: Basis, points: jax.Array, deriv: int) -> jax.Array:
 def _density(
     basis: Basis, dm: jax.Array, points: jax.Array, deriv: int, chunk_size: int
 ) -> jax.Array:
-    fn = functools.partial(_density_derivatives, basis, dm, deriv)
+    tables = ao_tables(basis)
+
+    def fn(chunk_points):  # [..., 1 | 4 | 5, C]: rho, its gradient, its Laplacian
+        return density_from_jet(ao_jet(tables, chunk_points, deriv), dm)
+
     return map_chunks(fn, points, chunk_size)  # [..., n_components, N]
 
 
@@ -285,7 +472,11 @@ def _density(
 def _kinetic_energy_density(
     basis: Basis, mo_coeff: jax.Array, mo_occ: jax.Array, points: jax.Array, chunk_size: int
 ) -> jax.Array:
-    fn = functools.partial(_kinetic_energy_density_values, basis, mo_coeff, mo_occ)
+    tables = ao_tables(basis)
+
+    def fn(chunk_points):
+        return kinetic_energy_density_from_jet(ao_jet(tables, chunk_points, 1), mo_coeff, mo_occ)
+
     return map_chunks(fn, points, chunk_size)
 
 

@@ -91,6 +91,40 @@ def test_g_functions_match_pyscf(cart):
     assert max_relative_error(ours, reference) < 1e-10
 
 
+@pytest.mark.parametrize("name, basis_name", [("CO", "def2-svp"), ("Au2", "def2-tzvp"),
+                                              ("N2", "cc-pvqz")])
+@pytest.mark.parametrize("cart", [False, True], ids=["spherical", "cartesian"])
+def test_ao_jet_matches_pyscf(name, basis_name, cart):
+    """The hand-differentiated jet (values, gradient, Laplacian; up to g functions) against
+    PySCF's AOs and the trace of its AO Hessian."""
+    mol = diatomic(name, basis_name, cart)
+    points = sample_points(mol, 100)
+    tables = kernels.ao_tables(basis_lib.from_pyscf(mol))
+    phi, gradient, laplacian = kernels.ao_jet(tables, jnp.asarray(points), deriv=2)
+    reference = numint.eval_ao(mol, points, deriv=2)
+    assert max_relative_error(phi, reference[0]) < 1e-10
+    assert max_relative_error(gradient, reference[1:4]) < 1e-10
+    assert max_relative_error(laplacian, reference[4] + reference[7] + reference[9]) < 1e-10
+
+
+@pytest.mark.parametrize("cart", [False, True], ids=["spherical", "cartesian"])
+def test_tables_joined_from_atoms_give_the_molecules_aos(cart):
+    """H (l <= 1) next to Cu (l <= 3): tables of the two atoms, joined and moved to the
+    molecule's positions, give PySCF's AOs, gradients and Laplacians of the molecule."""
+    mol = gto.M(atom="H 0.1 -0.2 -0.7; Cu 0 0.1 0.8", basis="def2-svp", cart=cart, verbose=0)
+    atoms = [gto.M(atom=[(symbol, (0, 0, 0))], basis="def2-svp", cart=cart, spin=None, verbose=0)
+             for symbol in ("H", "Cu")]
+    joined = kernels.join_tables([kernels.ao_tables(basis_lib.from_pyscf(a), xp=np)
+                                  for a in atoms])._replace(coords=mol.atom_coords())
+    points = sample_points(mol, 100)
+    phi, gradient, laplacian = kernels.ao_jet(jax.tree.map(jnp.asarray, joined),
+                                              jnp.asarray(points), deriv=2)
+    reference = numint.eval_ao(mol, points, deriv=2)
+    assert max_relative_error(phi, reference[0]) < 1e-10
+    assert max_relative_error(gradient, reference[1:4]) < 1e-10
+    assert max_relative_error(laplacian, reference[4] + reference[7] + reference[9]) < 1e-10
+
+
 @pytest.mark.parametrize("name", ["CO", "Fe2", "Au2"])
 def test_density_gradient_laplacian_and_tau_match_pyscf(name):
     mol = diatomic(name)
@@ -122,8 +156,8 @@ def test_mo_densities_per_spin_match_pyscf():
     rng = np.random.default_rng(1)
     mo_coeff = rng.standard_normal((2, mol.nao, 9)) / mol.nao
     mo_occ = np.stack([np.ones(9), np.r_[np.ones(6), 0.5, 0.0, 0.0]])
-    rho, grad, tau = kernels.mo_densities_from_jet(
-        kernels.ao_jet(basis_lib.from_pyscf(mol), jnp.asarray(points), deriv=1), mo_coeff, mo_occ)
+    jet = kernels.ao_jet(kernels.ao_tables(basis_lib.from_pyscf(mol)), jnp.asarray(points), 1)
+    rho, grad, tau = kernels.mo_densities_from_jet(jet, mo_coeff, mo_occ)
     assert rho.shape == tau.shape == (2, len(points)) and grad.shape == (2, 3, len(points))
     ao = numint.eval_ao(mol, points, deriv=1)
     for spin in range(2):
