@@ -1,6 +1,8 @@
-"""End-of-run figures: learning curves and parity plots (matplotlib, Agg backend, PNG).
+"""End-of-run figures: learning curves and parity plots (PNG).
 
 Paths are `etils.epath` paths (local or `gs://`): the PNG is rendered in memory and written once.
+Figures are `matplotlib.figure.Figure` objects, not pyplot's: no backend is chosen or changed, so
+a notebook that trains keeps its inline figures.
 """
 
 from __future__ import annotations
@@ -9,25 +11,22 @@ import io
 import math
 from collections.abc import Sequence
 
-import matplotlib
-from etils import epath
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from etils import epath
+from matplotlib.figure import Figure
 
 
-def _save(fig, path: epath.PathLike) -> None:
+def _save(fig: Figure, path: epath.PathLike) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)
-    plt.close(fig)
     epath.Path(path).write_bytes(buffer.getvalue())
 
 
 def learning_curve(history: Sequence[dict], path: epath.PathLike) -> None:
     """Train and validation loss per epoch (from the metrics JSONL records)."""
     epochs = [h["epoch"] for h in history]
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig = Figure(figsize=(5, 3.5))
+    ax = fig.subplots()
     ax.plot(epochs, [h["train_loss"] for h in history], label="train")
     ax.plot(epochs, [h["val_loss"] for h in history], label="validation")
     ax.set(xlabel="epoch", ylabel="loss (scaled targets)", yscale="log")
@@ -46,7 +45,8 @@ def parity(
     """Predicted vs true per target, [N, T] arrays in physical units, with the MAE."""
     cols = min(3, len(targets))
     rows = math.ceil(len(targets) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
+    fig = Figure(figsize=(3.2 * cols, 3.2 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for t, (name, ax) in enumerate(zip(targets, axes.flat, strict=False)):
         lo, hi = (
             min(y_true[:, t].min(), y_pred[:, t].min()),

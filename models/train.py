@@ -223,7 +223,7 @@ def train_and_evaluate(
             loop=dataclasses.asdict(loop),
             data=iterator.get_state(),
         )
-        if main:
+        if main and config.progress:
             maes = "  ".join(f"{t} {m:.4g} {unit(t)}" for t, m in val["mae"].items())
             tqdm.write(
                 f"epoch {epoch:3d}  train {record['train_loss']:.4f}  val {val['loss']:.4f}  "

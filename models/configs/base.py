@@ -63,7 +63,7 @@ class Config:
     num_epochs: int = 50
     early_stopping_patience: int = 10  # epochs without a better validation MAE
     seed: int = 0
-    progress: bool = True  # tqdm progress bar
+    progress: bool = True  # tqdm progress bar and a line per epoch
     distributed: bool = False  # call jax.distributed.initialize() (multi-host)
 
     def replace(self, **changes: Any) -> Config:
