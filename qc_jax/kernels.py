@@ -323,7 +323,13 @@ def ao_jet(tables: AOTables, points: jax.Array, deriv: int) -> tuple[jax.Array, 
     gaussians = jnp.exp(r2 @ tables.exponent_matrix)  # [C, P]
     n_primitives, _, n_shells = tables.radial.shape
     radial = gaussians @ tables.radial[:, : deriv + 1].reshape(n_primitives, -1)
-    radial = radial.reshape(-1, deriv + 1, n_shells)  # [C, R | R1 | R2, S]
+    return _jet(tables, d, r2, radial.reshape(-1, deriv + 1, n_shells), deriv)
+
+
+def _jet(tables: AOTables, d: jax.Array, r2: jax.Array, radial: jax.Array, deriv: int
+         ) -> tuple[jax.Array, ...]:
+    """:func:`ao_jet` from displacements d [C, n_atoms, 3], their squares r2 [C, n_atoms] and
+    the radial parts [C, R | R1 | R2, S]."""
     nao = tables.ao_shell.shape[0]
     kinds = 1 if deriv == 0 else tables.angular.shape[1] // nao
     angular = _monomials(d, tables.angular.shape[0] // tables.coords.shape[0]) @ (
@@ -344,6 +350,81 @@ def ao_jet(tables: AOTables, points: jax.Array, deriv: int) -> tuple[jax.Array, 
     if kinds == 5:  # Cartesian monomials: laplacian A != 0
         laplacian += r_phi * angular[:, 4]
     return phi, gradient, laplacian
+
+
+class Grid(NamedTuple):
+    """A rectilinear grid: every point (x_i, y_j, z_k) of three axes (Bohr), x-major (the
+    flattened index is (i * ny + j) * nz + k, as ``np.meshgrid(x, y, z, indexing="ij")``).
+    Planes (one y) and boxes are grids; the kernels evaluate the Gaussians on them by axis."""
+
+    x: jax.Array
+    """[nx] (Bohr)."""
+    y: jax.Array
+    """[ny] (Bohr)."""
+    z: jax.Array
+    """[nz] (Bohr)."""
+
+    @property
+    def size(self) -> int:
+        return self.x.shape[-1] * self.y.shape[-1] * self.z.shape[-1]
+
+    def points(self) -> jax.Array:
+        """[nx * ny * nz, 3] the points, in grid order."""
+        return jnp.stack(jnp.meshgrid(self.x, self.y, self.z, indexing="ij"), -1).reshape(-1, 3)
+
+
+def _shell_primitives(basis: Basis) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """[S, Q] exponents and normalised coefficients of each shell's primitives (grouped order
+    as :func:`ao_tables`, padded with exponent 1 and coefficient 0) and [S] its atom."""
+    width = max(e.shape[-1] for e in basis.exponents)
+    exponents, coefficients = [], []
+    for g, l in enumerate(basis.ls):
+        e = jnp.asarray(basis.exponents[g])
+        padding = ((0, 0), (0, width - e.shape[-1]))
+        exponents.append(jnp.pad(e, padding, constant_values=1.0))
+        c = _normalised_coefficients(l, e, jnp.asarray(basis.coefficients[g]))
+        coefficients.append(jnp.pad(c, padding))
+    return (jnp.concatenate(exponents), jnp.concatenate(coefficients),
+            jnp.concatenate([jnp.asarray(a) for a in basis.shell_atom]))  # fmt: skip
+
+
+def _map_grid(fn, basis: Basis, grid: Grid, deriv: int, chunk_size: int) -> jax.Array:
+    """``fn`` (AO jet [C, ...] -> [..., C]) over the points of ``grid`` -> [..., N], blocks of
+    x values at a time (about ``chunk_size`` points). A Gaussian is a product of one factor
+    per axis, exp(-a |r - A|^2) = exp(-a (x - A_x)^2) exp(-a (y - A_y)^2) exp(-a (z - A_z)^2),
+    so exponentials are taken on the axes only and multiplied out per shell."""
+    tables = ao_tables(basis)
+    exponents, coefficients, atoms = _shell_primitives(basis)  # [S, Q], [S, Q], [S]
+    centres = tables.coords[atoms]  # [S, 3]
+    weights = jnp.stack([coefficients, -2 * exponents * coefficients,
+                         4 * exponents**2 * coefficients])[: deriv + 1]  # [K, S, Q]  # fmt: skip
+
+    def factors(axis_values, axis):  # [n] -> [Q, n, S]: primitives first, for the sums
+        offsets = axis_values[:, None] - centres[:, axis]
+        return jnp.exp(-exponents.T[:, None, :] * offsets**2)
+
+    plane = factors(grid.y, 1)[:, :, None] * factors(grid.z, 2)[:, None]  # [Q, ny, nz, S]
+    plane = plane.reshape(exponents.shape[1], -1, 1, exponents.shape[0]) * (
+        jnp.moveaxis(weights, -1, 0)[:, None])  # [Q, ny * nz, K, S]
+    n_plane = plane.shape[1]
+    rows = max(1, chunk_size // n_plane)
+    nx = grid.x.shape[0]
+    n_blocks = -(-nx // rows)
+    xs = jnp.pad(grid.x, (0, n_blocks * rows - nx), mode="edge").reshape(n_blocks, rows)
+    yz = jnp.stack(jnp.meshgrid(grid.y, grid.z, indexing="ij"), -1).reshape(-1, 2)
+
+    def block(x):  # [rows] -> [..., rows * ny * nz]
+        # [rows, ny * nz, K, S]
+        radial = jnp.sum(factors(x, 0)[:, :, None, None] * plane[:, None], axis=0)
+        points = jnp.concatenate([jnp.broadcast_to(x[:, None, None], (rows, n_plane, 1)),
+                                  jnp.broadcast_to(yz, (rows, n_plane, 2))], -1).reshape(-1, 3)
+        d = points[:, None, :] - tables.coords
+        return fn(_jet(tables, d, jnp.sum(d * d, axis=-1),
+                       radial.reshape(-1, deriv + 1, exponents.shape[0]), deriv))
+
+    values = jax.lax.map(block, xs)  # [n_blocks, ..., rows * nyz]
+    values = jnp.moveaxis(values, 0, -2)
+    return values.reshape(*values.shape[:-2], -1)[..., : grid.size]
 
 
 def _derivative(fn, points: jax.Array, *axes: int) -> tuple[jax.Array, ...]:
@@ -385,10 +466,11 @@ def _ao_derivatives(basis: Basis, deriv: int, points: jax.Array) -> jax.Array:
 
 
 def density_from_jet(jet: tuple[jax.Array, ...], dm: jax.Array) -> jax.Array:
-    """[..., 1 | 4 | 5, C]: rho, its gradient, its Laplacian from :func:`ao_jet` of the same
-    order and dm [..., nao, nao] (not necessarily symmetric, e.g. row-masked), by the product
-    rule: d rho = sum_ij P_ij (d phi_i phi_j + phi_i d phi_j), laplacian rho =
-    sum_ij P_ij (lap phi_i phi_j + phi_i lap phi_j + 2 grad phi_i . grad phi_j)."""
+    """[..., 1 | 4 | 6, C]: rho, its gradient, its Laplacian and tau from :func:`ao_jet` of
+    the same order and dm [..., nao, nao] (not necessarily symmetric, e.g. row-masked), by the
+    product rule: d rho = sum_ij P_ij (d phi_i phi_j + phi_i d phi_j), laplacian rho =
+    sum_ij P_ij (lap phi_i phi_j + phi_i lap phi_j) + 4 tau, tau = 1/2 sum_ij P_ij grad phi_i
+    . grad phi_j (PySCF's MGGA rows)."""
     phi = jet[0]
     phi_dm = phi @ dm  # [..., C, nao]: sum_i phi_i P_ij
     dm_phi = phi @ jnp.swapaxes(dm, -1, -2)  # sum_j P_ij phi_j
@@ -399,7 +481,7 @@ def density_from_jet(jet: tuple[jax.Array, ...], dm: jax.Array) -> jax.Array:
     if len(jet) == 3:
         cross = jnp.sum((gradient @ dm) * gradient, axis=(0, -1))
         laplacian = jnp.sum((phi_dm + dm_phi) * jet[2], axis=-1) + 2 * cross
-        rows.append(laplacian[..., None, :])
+        rows.extend([laplacian[..., None, :], 0.5 * cross[..., None, :]])
     return jnp.concatenate(rows, axis=-2)
 
 
@@ -458,14 +540,15 @@ def _eval_ao(basis: Basis, points: jax.Array, deriv: int) -> jax.Array:
 
 @functools.partial(jax.jit, static_argnames=("deriv", "chunk_size"))
 def _density(
-    basis: Basis, dm: jax.Array, points: jax.Array, deriv: int, chunk_size: int
+    basis: Basis, dm: jax.Array, points: jax.Array | Grid, deriv: int, chunk_size: int
 ) -> jax.Array:
+    def fn(jet):  # [..., 1 | 4 | 5, C]: rho, its gradient, its Laplacian
+        return density_from_jet(jet, dm)
+
+    if isinstance(points, Grid):
+        return _map_grid(fn, basis, points, deriv, chunk_size)
     tables = ao_tables(basis)
-
-    def fn(chunk_points):  # [..., 1 | 4 | 5, C]: rho, its gradient, its Laplacian
-        return density_from_jet(ao_jet(tables, chunk_points, deriv), dm)
-
-    return map_chunks(fn, points, chunk_size)  # [..., n_components, N]
+    return map_chunks(lambda p: fn(ao_jet(tables, p, deriv)), points, chunk_size)
 
 
 @functools.partial(jax.jit, static_argnames=("chunk_size",))
@@ -499,7 +582,7 @@ def eval_ao(basis: Basis, points: jax.Array, deriv: int = 0) -> jax.Array:
 def density(
     basis: Basis,
     dm: jax.Array,
-    points: jax.Array,
+    points: jax.Array | Grid,
     ao_mask: jax.Array | None = None,
     deriv: int = 0,
     chunk_size: int | None = None,
@@ -509,13 +592,15 @@ def density(
     Args:
       basis: from :func:`qc_jax.basis.from_pyscf`.
       dm: density matrix [nao, nao], or a stack [K, nao, nao] evaluated with one AO pass.
-      points: [N, 3] in Bohr.
+      points: [N, 3] in Bohr, or a :class:`Grid` of N points (faster: its Gaussians are
+        evaluated per axis).
       ao_mask: optional partition of the density. A vector [nao] keeps the rows mu in the mask
         (rho_mask = sum_{mu in mask} sum_nu P_mu,nu phi_mu phi_nu, so the masks of a complete
         partition, e.g. by ``basis.ao_l`` or ``|basis.ao_m|``, sum to rho); a matrix
         [nao, nao] weights P elementwise (e.g. the interatomic A-B block).
-      deriv: 0 -> rho [..., N]; 1 -> [..., 4, N] (rho, d/dx, d/dy, d/dz);
-        2 -> [..., 5, N] (then the Laplacian), all by autodiff.
+      deriv: 0 -> rho [..., N]; 1 -> [..., 4, N] (rho, d/dx, d/dy, d/dz); 2 -> [..., 6, N]
+        (then the Laplacian and tau = 1/2 sum_ij P_ij grad phi_i . grad phi_j), the rows of
+        PySCF's MGGA ``eval_rho(..., with_lapl=True)``.
       chunk_size: points evaluated at once (default :func:`default_chunk` of ``deriv``);
         bounds memory on large grids.
     """
@@ -553,7 +638,7 @@ def kinetic_energy_density(
 def density_many(
     bases: Sequence[Basis],
     dms: Sequence[np.ndarray],
-    points: jax.Array,
+    points: jax.Array | Grid,
     deriv: int = 0,
     chunk_size: int | None = None,
     molecules_per_step: int | None = None,
@@ -561,7 +646,8 @@ def density_many(
     """Densities of many molecules of different sizes in one compiled call.
 
     ``bases`` and ``dms`` ([nao_b, nao_b] or [K, nao_b, nao_b] each) are padded to a common
-    layout (:func:`qc_jax.basis.stack`); ``points`` [N, 3] are shared or [B, N, 3] per molecule.
+    layout (:func:`qc_jax.basis.stack`); ``points`` [N, 3] or a :class:`Grid` are shared,
+    [B, N, 3] are per molecule.
     The molecules go through ``jax.lax.map``, ``molecules_per_step`` of them vmapped together:
     by default one at a time on CPU (measured fastest there, see ``benchmarks/README.md``) and
     all at once on GPU/TPU. Returns [B, ...], the shape :func:`density` gives for one molecule.
@@ -582,7 +668,7 @@ def density_many(
         ]
     )
     points = _checked_points(points, batched=True)
-    if points.ndim == 3 and points.shape[0] != len(bases):
+    if not isinstance(points, Grid) and points.ndim == 3 and points.shape[0] != len(bases):
         raise ValueError(f"got points for {points.shape[0]} molecules but {len(bases)} bases")
     if molecules_per_step is None and jax.default_backend() != "cpu":
         molecules_per_step = len(bases)
@@ -594,7 +680,7 @@ def density_many(
 def _density_many(
     bases: Basis,
     dms: jax.Array,
-    points: jax.Array,
+    points: jax.Array | Grid,
     deriv: int,
     chunk_size: int,
     molecules_per_step: int | None,
@@ -605,11 +691,16 @@ def _density_many(
         values = _density(basis, dm, molecule_points, deriv, chunk_size)
         return values[..., 0, :] if deriv == 0 else values
 
-    per_molecule = points if points.ndim == 3 else None
+    per_molecule = points if not isinstance(points, Grid) and points.ndim == 3 else None
     return jax.lax.map(one, (bases, dms, per_molecule), batch_size=molecules_per_step)
 
 
-def _checked_points(points: jax.Array, batched: bool = False) -> jax.Array:
+def _checked_points(points: jax.Array | Grid, batched: bool = False) -> jax.Array | Grid:
+    if isinstance(points, Grid):
+        axes = [_checked_points(jnp.stack([a, a, a], -1)) for a in map(jnp.asarray, points)]
+        if any(a.ndim != 2 for a in axes):
+            raise ValueError("a Grid needs three one-dimensional axes")
+        return Grid(*(a[:, 0] for a in axes))
     points = jnp.asarray(points)
     ok_shape = points.shape[-1:] == (3,) and points.ndim in ((2, 3) if batched else (2,))
     if not ok_shape:
