@@ -88,7 +88,8 @@ class Options:
 
     @property
     def runs_dir(self) -> Path:
-        return Path(self.runs or Path(self.out) / "runs")
+        """Absolute (orbax refuses relative checkpoint paths)."""
+        return Path(self.runs or Path(self.out) / "runs").absolute()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,9 +211,9 @@ def machine() -> str:
 # --------------------------------------------------------------------------- one run
 
 
-def evaluate_run(run: Run, config, workdir: Path, wall_s: float) -> dict:
+def evaluate_run(run: Run, config, workdir: Path, wall_s: float, provenance: dict) -> dict:
     """The benchmark record of a finished run: test MAE and RMSE per target (physical units) of
-    its best checkpoint, parameters, epochs, wall time, commit and machine.
+    its best checkpoint, parameters, epochs, wall time, and `provenance` (commit and machine).
 
     Raises ValueError if a test pair is also a training pair (no number on training data).
     """
@@ -244,8 +245,7 @@ def evaluate_run(run: Run, config, workdir: Path, wall_s: float) -> dict:
         "best_epoch": results["best_epoch"],
         "epochs_run": results["epochs_run"],
         "wall_s": round(wall_s, 1),
-        "commit": commit(),
-        "machine": machine(),
+        **provenance,
         "mae": metrics["mae"],
         "rmse": {t: float(r) for t, r in zip(config.targets, rmse, strict=True)},
     }
@@ -278,8 +278,14 @@ def wants_importance(run: Run, options: Options) -> bool:
     )
 
 
-def run_one(run: Run, options: Options) -> bool:
-    """Trains, evaluates and records one run unless its records exist; True if it did work."""
+def provenance() -> dict[str, str]:
+    """The commit and machine of a benchmark, taken when it starts (the code it runs)."""
+    return {"commit": commit(), "machine": machine()}
+
+
+def run_one(run: Run, options: Options, started: dict[str, str]) -> bool:
+    """Trains, evaluates and records one run unless its records exist; True if it did work.
+    `started`: the benchmark's `provenance`."""
     from qc_models.train import train_and_evaluate
 
     workdir = options.runs_dir / run.name
@@ -292,7 +298,7 @@ def run_one(run: Run, options: Options) -> bool:
         print(f"[benchmark] {run.name}: training", flush=True)
         start = time.perf_counter()
         train_and_evaluate(config, workdir)
-        record = evaluate_run(run, config, workdir, time.perf_counter() - start)
+        record = evaluate_run(run, config, workdir, time.perf_counter() - start, started)
         write_json(record_path, record)
     if needs_importance:
         print(f"[benchmark] {run.name}: channel importance", flush=True)
@@ -321,10 +327,11 @@ def run_benchmark(options: Options, command: str = "") -> int:
     options = dataclasses.replace(
         options, targets=tuple(t for t in options.targets if t not in unlabelled)
     )
-    record_invocation(out, options, command, unlabelled)
+    started = provenance()
+    record_invocation(out, options, command, unlabelled, started)
     done = 0
     for run in grid(options):
-        if run_one(run, options):
+        if run_one(run, options, started):
             done += 1
             write_report(options.runs_dir, out)
     write_report(options.runs_dir, out)
@@ -349,7 +356,7 @@ def unlabelled_targets(options: Options) -> dict[str, int]:
 
 
 def record_invocation(
-    out: Path, options: Options, command: str, unlabelled: dict[str, int]
+    out: Path, options: Options, command: str, unlabelled: dict[str, int], started: dict
 ) -> None:
     """Appends the command, options, targets left out for missing labels, commit, machine and
     start time to `<out>/invocations.json`."""
@@ -359,8 +366,7 @@ def record_invocation(
         "command": command,
         "options": dataclasses.asdict(options),
         "unlabelled_targets": unlabelled,
-        "commit": commit(),
-        "machine": machine(),
+        **started,
         "started_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
     })
     write_json(path, invocations)

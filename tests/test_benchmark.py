@@ -65,6 +65,7 @@ def test_run_configs_select_dataset_splits_and_permutation():
     assert single.targets == ("i_ev",)
     with pytest.raises(ValueError, match="seeds"):
         benchmark.run_config(benchmark.Run("main", "cnn", 7), options)
+    assert benchmark.Options(out="out/x").runs_dir.is_absolute()  # orbax needs absolute paths
 
 
 # --------------------------------------------------------------------------- pixel permutation
