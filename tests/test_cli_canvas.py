@@ -9,7 +9,7 @@ from qc_jax import cli
 @pytest.mark.parametrize("text, expected", [("CO", ("C", "O")), ("C_O", ("C", "O")),
                                              ("Fe2", ("Fe", "Fe")), ("NaCl", ("Na", "Cl"))])
 def test_pair_formulas(text, expected):
-    assert cli._pair_symbols(text) == expected
+    assert cli.parse_pair(text) == expected
 
 
 @pytest.mark.parametrize("text", ["CO2", "C", "co", "H2O"])
