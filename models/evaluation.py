@@ -11,7 +11,7 @@ from etils import epath
 from flax import nnx
 from qc_models.input_pipeline import Normalizer
 from qc_models.parallel import Sharder, gather
-from qc_models.sources import Source, evaluation_batches
+from qc_models.sources import READ_OPTIONS, Source, evaluation_batches
 from qc_models.steps import predict_step
 
 from qc_jax.elements import pair_name
@@ -29,7 +29,7 @@ def predict_split(
     """A whole split in order, on every process: `targets` and `predictions` [N, T] (scaled),
     `atomic_numbers` [N, 2]. Each process reads and feeds only its share of every batch."""
     parts: dict[str, list[np.ndarray]] = {"targets": [], "predictions": [], "atomic_numbers": []}
-    for batch in evaluation_batches(source, normalizer, batch_size).to_iter_dataset():
+    for batch in evaluation_batches(source, normalizer, batch_size).to_iter_dataset(READ_OPTIONS):
         real = gather(batch["mask"]) > 0
         parts["predictions"].append(gather(predict_step(model, sharder.batch(batch)))[real])
         for key in ("targets", "atomic_numbers"):

@@ -37,6 +37,9 @@ from qc_models.parallel import Sharder, gather
 
 share = Sharder.share
 
+#: Batches are read and normalised ahead of the step by this many threads, this many ahead.
+READ_OPTIONS = grain.ReadOptions(num_threads=2, prefetch_buffer_size=2)
+
 
 class Source(Protocol):
     def __len__(self) -> int: ...
@@ -141,7 +144,8 @@ def training_batches(
     Element s (a step) is batch s % steps_per_epoch of epoch s // steps_per_epoch + 1: model
     inputs, `targets` [b, T] (scaled) and `mask` [b], b = this process's rows of `batch_size`.
     The remainder of an epoch (fewer than `batch_size` examples) is skipped. Iterate with
-    `.to_iter_dataset()`: its iterator's `get_state()`/`set_state()` checkpoint the position.
+    `.to_iter_dataset(READ_OPTIONS)`: its iterator's `get_state()`/`set_state()` checkpoint the
+    position.
     """
     n = len(source)
     steps = n // batch_size

@@ -30,7 +30,6 @@ import json
 import time
 from collections.abc import Sequence
 
-import grain
 import jax.numpy as jnp
 import numpy as np
 from etils import epath
@@ -41,7 +40,7 @@ from qc_models.configs.base import Config, add_arguments, apply_overrides, load_
 from qc_models.evaluation import evaluate, unit, write_predictions
 from qc_models.input_pipeline import Dataset, Normalizer
 from qc_models.registry import create_model
-from qc_models.sources import gather_split, open_splits, training_batches
+from qc_models.sources import READ_OPTIONS, gather_split, open_splits, training_batches
 from qc_models.steps import (
     Plateau,
     current_lr,
@@ -154,7 +153,7 @@ def train_and_evaluate(
         config.batch_size,
         seed=config.seed,
         num_epochs=config.num_epochs,
-    ).to_iter_dataset(grain.ReadOptions(num_threads=2, prefetch_buffer_size=2))
+    ).to_iter_dataset(READ_OPTIONS)
     iterator = iter(batches)
     checkpoints = Checkpoints(workdir / "checkpoints")
     loop = LoopState(plateau=plateau.init() if plateau else {})
