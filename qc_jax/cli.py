@@ -161,13 +161,22 @@ def _add_pair_arguments(parser: argparse.ArgumentParser, out: str) -> None:
     parser.add_argument("--out", default=None, help=f"output file (default: out/<pair>{out})")
 
 
-def _get_or_compute(args: argparse.Namespace):
-    """The record of `args.pair` from `args.store`, computed (with a warning if heavy) if absent."""
+def _record(args: argparse.Namespace):
+    """The record of `args.pair`: shipped with the package, else from `args.store`, else computed
+    (with a warning first if it is heavy). Raises ValueError if it has not converged."""
+    from quantum_canvas.records import shipped_records
+
+    from qc_jax.chem.lookup import get_record
     from qc_jax.store import Store
 
     store, pair = Store(args.store), parse_pair(args.pair)
-    warn_if_heavy([pair], store.__contains__)
-    return store.get_or_compute(*pair)
+    shipped = shipped_records(store.settings)
+    shipped_names = set(shipped.names()) if shipped else set()
+    warn_if_heavy([pair], lambda name: name in store or name in shipped_names)
+    lookup = get_record(*pair, store, shipped, announce=True)
+    if not lookup.converged:
+        raise ValueError(f"{lookup.pair} has no converged record: {lookup.message}")
+    return lookup.record
 
 
 def _add_show(parser: argparse.ArgumentParser) -> None:
@@ -180,7 +189,7 @@ def _add_show(parser: argparse.ArgumentParser) -> None:
 def _run_show(args: argparse.Namespace) -> int:
     from qc_jax import canvas, figures
 
-    record, _ = _get_or_compute(args)
+    record = _record(args)
     spec = canvas.CanvasSpec(
         height=args.size, width=args.size, extent_angstrom=args.extent, supersample=args.supersample
     )
@@ -208,7 +217,7 @@ def _run_cube(args: argparse.Namespace) -> int:
     from qc_jax import canvas
     from qc_jax.canvas import CHANNELS
 
-    record, _ = _get_or_compute(args)
+    record = _record(args)
     cube = cubegen.Cube(
         record.mole(), nx=args.points, ny=args.points, nz=args.points, margin=args.margin
     )

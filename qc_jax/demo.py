@@ -26,10 +26,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     from qc_jax import canvas, figures
+    from qc_jax.chem.lookup import get_record
     from qc_jax.store import Store
 
     start = time.perf_counter()
-    record, origin = Store(args.store).get_or_compute(*args.pair)
+    lookup = get_record(*args.pair, Store(args.store), announce=True)
+    if not lookup.converged:
+        raise SystemExit(f"{lookup.pair} has no converged record: {lookup.message}")
+    record, origin = lookup.record, lookup.source
     print(
         f"{record.pair}: R_e = {record.bond_length:.4f} Angstrom, gap = "
         f"{record.labels['e_g_ev']:.3f} eV, dipole = {record.labels['dipole_mag_d']:.3f} D "

@@ -116,22 +116,6 @@ class Store:
         except (FileNotFoundError, CorruptRecordError):
             return None
 
-    def get_or_compute(self, a: str, b: str) -> tuple[PairRecord, str]:
-        """The record of pair (a, b), computed with the store's settings and stored if absent
-        or corrupt; also says where it came from. Raises ValueError if it failed to converge."""
-        record, origin = self.get(a, b), f"from {self.path(a, b)}"
-        if record is None:
-            from qc_jax.chem.pair import compute_pair
-
-            print(
-                f"Computing {pair_name(a, b)} with PySCF (optimised bond, labels) ...", flush=True
-            )
-            record, origin = compute_pair(a, b, self.settings, store=self), "computed"
-            self.put(record)
-        if record.status == "failed":
-            raise ValueError(f"{record.pair} did not converge: {record.reason}")
-        return record, origin
-
     def records(self) -> Iterator[PairRecord]:
         """All valid records, in pair-name order (corrupt files are skipped)."""
         for name in self.names():

@@ -13,4 +13,4 @@ def test_demo_computes_renders_and_reuses_the_stored_record(tmp_path, capsys):
     assert figure.stat().st_size > 50_000  # ten panels with colour bars, not an empty canvas
     demo.main(args)
     second = capsys.readouterr().out
-    assert "Computing" not in second and "from " in second
+    assert "Computing" not in second and "(store, " in second

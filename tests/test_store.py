@@ -151,9 +151,9 @@ def test_store_and_cli_import_without_pyscf():
 
 
 def _compute_in_a_process(root: str):
-    from qc_jax.chem.runner import compute_and_store
+    from qc_jax.chem.lookup import get_record
 
-    return compute_and_store(Store(root, FAST), "H", "H")
+    return get_record("H", "H", Store(root, FAST)).without_record()
 
 
 def test_concurrent_processes_compute_a_pair_once(tmp_path):
@@ -163,7 +163,7 @@ def test_concurrent_processes_compute_a_pair_once(tmp_path):
         first, second = pool.map(_compute_in_a_process, [str(tmp_path)] * 2)
     # The process that waited for the lock loaded the other's record instead of recomputing.
     assert first.status == second.status == "ok"
-    assert first.wall_time_s == second.wall_time_s
+    assert sorted([first.source, second.source]) == ["computed", "store"]
     assert Store(tmp_path, FAST).names() == ["H_H"]
 
 
@@ -186,12 +186,33 @@ def test_lock_excludes_other_holders(tmp_path):
 
 
 def test_a_stored_failure_is_kept_unless_retried(tmp_path):
-    from qc_jax.chem.runner import compute_and_store
+    from qc_jax.chem.lookup import get_record
 
     store = Store(tmp_path, FAST)
     ok = compute_pair("H", "H", FAST)
     store.put(replace(ok, status="failed", reason="stored by another worker", labels={}))
-    kept = compute_and_store(store, "H", "H")  # e.g. a Beam split that waited for the lock
+    kept = get_record("H", "H", store)  # e.g. a Beam split that waited for the lock
     assert kept.status == "failed" and kept.message == "stored by another worker"
-    assert compute_and_store(store, "H", "H", retry_failed=True).status == "ok"
+    assert kept.source == "store" and not kept.converged
+    retried = get_record("H", "H", store, retry_failed=True)
+    assert retried.status == "ok" and retried.source == "computed" and retried.converged
     assert store.load("H_H").status == "ok"
+
+
+def test_lookup_order_and_what_a_missing_pair_says(tmp_path):
+    from qc_jax.chem.lookup import get_record
+    from qc_jax.compact import ShippedRecords, ship
+
+    store = Store(tmp_path / "store", FAST)
+    assert get_record("H", "H", store, compute=False).status == "missing"
+    assert get_record("H", "H", store, compute=False).message == "no record (not computed)"
+    assert store.names() == []
+    computed = get_record("H", "H", store)
+    assert computed.source == "computed" and "H_H" in store.log_path.read_text()
+    shipped_root = tmp_path / "shipped"
+    ship(store, shipped_root)
+    store.put(replace(computed.record, labels={**computed.record.labels, "e_g_ev": 99.0}))
+    shipped = ShippedRecords(shipped_root)
+    assert get_record("H", "H", store, shipped).source == "shipped"
+    preferred = get_record("H", "H", store, shipped, prefer_store=True)
+    assert preferred.source == "store" and preferred.record.labels["e_g_ev"] == 99.0

@@ -28,13 +28,13 @@ import tensorflow_datasets as tfds
 
 from qc_jax.basis import layout_of
 from qc_jax.canvas import CanvasSpec, field_inputs, padded_mo_count, render_many
-from qc_jax.chem.runner import compute_and_store
+from qc_jax.chem.lookup import get_record
 from qc_jax.chem.settings import Settings
 from qc_jax.elements import parse_pair_name
 from qc_jax.record import PairRecord
 from qc_jax.store import Store
 from quantum_canvas import features
-from quantum_canvas.records import find_record, left_out_reason, shipped_records
+from quantum_canvas.records import left_out, shipped_records
 
 LEFT_OUT = "quantum_canvas.left_out"
 """Beam metric namespace of the left-out pairs (counter name ``"<pair>: <reason>"``)."""
@@ -84,24 +84,15 @@ def examples(names: Sequence[str], job: PairJob):
 
 
 def converged_record(name: str, job: PairJob) -> Iterator[PairRecord]:
-    """Work item: the record of pair ``name`` if it converged (computed and stored first if
+    """Work item: the record of pair ``name`` if it is kept (computed and stored first if
     missing and ``job.compute``); a left-out pair increments its :data:`LEFT_OUT` counter."""
-    store = job.store()
     shipped = shipped_records(job.settings, job.shipped_dir)
-    record = find_record(name, store, shipped, job.prefer_store)
-    if record is None and job.compute:
-        outcome = compute_and_store(store, *parse_pair_name(name), job.time_limit_s)
-        store.append_log(outcome.line())
-        record = store.get(name)
-        if record is None:
-            _count_left_out(name, f"no record (the computation raised: {outcome.message})")
-            return
-    if record is None:
-        _count_left_out(name, "no record (not computed)")
-    elif left_out_reason(record):
-        _count_left_out(name, left_out_reason(record))
+    lookup = get_record(*parse_pair_name(name), job.store(), shipped, job.prefer_store,
+                        job.compute, time_limit_s=job.time_limit_s)
+    if left_out(lookup):
+        _count_left_out(name, left_out(lookup))
     else:
-        yield record
+        yield lookup.record
 
 
 def render_shape(record: PairRecord) -> tuple:

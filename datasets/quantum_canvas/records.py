@@ -1,14 +1,13 @@
 """The pair records behind a config: where they are, computing what is missing, failures.
 
-A record is taken from the records shipped with the package (:data:`SHIPPED_DIR`, compact form,
-:mod:`qc_jax.compact`; or the builder argument ``shipped_dir``) when they hold it at the config's
-level of theory, else from the store; with ``prefer_store`` a record of the store (recomputed
-locally) replaces a shipped one; ``$QC_CANVAS_SHIPPED`` names another shipped folder. The store
-is, in order: the builder argument ``store_dir``, the
-environment variable ``QC_CANVAS_STORE``, or ``data/store`` (relative to the working directory).
-It may be a store root (holding one folder per level of theory) or one level-of-theory folder of
-it. Pairs in neither are computed with PySCF into the store.
-"""
+A record is taken (:func:`qc_jax.chem.lookup.get_record`) from the records shipped with the
+package (:data:`SHIPPED_DIR`, compact form, :mod:`qc_jax.compact`; or the builder argument
+``shipped_dir``) when they hold it at the config's level of theory, else from the store; with
+``prefer_store`` a record of the store (recomputed locally) replaces a shipped one;
+``$QC_CANVAS_SHIPPED`` names another shipped folder. The store is, in order: the builder argument
+``store_dir``, the environment variable ``QC_CANVAS_STORE``, or ``data/store`` (relative to the
+working directory). It may be a store root (holding one folder per level of theory) or one
+level-of-theory folder of it. Pairs in neither are computed with PySCF into the store."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ import json
 import os
 from pathlib import Path
 
+from qc_jax.chem.lookup import Lookup, get_record
 from qc_jax.chem.runner import compute_missing
 from qc_jax.chem.settings import Settings
 from qc_jax.chem.units import HARTREE_EV
@@ -87,18 +87,6 @@ def shipped_records(settings: Settings,
     return shipped if shipped.digest == settings.digest() else None
 
 
-def find_record(name: str, store: Store, shipped: ShippedRecords | None = None,
-                prefer_store: bool = False) -> PairRecord | None:
-    """The record of pair ``name``: the shipped one, else the store's (with ``prefer_store``
-    the store's, else the shipped one); None if neither has it."""
-    sources = [store.get, shipped.get] if shipped is not None else [store.get]
-    for get in sources if prefer_store else sources[::-1]:
-        record = get(name)
-        if record is not None:
-            return record
-    return None
-
-
 def decide_compute(compute: bool | None, pairs: list[tuple[str, str]], store: Store,
                    shipped: ShippedRecords | None) -> bool:
     """Whether the pairs that have no record (neither shipped nor in ``store``) are computed:
@@ -137,34 +125,33 @@ def left_out_reason(record: PairRecord) -> str | None:
     return None
 
 
+def left_out(lookup: Lookup) -> str | None:
+    """Why the pair of a :class:`~qc_jax.chem.lookup.Lookup` is left out of the datasets (no
+    record, or :func:`left_out_reason`), or None if it is kept."""
+    return lookup.message if lookup.record is None else left_out_reason(lookup.record)
+
+
 def load_records(
     store: Store, pairs: list[tuple[str, str]], jobs: int | None = None, compute: bool = True,
     progress: bool = True, time_limit_s: float | None = None,
     shipped: ShippedRecords | None = None, prefer_store: bool = False,
 ) -> tuple[list[PairRecord], dict[str, str]]:
-    """The converged records of ``pairs`` (in order; from ``shipped`` or ``store``, see
-    :func:`find_record`), computing the ones in neither first (with ``compute``) in ``jobs``
-    worker processes (default: all cores; each pair stored as failed after ``time_limit_s``),
-    and the left-out pairs: name -> reason (failed SCF, converged only at a raised k_B T, no
-    record)."""
-    found = {pair_name(a, b): find_record(pair_name(a, b), store, shipped, prefer_store)
-             for a, b in pairs}  # fmt: skip
-    missing = [(a, b) for a, b in pairs if found[pair_name(a, b)] is None]
+    """The kept records of ``pairs`` (in order; each from ``shipped`` or ``store``, see
+    :func:`qc_jax.chem.lookup.get_record`), computing the ones in neither first (with
+    ``compute``) in ``jobs`` worker processes (default: all cores; each pair stored as failed
+    after ``time_limit_s`` CPU seconds), and the left-out pairs: name -> reason
+    (:func:`left_out`)."""
+    lookups = {pair_name(a, b): get_record(a, b, store, shipped, prefer_store, compute=False)
+               for a, b in pairs}  # fmt: skip
+    missing = [(a, b) for a, b in pairs if lookups[pair_name(a, b)].status == "missing"]
     if missing and compute:
         print(f"Computing {len(missing)} of {len(pairs)} pair records with PySCF into "
               f"{store.folder} ...", flush=True)
         summary = compute_missing(store, missing, jobs=jobs or os.cpu_count() or 1,
                                   progress=progress, time_limit_s=time_limit_s)
         print(summary.text(), flush=True)
-        found.update({pair_name(a, b): store.get(a, b) for a, b in missing})
-    records, left_out = [], {}
-    for a, b in pairs:
-        record = found[pair_name(a, b)]
-        if record is None:
-            why = "the computation raised; see compute.log" if compute else "not computed"
-            left_out[pair_name(a, b)] = f"no record ({why})"
-        elif left_out_reason(record):
-            left_out[record.pair] = left_out_reason(record)
-        else:
-            records.append(record)
-    return records, left_out
+        errors = {lookup.pair: lookup for lookup in summary.outcomes if lookup.record is None}
+        lookups.update({pair_name(a, b): errors.get(pair_name(a, b))
+                        or get_record(a, b, store, compute=False) for a, b in missing})
+    kept = [lookup.record for lookup in lookups.values() if left_out(lookup) is None]
+    return kept, {name: left_out(lookup) for name, lookup in lookups.items() if left_out(lookup)}

@@ -79,22 +79,23 @@ def new_atoms(computed: list) -> Iterator[None]:
 
 
 def atom_reference(element: str, settings: Settings, sigma: float, store=None) -> AtomRecord:
-    """The free atom of ``element`` at k_B T ``sigma`` (Ha): from this process's cache, else
-    from ``store`` (a :class:`qc_jax.store.Store` of ``settings``), else computed (and put in
-    the store under its lock). A failed atom is returned too (``status == "failed"``)."""
+    """The free atom of ``element`` at k_B T ``sigma`` (Ha): from ``store`` (a
+    :class:`qc_jax.store.Store` of ``settings``), else from this process's cache, else computed;
+    a store that lacks it gets it (under its lock), so every store holds the atoms of its pairs.
+    A failed atom is returned too (``status == "failed"``)."""
     element = symbol(element)
     key = (element, settings, sigma)
-    if key not in _CACHE:
-        if store is None:
+    if store is None:
+        if key not in _CACHE:
             _CACHE[key] = compute_atom(element, settings, sigma)
-        else:
-            with store.lock(f"atom_{element}_{sigma:g}"):
-                atom = store.get_atom(element, sigma)
-                if atom is None:
-                    atom = compute_atom(element, settings, sigma)
-                    store.put_atom(atom)
-            _CACHE[key] = atom
-    return _CACHE[key]
+        return _CACHE[key]
+    with store.lock(f"atom_{element}_{sigma:g}"):
+        atom = store.get_atom(element, sigma)
+        if atom is None:
+            atom = _CACHE.get(key) or compute_atom(element, settings, sigma)
+            store.put_atom(atom)
+    _CACHE[key] = atom
+    return atom
 
 
 def start_moments(mol) -> list[int]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import multiprocessing
 import os
 import signal
@@ -23,6 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
+from qc_jax.chem.lookup import Lookup, get_record
 from qc_jax.chem.settings import Settings
 from qc_jax.elements import atomic_number, pair_name
 from qc_jax.store import Store
@@ -31,37 +31,13 @@ _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS
 
 
 @dataclass
-class Outcome:
-    """What happened to one pair in a run."""
-
-    pair: str
-    status: str
-    """Record status (``ok``, ``flagged``, ``failed``) or ``error`` (an exception; not stored)."""
-    message: str = ""
-    wall_time_s: float = 0.0
-    cpu_time_s: float = 0.0
-    distance_ang: float = math.nan
-    binding_energy_ev: float = math.nan
-    scf_rung: float = math.nan
-
-    def line(self) -> str:
-        """One log line."""
-        rung = "" if math.isnan(self.scf_rung) else f" rung={int(self.scf_rung)}"
-        return (
-            f"{self.pair:<6} {self.status:<7} R={self.distance_ang:.4f} A "
-            f"E_bind={self.binding_energy_ev:.3f} eV{rung} {self.wall_time_s:.1f} s "
-            f"(cpu {self.cpu_time_s:.1f} s without new atoms)"
-            + (f"  {self.message}" if self.message else "")
-        )
-
-
-@dataclass
 class RunSummary:
     """Counts and times of one :func:`compute_missing` run."""
 
     requested: int
     already_stored: int
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[Lookup] = field(default_factory=list)
+    """What happened to each computed pair (:meth:`Lookup.without_record`)."""
     wall_time_s: float = 0.0
     interrupted: bool = False
 
@@ -71,7 +47,7 @@ class RunSummary:
 
     def text(self) -> str:
         counts = self.counts
-        cpu = sum(o.wall_time_s for o in self.outcomes)
+        cpu = sum(o.elapsed_s for o in self.outcomes)
         head = "interrupted (rerun to resume)" if self.interrupted else "done"
         return (
             f"{head}: {len(self.outcomes)} computed, {self.already_stored} already stored, "
@@ -93,8 +69,9 @@ def compute_missing(
 ) -> RunSummary:
     """Compute the ``pairs`` that ``store`` lacks with ``jobs`` worker processes.
 
-    The most expensive pairs (largest sum of atomic numbers) start first. Every outcome is passed to
-    ``log`` (default: printed above the progress bar) and appended to ``store.log_path``; with
+    The most expensive pairs (largest sum of atomic numbers) start first. Each pair is a
+    :func:`qc_jax.chem.lookup.get_record` in a worker; its log line is passed to ``log`` (default:
+    printed above the progress bar) and appended to ``store.log_path``; with
     ``verbose`` the workers also print every bond length and SCF rung to stderr. On Ctrl-C or
     SIGTERM the workers are stopped and the summary says ``interrupted``; if a worker process
     dies, the pairs not finished by then are reported as errors (rerun to retry them). A pair
@@ -118,10 +95,9 @@ def compute_missing(
             futures = {executor.submit(_compute_in_worker, str(store.root), store.settings, a, b,
                                        time_limit_s, retry_failed): (a, b) for a, b in todo}
         for future in as_completed(futures):
-            outcome = _outcome(future, futures[future])
-            summary.outcomes.append(outcome)
-            log(outcome.line())
-            store.append_log(outcome.line())
+            lookup = _lookup(future, futures[future], store)
+            summary.outcomes.append(lookup.without_record())
+            log(lookup.line())
             bar.update()
     except KeyboardInterrupt:
         summary.interrupted = True
@@ -138,14 +114,16 @@ def _raise_interrupt(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
 
-def _outcome(future: Future, pair: tuple[str, str]) -> Outcome:
-    """The outcome of a finished future; an error if its worker process died."""
+def _lookup(future: Future, pair: tuple[str, str], store: Store) -> Lookup:
+    """The lookup of a finished future; an error (logged here) if its worker process died."""
     try:
         return future.result()
     except BrokenProcessPool:
-        return Outcome(pair_name(*pair), "error",
-                       "a worker process died (killed for memory, or crashed) before this pair "
-                       "finished; rerun to retry")  # fmt: skip
+        lookup = Lookup(pair_name(*pair), "error",
+                        message="a worker process died (killed for memory, or crashed) before "
+                                "this pair finished; rerun to retry")  # fmt: skip
+        store.append_log(lookup.line())
+        return lookup
 
 
 def _terminate_workers(executor: ProcessPoolExecutor) -> None:
@@ -201,38 +179,9 @@ def _init_worker(verbose: bool) -> None:
         logger.addHandler(handler)
 
 
-def _compute_in_worker(root: str, settings: Settings, *args) -> Outcome:
-    """Pool worker: :func:`compute_and_store` in the store at ``root`` of ``settings``."""
-    return compute_and_store(Store(root, settings), *args)
-
-
-def compute_and_store(
-    store: Store, a: str, b: str, time_limit_s: float | None = None, retry_failed: bool = False
-) -> Outcome:
-    """Compute pair (a, b), write its record and report the outcome; an exception is reported
-    (status ``error``), not raised or stored. The pair's lock is held meanwhile, and a record
-    that another process stored while this one waited for the lock is kept, not recomputed
-    (a failed one only with ``retry_failed``)."""
-    from qc_jax.chem.pair import compute_pair
-
-    start = time.perf_counter()
-    with store.lock(a, b):
-        record = store.get(a, b)
-        try:
-            if record is None or (retry_failed and record.status == "failed"):
-                record = compute_pair(a, b, store.settings, time_limit_s, store)
-                store.put(record)
-        except Exception as error:  # reported, not stored: the pair is retried by the next run
-            return Outcome(pair_name(a, b), "error", f"{type(error).__name__}: {error}",
-                           time.perf_counter() - start)  # fmt: skip
-    labels = record.labels
-    return Outcome(
-        record.pair,
-        record.status,
-        record.reason,
-        record.wall_time_s,
-        record.cpu_time_s,
-        labels.get("distance_ang", math.nan),
-        labels.get("binding_energy_ev", math.nan),
-        labels.get("scf_rung", math.nan),
-    )
+def _compute_in_worker(root: str, settings: Settings, a: str, b: str,
+                       time_limit_s: float | None, retry_failed: bool) -> Lookup:
+    """Pool worker: :func:`qc_jax.chem.lookup.get_record` of (a, b) in the store at ``root`` of
+    ``settings``, computing it if missing."""
+    return get_record(a, b, Store(root, settings), retry_failed=retry_failed,
+                      time_limit_s=time_limit_s)

@@ -1,0 +1,115 @@
+"""A pair's record wherever it is: shipped with the package, in the store, or computed now.
+
+One function, :func:`get_record`, and one result, :class:`Lookup`, for every caller: the command
+line (``qc-canvas show``), the runner's worker processes (:mod:`qc_jax.chem.runner`), the dataset
+builder and its Beam work items (:mod:`quantum_canvas.records`). A pair without a usable record is
+never an exception: the lookup says why (``status`` and ``message``), and each caller decides what
+that means for it (the command line stops, a dataset leaves the pair out and lists it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+
+from qc_jax.compact import ShippedRecords
+from qc_jax.elements import pair_name
+from qc_jax.record import PairRecord
+from qc_jax.store import Store
+
+SOURCES = ("shipped", "store", "computed")
+"""Where a found record came from (``Lookup.source``)."""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The outcome of looking up (and perhaps computing) one pair's record."""
+
+    pair: str
+    status: str
+    """The record's status (``ok``, ``flagged``, ``failed``); ``missing`` if there is no record
+    and none was computed; ``error`` if computing it raised (nothing was stored)."""
+    source: str = ""
+    """One of :data:`SOURCES`; empty without a record."""
+    message: str = ""
+    """The record's reason (why it is flagged or failed), or why there is no record."""
+    record: PairRecord | None = None
+    elapsed_s: float = 0.0
+    """Wall seconds this lookup spent computing (0 for a record that was found)."""
+
+    @property
+    def converged(self) -> bool:
+        """Whether there is a record with labels (``ok`` or ``flagged``)."""
+        return self.status in ("ok", "flagged")
+
+    def line(self) -> str:
+        """One log line: pair, status, bond length, binding energy, rung, times, message."""
+        labels = self.record.labels if self.record is not None else {}
+        wall = self.record.wall_time_s if self.record is not None else self.elapsed_s
+        cpu = self.record.cpu_time_s if self.record is not None else math.nan
+        rung = labels.get("scf_rung", math.nan)
+        return (f"{self.pair:<6} {self.status:<7} R={labels.get('distance_ang', math.nan):.4f} A "
+                f"E_bind={labels.get('binding_energy_ev', math.nan):.3f} eV"
+                + ("" if math.isnan(rung) else f" rung={int(rung)}")
+                + f" {wall:.1f} s (cpu {cpu:.1f} s without new atoms)"
+                + (f"  {self.message}" if self.message else ""))
+
+    def without_record(self) -> Lookup:
+        """This lookup without its record (what a run summary keeps of thousands of pairs)."""
+        return dataclasses.replace(self, record=None)
+
+
+def get_record(
+    a: str,
+    b: str,
+    store: Store,
+    shipped: ShippedRecords | None = None,
+    prefer_store: bool = False,
+    compute: bool = True,
+    retry_failed: bool = False,
+    time_limit_s: float | None = None,
+    announce: bool = False,
+) -> Lookup:
+    """The record of pair (a, b): the ``shipped`` one, else the ``store``'s (with
+    ``prefer_store`` the other way round), else (with ``compute``) computed at the store's
+    settings and stored, with a line in the store's log. A failed record counts as missing with
+    ``retry_failed``. The pair's lock is held while computing, and a record that another process
+    stored meanwhile is taken, not recomputed. An exception while computing gives status
+    ``error`` and is not stored (a rerun retries the pair); one past ``time_limit_s`` CPU seconds
+    is a failed record (:func:`qc_jax.chem.pair.compute_pair`). With ``announce``, a line is
+    printed before a computation starts."""
+    name = pair_name(a, b)
+    sources = [("store", store.get)] + ([("shipped", shipped.get)] if shipped else [])
+    for source, get in sources if prefer_store else sources[::-1]:
+        record = get(name)
+        if record is not None and not (retry_failed and record.status == "failed"):
+            return _found(record, source)
+    if not compute:
+        return Lookup(name, "missing", message="no record (not computed)")
+    from qc_jax.chem.pair import compute_pair
+
+    start = time.perf_counter()
+    with store.lock(a, b):
+        record = store.get(a, b)
+        if record is not None and not (retry_failed and record.status == "failed"):
+            return _found(record, "store")
+        if announce:
+            print(f"Computing {name} with PySCF (optimised bond, labels) ...", flush=True)
+        try:
+            record = compute_pair(a, b, store.settings, time_limit_s, store)
+            store.put(record)
+        except Exception as error:  # reported, not stored: the pair is retried by the next run
+            lookup = Lookup(name, "error", message=f"no record (the computation raised "
+                            f"{type(error).__name__}: {error})",
+                            elapsed_s=time.perf_counter() - start)
+        else:
+            lookup = dataclasses.replace(_found(record, "computed"),
+                                         elapsed_s=time.perf_counter() - start)
+    store.append_log(lookup.line())
+    return lookup
+
+
+def _found(record: PairRecord, source: str) -> Lookup:
+    return Lookup(record.pair, record.status, source, record.reason, record)
