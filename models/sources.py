@@ -63,7 +63,11 @@ class ArraySource:
 
 
 class TfdsSource:
-    """A split of a prepared TFDS dataset, e.g. ("quantum_canvas/tiny", "train"), no TensorFlow."""
+    """A split of a prepared TFDS dataset, e.g. ("quantum_canvas/tiny", "train"), no TensorFlow.
+
+    Training never builds a dataset (paper75 is hours of PySCF): an unprepared one is a
+    ValueError that says how to build it.
+    """
 
     def __init__(self, name: str, split: str, keys: Sequence[str], data_dir: str | None = None):
         import tensorflow_datasets as tfds
@@ -71,7 +75,14 @@ class TfdsSource:
         if name.split("/")[0] == "quantum_canvas":
             import quantum_canvas  # noqa: F401  (registers the builder)
 
-        self._source = tfds.data_source(name, split=split, data_dir=data_dir)
+        builder = tfds.builder(name, data_dir=data_dir)
+        if not builder.is_prepared():
+            raise ValueError(
+                f"{name} is not prepared in {builder.data_dir}: build it first (README, Dataset: "
+                f"tfds build or tfds.builder({name!r}, ...).download_and_prepare()), or set "
+                "data_dir to where it was built"
+            )
+        self._source = builder.as_data_source(split=split)
         self.keys = tuple(keys)
 
     def __len__(self) -> int:

@@ -117,7 +117,9 @@ def train_and_evaluate(
     """
     parallel.initialize(config.distributed)
     workdir = open_workdir(workdir)
-    claim(workdir, config)
+    checkpoints = Checkpoints(workdir / "checkpoints")
+    latest = checkpoints.latest_step()
+    claim(workdir, config, resuming=latest is not None)
     main = parallel.is_main()
 
     sources = open_splits(config)
@@ -155,9 +157,7 @@ def train_and_evaluate(
         num_epochs=config.num_epochs,
     ).to_iter_dataset(READ_OPTIONS)
     iterator = iter(batches)
-    checkpoints = Checkpoints(workdir / "checkpoints")
     loop = LoopState(plateau=plateau.init() if plateau else {})
-    latest = checkpoints.latest_step()
     if latest is not None:
         saved = checkpoints.restore(latest, model, optimizer, ("loop", "data"))
         loop = LoopState(**saved["loop"])

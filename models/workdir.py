@@ -1,6 +1,6 @@
 """The workdir of a run: its config, its logs and its tables, local or remote (`etils.epath`).
 
-  config.json          the run's config; a resume with another config is refused
+  config.json          the run's config; resuming a run with another config is refused
   metrics.jsonl        one record per epoch: losses, learning rate, validation MAE, steps/s
   tensorboard/         the same scalars as TensorBoard event files (`tensorboard --logdir`)
 
@@ -31,12 +31,12 @@ def open_workdir(path: epath.PathLike) -> epath.Path:
     return workdir
 
 
-def claim(workdir: epath.Path, config: Config) -> None:
-    """Writes config.json, or refuses (ConfigMismatchError) a config that differs from it in
-    anything but `COSMETIC_FIELDS`."""
+def claim(workdir: epath.Path, config: Config, *, resuming: bool) -> None:
+    """Writes config.json for a new run; for a run that has checkpoints (`resuming`), refuses
+    (ConfigMismatchError) a config that differs from it in anything but `COSMETIC_FIELDS`."""
     path = workdir / "config.json"
     current = config.to_dict()
-    if path.exists():
+    if resuming and path.exists():
         saved = json.loads(path.read_text())
         keys = sorted((set(saved) | set(current)) - set(COSMETIC_FIELDS))
         changed = [k for k in keys if saved.get(k) != current.get(k)]

@@ -165,6 +165,9 @@ def test_qc_canvas_train_command(tmp_path):
 
 
 def test_resume_with_another_config_is_refused(tmp_path):
+    # a run that failed before its first checkpoint binds nothing: the corrected config starts
+    with pytest.raises(ValueError, match="does not cover the longest bond"):
+        train_and_evaluate(FAST.replace(model="schnet", model_kwargs={"cutoff": 2.0}), tmp_path)
     train_and_evaluate(FAST, tmp_path, stop_after_epoch=1)
     with pytest.raises(ConfigMismatchError, match="num_epochs: 3 there, 5 now"):
         train_and_evaluate(FAST.replace(num_epochs=5), tmp_path)
@@ -248,3 +251,10 @@ def test_bad_config_or_override_is_a_clear_error(tmp_path, capsys):
     assert "expected tuple[str, str, str]" in capsys.readouterr().err
     assert main([*argv, "missing.py"]) == 2
     assert "config file missing.py does not exist" in capsys.readouterr().err
+
+
+def test_an_unprepared_dataset_is_a_clear_error_not_a_build(tmp_path):
+    config = FAST.replace(dataset="quantum_canvas/tiny", data_dir=str(tmp_path / "tfds"))
+    with pytest.raises(ValueError, match=r"quantum_canvas/tiny is not prepared in .*build it"):
+        train_and_evaluate(config, tmp_path / "run")
+    assert not list((tmp_path / "tfds").rglob("*.array_record*"))  # nothing was built
