@@ -44,10 +44,11 @@ class CorruptRecordError(ValueError):
 
 
 class Store:
-    """Pair records of one level of theory under ``root`` (created if missing).
+    """Pair records of one level of theory under ``root``.
 
     ``settings`` default to the documented level of theory (:data:`qc_jax.chem.settings.DEFAULT`).
-    Raises :class:`StoreError` if the folder cannot be created or is not writable.
+    Making a store touches no file: its folder (and ``settings.json``) is created at the first
+    write, which raises :class:`StoreError` if the folder cannot be created or is not writable.
     """
 
     def __init__(self, root: str | os.PathLike, settings: Settings | None = None) -> None:
@@ -56,6 +57,12 @@ class Store:
         self.root = Path(root)
         self.folder = self.root / self.digest[:16]
         self.pairs_folder = self.folder / "pairs"
+        self._writable = False
+
+    def make_writable(self) -> None:
+        """Create the folders and ``settings.json`` once; :class:`StoreError` if impossible."""
+        if self._writable:
+            return
         try:
             self.pairs_folder.mkdir(parents=True, exist_ok=True)
             probe = tempfile.TemporaryFile(dir=self.pairs_folder)
@@ -64,7 +71,14 @@ class Store:
             message = f"store folder {self.pairs_folder} is not writable: {error}"
             raise StoreError(message) from None
         self._write_settings()
-        self._remove_stale_temporaries()
+        self._writable = True
+
+    def remove_stale_temporaries(self) -> None:
+        """Delete temporary files left by writers that died (their pid is gone)."""
+        for tmp in self.folder.rglob(".*.tmp"):
+            pid = int(tmp.name.split(".")[-2]) if tmp.name.split(".")[-2].isdigit() else 0
+            if not _process_alive(pid):
+                tmp.unlink(missing_ok=True)
 
     @property
     def log_path(self) -> Path:
@@ -73,6 +87,7 @@ class Store:
     def append_log(self, line: str) -> None:
         """Append one line to ``compute.log`` (one ``write`` call, so concurrent writers do not
         interleave within a line)."""
+        self.make_writable()
         with open(self.log_path, "a") as log_file:
             log_file.write(line.rstrip("\n") + "\n")
 
@@ -80,6 +95,7 @@ class Store:
     def lock(self, a: str, b: str | None = None) -> Iterator[None]:
         """Hold the exclusive lock of pair (a, b), or of the pair named ``a``, for the ``with``
         block; blocks while another process holds it."""
+        self.make_writable()
         path = self.folder / "locks" / f"{self.path(a, b).stem}.lock"
         path.parent.mkdir(exist_ok=True)
         with open(path, "a") as handle:
@@ -128,6 +144,7 @@ class Store:
         store's."""
         if record.settings_digest != self.digest:
             raise ValueError(f"{record.pair}: record settings differ from the store's")
+        self.make_writable()
         path = self.path(record.pair)
         write_checked(path, *record.to_parts())
         return path
@@ -150,6 +167,7 @@ class Store:
         """Write a free atom atomically (settings must be the store's); returns its path."""
         if atom.settings_digest != self.digest:
             raise ValueError(f"atom {atom.element}: settings differ from the store's")
+        self.make_writable()
         path = self.atom_path(atom.element, atom.sigma)
         write_checked(path, *atom.to_parts())
         return path
@@ -176,13 +194,6 @@ class Store:
             indent=2,
         )
         _write_atomically(path, lambda handle: handle.write(text.encode()))
-
-    def _remove_stale_temporaries(self) -> None:
-        """Delete temporary files left by writers that died (their pid is gone)."""
-        for tmp in self.folder.rglob(".*.tmp"):
-            pid = int(tmp.name.split(".")[-2]) if tmp.name.split(".")[-2].isdigit() else 0
-            if not _process_alive(pid):
-                tmp.unlink(missing_ok=True)
 
 
 def read_record(path: str | os.PathLike) -> PairRecord:

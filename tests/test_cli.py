@@ -78,6 +78,7 @@ def test_interrupted_run_resumes_to_identical_records(tmp_path, reference_store)
 
 def test_corrupt_record_is_recomputed(tmp_path, reference_store):
     store = Store(tmp_path, FAST)
+    store.make_writable()
     for name in ("H_H", "H_Li"):
         store.path(name).write_bytes(reference_store.path(name).read_bytes())
     store.path("H_H").write_bytes(b"garbage")

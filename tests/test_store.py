@@ -79,6 +79,7 @@ def test_settings_never_mix(tmp_path, record):
     with pytest.raises(ValueError, match="settings"):
         other.put(record)
     fast.put(record)
+    other.make_writable()
     other.path("H_Li").write_bytes(fast.path("H_Li").read_bytes())
     with pytest.raises(CorruptRecordError, match="other settings"):
         other.load("H_Li")
@@ -102,6 +103,7 @@ def test_schema_1_records_stay_readable_as_two_equal_spins(tmp_path):
     assert record.mole().nao == dm.shape[0]
     # It never mixes with records of today's settings.
     store = Store(tmp_path, FAST)
+    store.make_writable()
     store.path("H_Li").write_bytes(path.read_bytes())
     with pytest.raises(CorruptRecordError, match="other settings"):
         store.load("H_Li")
@@ -126,17 +128,28 @@ def test_free_atoms_are_kept_in_the_store_and_recomputed_when_corrupt(tmp_path):
 
 def test_stale_temporary_files_are_removed(tmp_path):
     store = Store(tmp_path, FAST)
+    store.make_writable()
     stale = store.pairs_folder / ".H_H.npz.999999999.tmp"
     stale.write_bytes(b"partial")
-    Store(tmp_path, FAST)
+    store.remove_stale_temporaries()
     assert not stale.exists()
 
 
-def test_unwritable_store_folder(tmp_path):
+def test_a_store_touches_no_file_until_it_writes(tmp_path, record):
+    store = Store(tmp_path / "store", FAST)
+    assert store.get("H_Li") is None and store.names() == [] and "H_Li" not in store
+    assert not (tmp_path / "store").exists()
+    store.put(record)
+    assert json.loads((store.folder / "settings.json").read_text())["digest"] == FAST.digest()
+
+
+def test_unwritable_store_folder(tmp_path, record):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
+    store = Store(blocker / "store", FAST)  # reading is fine: nothing there
+    assert store.get("H_Li") is None
     with pytest.raises(StoreError, match="not writable"):
-        Store(blocker / "store", FAST)
+        store.put(record)
 
 
 def test_store_and_cli_import_without_pyscf():

@@ -81,6 +81,8 @@ def compute_missing(
     from tqdm import tqdm
 
     start = time.perf_counter()
+    store.make_writable()
+    store.remove_stale_temporaries()
     todo = store.missing(pairs, retry_failed)
     todo.sort(key=lambda ab: -(atomic_number(ab[0]) + atomic_number(ab[1])))
     summary = RunSummary(len(pairs), len(pairs) - len(todo))
