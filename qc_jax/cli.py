@@ -86,6 +86,11 @@ def _add_compute(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--retry-failed", action="store_true", help="recompute failed records")
     parser.add_argument(
+        "--include-shipped", action="store_true",
+        help="also compute the pairs shipped with the package (default: skipped, unless failed "
+             "there and --retry-failed)",
+    )
+    parser.add_argument(
         "--time-limit", type=float, default=None, metavar="MINUTES",
         help="store a pair still computing after this much CPU time as failed (default: no limit)",
     )
@@ -115,7 +120,10 @@ def _run_compute(args: argparse.Namespace) -> int:
     except MissingBasisError as error:
         raise ValueError(str(error)) from None
     store = Store(args.store, settings)
-    print(f"store {store.folder} | {len(todo)} pairs | {jobs} jobs", flush=True)
+    skipped = [] if args.include_shipped else _shipped_pairs(todo, settings, args.retry_failed)
+    todo = [pair for pair in todo if pair not in skipped]
+    print(f"store {store.folder} | {len(todo)} pairs | {jobs} jobs"
+          + (f" | {len(skipped)} shipped with the package skipped" if skipped else ""), flush=True)
     if args.pairs:
         warn_if_heavy(todo, store.__contains__)
     summary = compute_missing(
@@ -131,6 +139,19 @@ def _run_compute(args: argparse.Namespace) -> int:
     if summary.interrupted:
         return 130
     return 1 if summary.counts["error"] else 0
+
+
+def _shipped_pairs(pairs: list[tuple[str, str]], settings, retry_failed: bool) -> list:
+    """The ``pairs`` shipped with the package at ``settings`` (failed ones only without
+    ``retry_failed``)."""
+    from quantum_canvas.records import shipped_records
+
+    shipped = shipped_records(settings)
+    if shipped is None:
+        return []
+    names = set(shipped.names())
+    return [(a, b) for a, b in pairs if pair_name(a, b) in names
+            and not (retry_failed and shipped.get(pair_name(a, b)).status == "failed")]
 
 
 def _add_ship(parser: argparse.ArgumentParser) -> None:

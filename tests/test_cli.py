@@ -193,3 +193,21 @@ def test_heavy_pairs_are_announced_with_an_estimate(capsys):
     assert [line.split()[1] for line in lines] == ["Lu_Lu", "Th_Th"]
     warn_if_heavy([("Lu", "Lu")], stored=lambda name: name == "Lu_Lu")  # stored: no cost
     assert capsys.readouterr().err == ""
+
+
+def test_pairs_shipped_with_the_package_are_not_computed_again(tmp_path, capsys, monkeypatch):
+    from pathlib import Path
+
+    import quantum_canvas
+    from quantum_canvas.records import SHIPPED_VARIABLE
+
+    from qc_jax.compact import ship
+
+    dummy = Store(Path(quantum_canvas.__file__).parent / "dummy_data" / "store")  # DEFAULT level
+    ship(dummy, tmp_path / "shipped", ["H_H", "H_Li"])
+    monkeypatch.setenv(SHIPPED_VARIABLE, str(tmp_path / "shipped"))
+    store = tmp_path / "store"
+    assert main(["compute", "--pairs", "H2,LiH", "--store", str(store), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "| 0 pairs |" in out and "2 shipped with the package skipped" in out
+    assert Store(store).names() == []
