@@ -113,11 +113,17 @@ def importance_rows(runs: Path) -> list[dict]:
 # --------------------------------------------------------------------------- aggregation
 
 
-def number(x: float) -> str:
-    """Three significant digits, no exponent: 0.0123, 1.23, 123, 12345."""
-    if x == 0 or not math.isfinite(x):
+def decimals(x: float) -> int:
+    """Decimals that give `x` three significant digits (none for |x| >= 100)."""
+    return max(0, 2 - math.floor(math.log10(abs(x)))) if x and math.isfinite(x) else 0
+
+
+def number(x: float, like: float | None = None) -> str:
+    """Three significant digits, no exponent (0.0123, 1.23, 123, 12345), or as many decimals
+    as `like` has that way (a standard deviation written to its mean's last digit)."""
+    if not math.isfinite(x):
         return f"{x:g}"
-    return f"{x:.{max(0, 2 - math.floor(math.log10(abs(x))))}f}"
+    return f"{x:.{decimals(x if like is None else like)}f}"
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
@@ -161,7 +167,7 @@ def best_models(summary: dict[tuple, dict], experiment: str, training: str) -> d
 
 def cell_text(cell: dict, bold: bool, is_input: bool) -> str:
     mean, std = cell["mae"]
-    text = number(mean) + (f" ± {number(std)}" if cell["seeds"] > 1 else "")
+    text = number(mean) + (f" ± {number(std, like=mean)}" if cell["seeds"] > 1 else "")
     text = f"**{text}**" if bold else text
     if cell["skill"] is not None:
         text += f" ({cell['skill']:.2f})"

@@ -131,8 +131,8 @@ def test_skill_ratios_means_and_best_from_hand_made_records():
         "dipole_mag_d": "gcn",  # scalar_mlp's 0.01 is its own input
     }
     text = benchmark_report.markdown(rows, [], [])
-    # gcn: MAE 1.8 and 2.0 -> 1.90 +- 0.141, skill 1.8 / 2.0 and 2.0 / 4.0 -> 0.70
-    assert "| `gcn` | 10 | 2 | 3 | 1 | **1.90 ± 0.141** (0.70) | **0.400 ± 0** (0.40) |" in text
+    # gcn: MAE 1.8 and 2.0 -> 1.90 +- 0.14 (sqrt(0.02)), skill 1.8 / 2.0 and 2.0 / 4.0 -> 0.70
+    assert "| `gcn` | 10 | 2 | 3 | 1 | **1.90 ± 0.14** (0.70) | **0.400 ± 0.000** (0.40) |" in text
     assert "0.0100 (0.01) †" in text
     assert "0.201 (0.43) GATv2" in text  # the paper's best gap and its skill ratio
     assert "physical canvases beat stamp canvases on 1 of 2 targets" in text
