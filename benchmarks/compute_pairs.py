@@ -26,8 +26,8 @@ from qc_jax.chem.bond import (
 )
 from qc_jax.chem.pair import compute_pair
 from qc_jax.chem.settings import DEFAULT, FAST, Settings
-from qc_jax.chem.units import BOHR_ANGSTROM
 from qc_jax.elements import pair_name, pairs, parse_pair_name
+from qc_jax.units import BOHR_ANGSTROM
 
 
 def ours(a: str, b: str, settings: Settings) -> tuple[float, float, int]:

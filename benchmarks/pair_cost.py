@@ -18,8 +18,8 @@ import numpy as np
 
 from qc_jax.chem.runner import compute_missing
 from qc_jax.chem.settings import DEFAULT
-from qc_jax.chem.units import HARTREE_EV
 from qc_jax.elements import ELEMENT_SETS, pair_name, pairs
+from qc_jax.units import HARTREE_EV
 
 V1_SECONDS = {  # version 1 (spin-restricted PBE), the same pairs, docs/chemistry.md, 2026-11-28
     "K_Te": 19, "P_Zr": 27, "Ag_Pd": 34, "Ir_Tl": 35, "B_V": 36, "Ca_Rh": 37, "Ar_Ti": 41,

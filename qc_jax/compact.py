@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from qc_jax import orbitals
-from qc_jax.chem.units import HARTREE_EV
 from qc_jax.record import AtomRecord, PairRecord
 from qc_jax.store import Store, read_checked, write_checked
+from qc_jax.units import HARTREE_EV
 
 FORMAT_VERSION = 1
 

@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qc_jax.units import DEBYE_AU
+
 if TYPE_CHECKING:
     from qc_jax.canvas import CanvasSpec
     from qc_jax.record import PairRecord
-
-DEBYE_PER_AU = 2.541746473
 
 #: Atom columns and row of the official 32 x 32 images.
 ATOM_COLUMNS, ATOM_ROW, OFFICIAL_SIZE = (11.0, 21.0), 16.0, 32
@@ -85,7 +85,7 @@ def stamp_canvas(
         sum(stamp(i, abs(np.sum(populations_lm[i] * m)), 3) for i in atoms),
         np.exp(-r2 / 0.3) * np.sum(padded(range(2))),
         np.exp(-r2 / 0.5) * (1 + np.cos(4 * theta)) * np.sum(padded(range(2, 4))),
-        dipole_debye / DEBYE_PER_AU * np.sqrt(r2) * np.exp(-r2 / 0.4),
+        dipole_debye / DEBYE_AU * np.sqrt(r2) * np.exp(-r2 / 0.4),
         abs(charges[0] - charges[1]) * (3 * np.cos(theta) ** 2 - 1) * np.exp(-r2 / 0.4),
         sum(stamp(i, 10 * abs(charges[i]), 4) for i in atoms),
         sum(stamp(i, populations_l[i].sum(), 4) for i in atoms),

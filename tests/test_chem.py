@@ -7,7 +7,7 @@ import pytest
 
 from qc_jax.chem import FAST, compute_pair
 from qc_jax.chem.labels import LABEL_NAMES
-from qc_jax.chem.units import HARTREE_EV
+from qc_jax.units import HARTREE_EV
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from qc_jax.chem.bond import (
     search_bounds,
     start_geometry,
 )
-from qc_jax.chem.units import BOHR_ANGSTROM
+from qc_jax.units import BOHR_ANGSTROM
 
 
 def search(a, b, settings=FAST, r=None):

@@ -21,10 +21,10 @@ import numpy as np
 
 from qc_jax.chem.basis_sets import BasisSpec, basis_spec
 from qc_jax.chem.settings import DEFAULT, SETTINGS_VERSION, Settings
-from qc_jax.chem.units import HARTREE_EV
 from qc_jax.compact import ShippedRecords
 from qc_jax.elements import element_set, pair_name, pairs
 from qc_jax.record import PairRecord
+from qc_jax.units import HARTREE_EV
 from quantum_canvas import records as records_lib
 
 README = Path(__file__).parent / "README.md"

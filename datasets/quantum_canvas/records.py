@@ -18,11 +18,11 @@ from pathlib import Path
 from qc_jax.chem.lookup import Lookup, get_record
 from qc_jax.chem.runner import compute_missing
 from qc_jax.chem.settings import Settings
-from qc_jax.chem.units import HARTREE_EV
 from qc_jax.compact import ShippedRecords
 from qc_jax.elements import pair_name
 from qc_jax.record import PairRecord
 from qc_jax.store import Store
+from qc_jax.units import HARTREE_EV
 
 DEFAULT_STORE = "data/store"
 STORE_VARIABLE = "QC_CANVAS_STORE"

@@ -20,8 +20,8 @@ import numpy as np
 from qc_jax.chem.molecule import diatomic
 from qc_jax.chem.scf import ScfResult, bond_slope, run_scf
 from qc_jax.chem.settings import Settings
-from qc_jax.chem.units import AMU_AU, BOHR_ANGSTROM, HARTREE_CM1
 from qc_jax.elements import atomic_number
+from qc_jax.units import AMU_AU, BOHR_ANGSTROM, HARTREE_CM1
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ import numpy as np
 
 from qc_jax import orbitals
 from qc_jax.chem.scf import ScfResult
-from qc_jax.chem.units import HARTREE_EV
 from qc_jax.orbitals import FRACTIONAL_FILLING
+from qc_jax.units import HARTREE_EV
 
 
 class Label(NamedTuple):

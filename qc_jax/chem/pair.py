@@ -38,9 +38,9 @@ from qc_jax.chem.spin import (
     ion_starts,
     molecule_starts,
 )
-from qc_jax.chem.units import BOHR_ANGSTROM, HARTREE_EV
 from qc_jax.elements import canonical_order, pair_name
 from qc_jax.record import AtomRecord, PairRecord
+from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
 
 STATE_WINDOW_HA = 0.01
 """A spin state found at the start geometry (near the minimum: GFN2-xTB's) within this free
