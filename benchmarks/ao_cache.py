@@ -17,7 +17,7 @@ from pyscf.dft import numint
 
 from qc_jax.chem import DEFAULT, ao_cache, compute_pair, scf
 from qc_jax.chem.atoms import atom_reference
-from qc_jax.elements import parse_pair_name
+from qc_jax.elements import parse_pair
 from qc_jax.store import Store
 
 
@@ -28,7 +28,7 @@ def main() -> None:
     print("| pair | CPU s, PySCF NumInt | CPU s, cached | ratio | max label difference |")
     print("|---|---:|---:|---:|---:|")
     for name in args.pairs:
-        a, b = parse_pair_name(name)
+        a, b = parse_pair(name)
         records = {}
         for cached in (False, True):
             with tempfile.TemporaryDirectory() as root:

@@ -26,7 +26,7 @@ from qc_jax.chem.bond import (
 )
 from qc_jax.chem.pair import compute_pair
 from qc_jax.chem.settings import DEFAULT, FAST, Settings
-from qc_jax.elements import pair_name, pairs, parse_pair_name
+from qc_jax.elements import pair_name, pairs, parse_pair
 from qc_jax.units import BOHR_ANGSTROM
 
 
@@ -85,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = FAST if args.fast else DEFAULT
     todo = (
-        [parse_pair_name(p) for p in args.pairs.split(",")] if args.pairs else pairs(args.elements)
+        [parse_pair(p) for p in args.pairs.split(",")] if args.pairs else pairs(args.elements)
     )
     evaluate("H", "H", 1.4, settings, settings.smearing_sigma)  # warm up imports and caches
     print("| pair | full pair (s) | status | ours geom (s) | cycles | naive geom (s) | cycles "

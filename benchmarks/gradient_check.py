@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from qc_jax.chem.bond import evaluate, search_bounds
 from qc_jax.chem.settings import DEFAULT
-from qc_jax.elements import parse_pair_name
+from qc_jax.elements import parse_pair
 
 
 def main() -> None:
@@ -23,7 +23,7 @@ def main() -> None:
           "| analytic - FD(e_tot) |")  # fmt: skip
     print("|---|---|---|---|---|---|---|")
     for name in args.pairs.split(","):
-        a, b = parse_pair_name(name)
+        a, b = parse_pair(name)
         r = args.r * search_bounds(a, b, DEFAULT)[0]
         for sigma in (DEFAULT.smearing_sigma, 10 * DEFAULT.smearing_sigma):
             settings = replace(DEFAULT, smearing_sigma=sigma)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 
@@ -13,32 +12,10 @@ from qc_jax.elements import (
     ELEMENT_SETS,
     UnknownElementError,
     atomic_number,
-    canonical_order,
     pair_name,
+    parse_pair,
+    parse_pairs,
 )
-
-
-def parse_pair(text: str) -> tuple[str, str]:
-    """A diatomic in any of the forms every sub-command accepts -> its two symbols in geometry
-    order: 'CO', 'C_O', 'O_C', 'Fe2', 'NaCl'. Raises UnknownElementError."""
-    if "_" in text:
-        symbols = text.split("_")
-    else:
-        tokens = re.findall(r"([A-Z][a-z]?)(\d*)", text)
-        symbols = [symbol for symbol, count in tokens for _ in range(int(count or 1))]
-        if "".join(s + c for s, c in tokens) != text:
-            symbols = []
-    if len(symbols) != 2:
-        raise UnknownElementError(
-            f"{text!r} is not a diatomic (write e.g. CO, C_O, Fe2 or NaCl)"
-        )
-    return canonical_order(*symbols)
-
-
-def parse_pairs(text: str) -> list[tuple[str, str]]:
-    """Comma-separated diatomics ('CO,H2,Fe_Fe') -> pairs in geometry order."""
-    return [parse_pair(name.strip()) for name in text.split(",") if name.strip()]
-
 
 #: (rule, expected PySCF time of one pair) from the measured costs in docs/chemistry.md
 #: (v2: median pair 42 CPU-s; Ni_V 411 s; Th pairs 5-6 minutes; Lu2 32 minutes at v1).

@@ -9,6 +9,7 @@ geometry puts the atom with the lower atomic number first (at z = -R/2; docs/can
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Sequence
 
 SYMBOLS: tuple[str, ...] = (
@@ -93,12 +94,27 @@ def pair_name(a: str | int, b: str | int) -> str:
     return "_".join(sorted((symbol(a), symbol(b))))
 
 
-def parse_pair_name(name: str) -> tuple[str, str]:
-    """Inverse of :func:`pair_name`, returning the symbols in canonical (geometry) order."""
-    parts = name.split("_")
-    if len(parts) != 2:
-        raise UnknownElementError(f"pair name {name!r} is not of the form 'A_B'")
-    return canonical_order(*parts)
+def parse_pair(text: str) -> tuple[str, str]:
+    """A diatomic written in any accepted form -> its two symbols in geometry order: a pair name
+    ('C_O', the inverse of :func:`pair_name`; 'O_C') or a formula ('CO', 'Fe2', 'NaCl'). The one
+    parser of pair names of the package. Raises UnknownElementError."""
+    if "_" in text:
+        symbols = text.split("_")
+    else:
+        tokens = re.findall(r"([A-Z][a-z]?)(\d*)", text)
+        symbols = [element for element, count in tokens for _ in range(int(count or 1))]
+        if "".join(s + c for s, c in tokens) != text:
+            symbols = []
+    if len(symbols) != 2:
+        raise UnknownElementError(
+            f"{text!r} is not a diatomic (write e.g. CO, C_O, Fe2 or NaCl)"
+        )
+    return canonical_order(*symbols)
+
+
+def parse_pairs(text: str) -> list[tuple[str, str]]:
+    """Comma-separated diatomics ('CO,H2,Fe_Fe') -> pairs in geometry order."""
+    return [parse_pair(name.strip()) for name in text.split(",") if name.strip()]
 
 
 def pairs(elements: str | Sequence[str | int]) -> list[tuple[str, str]]:

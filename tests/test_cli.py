@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from qc_jax.chem import FAST
-from qc_jax.cli import heavy_pair_estimate, main, parse_pair, warn_if_heavy
+from qc_jax.cli import heavy_pair_estimate, main, warn_if_heavy
+from qc_jax.elements import parse_pair
 from qc_jax.store import Store
 
 ELEMENTS = "H,Li,C,O"  # 10 pairs

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 
 from qc_jax import cli
+from qc_jax.elements import parse_pair
 
 
 @pytest.mark.parametrize("text, expected", [("CO", ("C", "O")), ("C_O", ("C", "O")),
                                              ("Fe2", ("Fe", "Fe")), ("NaCl", ("Na", "Cl"))])
 def test_pair_formulas(text, expected):
-    assert cli.parse_pair(text) == expected
+    assert parse_pair(text) == expected
 
 
 @pytest.mark.parametrize("text", ["CO2", "C", "co", "H2O"])

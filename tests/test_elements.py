@@ -10,7 +10,7 @@ from qc_jax.elements import (
     element_set,
     pair_name,
     pairs,
-    parse_pair_name,
+    parse_pair,
     symbol,
 )
 
@@ -46,7 +46,7 @@ def test_pair_names_are_alphabetical_and_geometry_order_is_by_z():
     assert pair_name("O", "C") == pair_name("C", "O") == "C_O"
     assert pair_name("H", "Ag") == "Ag_H"
     assert canonical_order("Ag", "H") == ("H", "Ag")
-    assert parse_pair_name("Ag_H") == ("H", "Ag")
+    assert parse_pair("Ag_H") == ("H", "Ag")
     names = [pair_name(*p) for p in pairs("tiny")]
     assert names == sorted(names) and len(set(names)) == 21
     assert all(atomic_number(a) <= atomic_number(b) for a, b in pairs("paper75"))
@@ -60,4 +60,4 @@ def test_unknown_elements_raise(bad):
 
 def test_bad_pair_name():
     with pytest.raises(UnknownElementError):
-        parse_pair_name("C_O_H")
+        parse_pair("C_O_H")

@@ -30,7 +30,7 @@ from qc_jax.basis import layout_of
 from qc_jax.canvas import CanvasSpec, field_inputs, padded_mo_count, render_many
 from qc_jax.chem.lookup import get_record
 from qc_jax.chem.settings import Settings
-from qc_jax.elements import parse_pair_name
+from qc_jax.elements import parse_pair
 from qc_jax.record import PairRecord
 from qc_jax.store import Store
 from quantum_canvas import features
@@ -87,7 +87,7 @@ def converged_record(name: str, job: PairJob) -> Iterator[PairRecord]:
     """Work item: the record of pair ``name`` if it is kept (computed and stored first if
     missing and ``job.compute``); a left-out pair increments its :data:`LEFT_OUT` counter."""
     shipped = shipped_records(job.settings, job.shipped_dir)
-    lookup = get_record(*parse_pair_name(name), job.store(), shipped, job.prefer_store,
+    lookup = get_record(*parse_pair(name), job.store(), shipped, job.prefer_store,
                         job.compute, time_limit_s=job.time_limit_s)
     if left_out(lookup):
         _count_left_out(name, left_out(lookup))

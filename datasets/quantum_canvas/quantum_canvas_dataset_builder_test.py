@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 import tensorflow_datasets as tfds
 
-from qc_jax.elements import parse_pair_name
+from qc_jax.elements import parse_pair
 from quantum_canvas import official, quantum_canvas_dataset_builder
 
 OFFICIAL_PAIRS = ("C_C", "C_F", "C_H", "C_O", "F_F", "F_H", "H_H", "H_Li", "N_N", "O_O")
@@ -32,7 +32,7 @@ def write_official_npz(path: Path, names=OFFICIAL_PAIRS, seed: int = 0) -> None:
         labels.append(label)
     np.savez_compressed(
         path, images=images, geometries=geometries,
-        elements=np.array([parse_pair_name(name) for name in names]),
+        elements=np.array([parse_pair(name) for name in names]),
         pair_names=np.array(names), labels=np.array(labels, dtype=object),
         metadata=np.array([{"pair_name": name} for name in names], dtype=object))
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qc_jax.elements import parse_pair_name
+from qc_jax.elements import parse_pair
 
 FRACTIONS = (0.8, 0.1, 0.1)
 PARTS = ("train", "validation", "test")
@@ -31,7 +31,7 @@ def composition_split(names: Sequence[str], held_out: Sequence[str],
     """A pair is in ``test`` if it contains a held-out element; the others are split 8:1 into
     ``train``/``validation`` (seeded permutation)."""
     held = set(held_out)
-    test = sorted(n for n in names if held & set(parse_pair_name(n)))
+    test = sorted(n for n in names if held & set(parse_pair(n)))
     rest = sorted(set(names) - set(test))
     order = np.random.default_rng(seed).permutation(len(rest))
     n_train = round(len(rest) * FRACTIONS[0] / (FRACTIONS[0] + FRACTIONS[1]))
