@@ -1,13 +1,15 @@
 """Times the JAX density kernel against PySCF's eval_ao + eval_rho in the same process.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/kernel_vs_pyscf.py
+    OMP_NUM_THREADS=1 taskset -c 0 .venv/bin/python benchmarks/kernel_vs_pyscf.py
 
-For CO, Fe2 and Au2 (def2-SVP, Au with its def2 ECP) on a 64x64 plane and a 32^3 box: the median
-wall time of our jit'd AO + density evaluation (after compilation, ``block_until_ready``) in
-float64 and float32, and of PySCF, the ratio, and the float32 error (max |rho32 - rho64| / max
-rho64). Then the throughput of one vmapped call over a
-batch of 64 different diatomics against a PySCF loop over the same molecules. Prints a Markdown
-table; results and the command are recorded in benchmarks/README.md.
+For CO, Fe2 and Au2 (def2-SVP, Au with its def2 ECP) on a 64x64 plane and a 32^3 box (both
+``kernels.Grid``; PySCF gets the same points): the median wall time of our jit'd AO + density
+evaluation (after compilation, ``block_until_ready``) in float64 and float32, and of PySCF,
+the ratio, and the float32 error (max |rho32 - rho64| / max rho64). Then rho, gradient,
+Laplacian and tau on the box against PySCF's MGGA ``eval_rho`` (the same six rows), and one
+``density_many`` call over 64 different diatomics against a PySCF loop over the same
+molecules. Pin the process (``taskset``) so that XLA and PySCF get the same core(s): XLA's
+thread pool follows the affinity mask, not ``OMP_NUM_THREADS``. Prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -48,14 +50,12 @@ def promolecule_density_matrix(mol) -> np.ndarray:
     return dm if dm.ndim == 2 else dm.sum(axis=0)  # open shells: alpha + beta
 
 
-def grids(bond_bohr: float) -> dict[str, np.ndarray]:
+def grids(bond_bohr: float) -> dict[str, kernels.Grid]:
     """The canvas plane (y = 0, 64x64) and a 32^3 box, both 12 Bohr wide around the bond."""
     half = 6.0 + bond_bohr / 4
     axis64, axis32 = np.linspace(-half, half, 64), np.linspace(-half, half, 32)
-    x, z = np.meshgrid(axis64, axis64, indexing="ij")
-    plane = np.column_stack([x.ravel(), np.zeros(x.size), z.ravel()])
-    box = np.array(list(itertools.product(axis32, axis32, axis32)))
-    return {"plane 64x64": plane, "box 32^3": box}
+    return {"plane 64x64": kernels.Grid(axis64, np.zeros(1), axis64),
+            "box 32^3": kernels.Grid(axis32, axis32, axis32)}
 
 
 def median_seconds(fn, repeats: int) -> float:
@@ -76,10 +76,11 @@ def benchmark_molecules():
             bond / 0.529177)
 
 
-def pyscf_seconds(mol, dm, points, deriv: int, repeats: int) -> float:
-    """Median time of PySCF's eval_ao + eval_rho (MGGA with Laplacian for deriv 2)."""
+def pyscf_seconds(mol, dm, grid: kernels.Grid, deriv: int, repeats: int) -> float:
+    """Median time of PySCF's eval_ao + eval_rho (MGGA with Laplacian and tau for deriv 2)."""
     from pyscf.dft import numint
 
+    points = np.asarray(grid.points())
     xctype = "MGGA" if deriv == 2 else "LDA"
     return median_seconds(lambda: numint.eval_rho(
         mol, numint.eval_ao(mol, points, deriv=deriv), dm, xctype=xctype, with_lapl=True),
@@ -99,7 +100,7 @@ def single_molecules(repeats: int) -> None:
     for name, mol, dm, basis, named_grids in benchmark_molecules():
         basis32, dm32 = basis.astype(np.float32), dm.astype(np.float32)
         for grid_name, points in named_grids.items():
-            points32 = points.astype(np.float32)
+            points32 = kernels.Grid(*(axis.astype(np.float32) for axis in points))
             t_pyscf = pyscf_seconds(mol, dm, points, 0, repeats)
             t64 = jax_seconds(basis, dm, points, 0, repeats)
             t32 = jax_seconds(basis32, dm32, points32, 0, repeats)
@@ -113,8 +114,8 @@ def single_molecules(repeats: int) -> None:
 
 def derivatives(repeats: int) -> None:
     """rho, its gradient and Laplacian on the 32^3 box against PySCF's MGGA eval_rho."""
-    print("\n| molecule | rho + gradient + Laplacian, 32^3 box | PySCF (ms) | JAX f64 (ms) |"
-          " PySCF / JAX |")
+    print("\n| molecule | rho, gradient, Laplacian, tau on the 32^3 box | PySCF (ms) |"
+          " JAX f64 (ms) | PySCF / JAX |")
     print("|---|---|---|---|---|")
     for name, mol, dm, basis, named_grids in benchmark_molecules():
         points = named_grids["box 32^3"]
@@ -132,14 +133,16 @@ def batch(n_molecules: int, repeats: int) -> None:
     mols = [molecule(a, b, rng.uniform(1.0, 2.5)) for a, b in pairs]
     dms = [promolecule_density_matrix(m) for m in mols]
     bases = [basis_lib.from_pyscf(m) for m in mols]
-    points = grids(3.5)["plane 64x64"]
+    grid = grids(3.5)["plane 64x64"]
+    points = np.asarray(grid.points())
+
     def pyscf_loop():
         for mol, dm in zip(mols, dms, strict=True):
             numint.eval_rho(mol, numint.eval_ao(mol, points), dm)
 
     t_pyscf = median_seconds(pyscf_loop, repeats)
     t_jax = median_seconds(
-        lambda: kernels.density_many(bases, dms, points).block_until_ready(), repeats)
+        lambda: kernels.density_many(bases, dms, grid).block_until_ready(), repeats)
     naos = [m.nao for m in mols]
     print(f"\nBatch of {len(mols)} different diatomics (nao "
           f"{min(naos)}-{max(naos)}, padded to {basis_lib.stack(bases).nao}), 64x64 plane:")
@@ -168,7 +171,9 @@ def main() -> None:
                         help="only time these chunk sizes (points per lax.map step)")
     args = parser.parse_args()
     print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}, "
-          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}\n")
+          f"{len(os.sched_getaffinity(0))} core(s) in the affinity mask, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
+          f"load average {os.getloadavg()[0]:.1f} at the start\n")
     if args.chunk_sweep:
         chunk_sweep(args.chunk_sweep, args.repeats)
         return

@@ -11,7 +11,9 @@ per-element basis set-up, the second does not. ``--pyscf`` adds PySCF's ``eval_a
 ``eval_rho`` of the total density alone (one of the ten channels, float64) at the same points,
 on the distinct stand-ins, scaled to 2,850. ``--supersampling`` measures how many pixels a single
 sample would render within 1e-6 of each channel's largest value (the bound a cheaper
-supersampling would have to meet). Prints Markdown.
+supersampling would have to meet); ``--float32-error`` the largest difference of float32 from
+float64 generation per channel, relative to the channel's largest value, over the real records.
+Prints Markdown.
 """
 
 from __future__ import annotations
@@ -84,12 +86,23 @@ def single_sample_fraction(records: list) -> np.ndarray:
     return np.append(within.mean(axis=(0, 1, 2)), within.all(axis=-1).mean())
 
 
+def float32_error(records: list) -> tuple[np.ndarray, list[str]]:
+    """[10] max over records of max |float32 - float64| / max |float64| per channel, and the
+    record where each maximum occurs."""
+    f64, f32 = (canvas.render_many(records, canvas.CanvasSpec(precision=p, dtype="float64"),
+                                   progress=False) for p in ("float64", "float32"))  # fmt: skip
+    scale = np.abs(f64).max(axis=(1, 2))
+    error = np.abs(f32 - f64).max(axis=(1, 2)) / np.where(scale > 0, scale, 1)  # [B, 10]
+    return error.max(axis=0), [records[i].pair for i in error.argmax(axis=0)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", default=None, help="a store whose records join the shipped")
     parser.add_argument("--precision", nargs="+", default=["float32", "float64"])
     parser.add_argument("--pyscf", action="store_true")
     parser.add_argument("--supersampling", action="store_true")
+    parser.add_argument("--float32-error", action="store_true")
     args = parser.parse_args()
     records = real_records(args.store)
     stand_ins = paper75_stand_ins(records)
@@ -124,6 +137,12 @@ def main() -> None:
                                                               strict=False))  # fmt: skip
         print(f"\nPixels a centre sample renders within 1e-6 of the channel's largest value, "
               f"{len(records)} records: {names}; all ten channels: {fraction[-1]:.3f}")
+    if args.float32_error:
+        error, where = float32_error(records)
+        print(f"\nfloat32 - float64 generation, max over {len(records)} records, relative to "
+              f"each channel's largest value: " + ", ".join(
+                  f"{c.name} {e:.1e} ({pair})" for c, e, pair in zip(canvas.CHANNELS, error, where,
+                                                                      strict=True)))
 
 
 if __name__ == "__main__":

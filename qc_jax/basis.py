@@ -292,7 +292,9 @@ def _pad(basis: Basis, layout: Layout) -> Basis:
         grouped += ns * nf
     new_position = np.array(new_position, int)
     ao_index = new_position[np.asarray(basis.ao_index)]
-    padding = np.setdiff1d(np.arange(nao), ao_index)
+    taken = np.zeros(nao, bool)
+    taken[ao_index] = True
+    padding = np.flatnonzero(~taken)
     n_pad = nao - basis.nao
 
     def extend(values, fill):

@@ -184,6 +184,13 @@ class CanvasSpec:
             "origin_x_angstrom": height / 2 - pixel / 2,
         }
 
+    def sample_grid(self, bond_length_angstrom: float) -> kernels.Grid:
+        """The sub-pixel sample points as a grid (Bohr): x [H * s] (row, then sub-row), y [1]
+        = 0, z [W * s] (column, then sub-column); the same points as :meth:`sample_points`."""
+        points = self.sample_points(bond_length_angstrom)
+        return kernels.Grid(points[:, 0, :, 0, 0].reshape(-1), np.zeros(1),
+                            points[0, :, 0, :, 2].reshape(-1))
+
     def sample_points(self, bond_length_angstrom: float) -> np.ndarray:
         """[H, W, s, s, 3] sub-pixel sample points in Bohr (s = ``supersample``)."""
         geometry = self.geometry(bond_length_angstrom)
@@ -308,8 +315,10 @@ def _inputs(record: PairRecord) -> FieldInputs:
     )
 
 
-def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array) -> jax.Array:
-    """[N, 10] channel values (atomic units, see :data:`CHANNELS`) at points [N, 3] (Bohr).
+def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array | kernels.Grid
+           ) -> jax.Array:
+    """[N, 10] channel values (atomic units, see :data:`CHANNELS`) at points [N, 3] (Bohr) or
+    the N points of a :class:`qc_jax.kernels.Grid`.
 
     Every channel comes from one AO jet per chunk of points and the MOs: with
     P = sum_s C_s n_s C_s^T, rho = sum n psi^2, the row partitions are sums of
@@ -322,7 +331,8 @@ def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array) -> ja
     Differentiable with respect to the basis (atom positions, exponents), the inputs and the
     points, at fixed density matrix: the SCF is not differentiated.
     """
-    return _fields(kernels.ao_tables(basis), inputs, row_partitions(basis), jnp.asarray(points))
+    points = points if isinstance(points, kernels.Grid) else jnp.asarray(points)
+    return _fields(kernels.ao_tables(basis), inputs, row_partitions(basis), points)
 
 
 def row_partitions(basis: basis_lib.Basis) -> np.ndarray:
@@ -334,8 +344,9 @@ def row_partitions(basis: basis_lib.Basis) -> np.ndarray:
 
 
 def _fields(tables: kernels.AOTables, inputs: FieldInputs, partitions: jax.Array,
-            points: jax.Array) -> jax.Array:
-    """:func:`fields` from the AO tables of a diatomic and :func:`row_partitions`."""
+            points: jax.Array | kernels.Grid) -> jax.Array:
+    """:func:`fields` from the AO tables of a diatomic and :func:`row_partitions`, at points
+    [N, 3] or the N points of a grid (whose Gaussians are evaluated per axis)."""
     nao, nocc = inputs.mo_coeff.shape[1:]
     mos = jnp.concatenate(inputs.mo_coeff, axis=1)  # [nao, 2 nocc]: alpha, then beta
     occupations = jnp.concatenate(inputs.mo_occ)
@@ -344,8 +355,8 @@ def _fields(tables: kernels.AOTables, inputs: FieldInputs, partitions: jax.Array
                                axis=1)  # fmt: skip
     partitions = partitions.astype(mos.dtype)
 
-    def chunk(chunk_points):  # [C, 3] -> [10, C], from one AO evaluation
-        phi, gradient, laplacian_phi = kernels.ao_jet(tables, chunk_points, deriv=2)
+    def channels(jet):  # AO jet at C points -> [10, C]
+        phi, gradient, laplacian_phi = jet
         n_points = phi.shape[0]
         mo_values = (jnp.concatenate([phi, gradient.reshape(-1, nao)]) @ mos).reshape(
             4, n_points, 2, nocc)  # fmt: skip
@@ -364,7 +375,11 @@ def _fields(tables: kernels.AOTables, inputs: FieldInputs, partitions: jax.Array
         return jnp.stack([*((phi * p_phi) @ partitions).T, -laplacian, elf, bond, frontier,
                           jnp.maximum(deformation, 0), jnp.maximum(-deformation, 0)])
 
-    return kernels.map_chunks(chunk, points, kernels.default_chunk(deriv=2)).T
+    chunk_size = kernels.default_chunk(deriv=2)
+    if isinstance(points, kernels.Grid):
+        return kernels.map_grid(channels, tables, points, 2, chunk_size).T
+    return kernels.map_chunks(lambda p: channels(kernels.ao_jet(tables, p, deriv=2)), points,
+                              chunk_size).T  # fmt: skip
 
 
 def _elf(
@@ -383,20 +398,25 @@ def _elf(
     return jnp.where(above, 1 / (1 + (d / jnp.where(above, d0, 1.0)) ** 2), 0.0)
 
 
-@functools.partial(jax.jit, static_argnames=("molecules_per_step",))
+@functools.partial(jax.jit, static_argnames=("supersample", "molecules_per_step"))
 def _render_batch(tables: kernels.AOTables, inputs: FieldInputs, partitions: jax.Array,
-                  points: jax.Array, molecules_per_step: int | None) -> jax.Array:
+                  samples: jax.Array | kernels.Grid, supersample: int,
+                  molecules_per_step: int | None) -> jax.Array:
     """[B, H, W, 10] canvases from stacked tables, inputs and partitions of one padded shape
-    and sample points [B, H, W, s, s, 3]."""
+    and the stacked sample grids (:meth:`CanvasSpec.sample_grid`) or points [B, H, W, s, s, 3]
+    (:meth:`CanvasSpec.sample_points`)."""
 
     def one(args):
-        molecule_tables, molecule_inputs, molecule_partitions, molecule_points = args
-        height, width, s = molecule_points.shape[:3]
-        values = _fields(molecule_tables, molecule_inputs, molecule_partitions,
-                         molecule_points.reshape(-1, 3))  # fmt: skip
+        molecule_samples, s = args[-1], supersample
+        if isinstance(molecule_samples, kernels.Grid):
+            height, width = molecule_samples.x.shape[0] // s, molecule_samples.z.shape[0] // s
+            values = _fields(*args).reshape(height, s, width, s, len(CHANNELS))
+            return values.mean(axis=(1, 3))
+        height, width = molecule_samples.shape[:2]
+        values = _fields(*args[:-1], molecule_samples.reshape(-1, 3))
         return values.reshape(height, width, s * s, len(CHANNELS)).mean(axis=2)
 
-    return jax.lax.map(one, (tables, inputs, partitions, points), batch_size=molecules_per_step)
+    return jax.lax.map(one, (tables, inputs, partitions, samples), batch_size=molecules_per_step)
 
 
 def padded_mo_count(nocc: int) -> int:
@@ -454,6 +474,7 @@ def _padded(prepared: list[_Prepared]) -> list[_Prepared]:
     nao = _size_class(max(p.partitions.shape[0] for p in prepared))
     n_primitives, n_shells = (max(p.tables.radial.shape[axis] for p in prepared) for axis in (0, 2))
     n_monomials = max(p.tables.angular.shape[0] // p.tables.coords.shape[0] for p in prepared)
+    width = max(p.tables.shell_exponents.shape[1] for p in prepared)
     nocc = padded_mo_count(max(p.inputs.nocc for p in prepared))
     n_frontier = padded_mo_count(max(p.inputs.frontier_weight.shape[0] for p in prepared))
     shapes = FieldInputs((2, nao, nocc), (2, nocc), (nao, n_frontier), (n_frontier,), (nao, nao),
@@ -462,7 +483,8 @@ def _padded(prepared: list[_Prepared]) -> list[_Prepared]:
     def grow(array, shape):
         return np.pad(array, [(0, size - n) for n, size in zip(array.shape, shape, strict=True)])
 
-    return [_Prepared(kernels.pad_tables(p.tables, n_primitives, n_shells, nao, n_monomials),
+    return [_Prepared(kernels.pad_tables(p.tables, n_primitives, n_shells, nao, n_monomials,
+                                         width),
                       FieldInputs(*map(grow, p.inputs, shapes)), grow(p.partitions, (nao, 4)))
             for p in prepared]  # fmt: skip
 
@@ -504,6 +526,9 @@ def render_many(
     for i, p in enumerate(prepared):
         classes.setdefault(_size_class(p.partitions.shape[0]), []).append(i)
     per_call = 1 if jax.default_backend() == "cpu" else min(batch_size, len(records))
+    # float64 exponentials are slow on CPU: take them per axis of the sample grid (1.5x faster
+    # canvases); in float32 the point form compiled faster and ran as fast (benchmarks/README.md).
+    sample = spec.sample_grid if spec.precision == "float64" else spec.sample_points
     images = np.zeros((len(records), spec.height, spec.width, len(CHANNELS)), spec.dtype)
     with (
         jax.enable_x64(spec.precision == "float64"),
@@ -517,10 +542,10 @@ def render_many(
                 chosen += chosen[-1:] * (per_call - len(chosen))  # one shape per class
                 batch = [padded[k] for k in chosen]
                 stacked = jax.tree.map(lambda *leaves: np.stack(leaves), *batch)
-                points = np.stack([spec.sample_points(records[members[k]].bond_length)
-                                   for k in chosen])  # fmt: skip
+                samples = jax.tree.map(lambda *axes: np.stack(axes), *[
+                    sample(records[members[k]].bond_length) for k in chosen])
                 indices = [members[k] for k in chosen]
-                calls.append((indices, _render_batch(*stacked, points, None)))
+                calls.append((indices, _render_batch(*stacked, samples, spec.supersample, None)))
         for indices, canvases in calls:  # dispatched asynchronously, collected here
             images[indices] = np.asarray(canvases)  # repeated padding indices: the same canvas
             bar.update(len(set(indices)))

@@ -35,6 +35,10 @@ from qc_jax.basis import Basis
 #: 288 points, canvases 1.4-1.5x; rho alone gains less and prefers 2,304.
 CPU_CHUNK = {0: 2304, 1: 1152, 2: 288}
 
+#: Molecules vmapped together in a step of :func:`density_many` on CPU (8 were 1.4x faster
+#: than one at a time, and than 16 or 32, on 64 diatomics on a 64x64 plane).
+CPU_MOLECULES_PER_STEP = 8
+
 #: Points per step on GPUs and TPUs, which want large steps.
 ACCELERATOR_CHUNK = 16384
 
@@ -48,8 +52,9 @@ class AOTables(NamedTuple):
 
     Sizes: ``natm`` atoms, ``P`` primitives, ``S`` shells, ``nao`` AOs (PySCF order), ``M``
     Cartesian monomials x^i y^j z^k of degree <= L per atom (L the highest l), ``K`` = 4
-    (spherical) or 5 (Cartesian) angular kinds. Padding any of P, S, nao, M with zeros (and
-    ``ao_shell`` with any valid shell) adds only zero functions (:func:`pad_tables`).
+    (spherical) or 5 (Cartesian) angular kinds, ``Q`` primitives per shell. Padding any of
+    P, S, nao, M, Q with zeros (exponents with ones, ``ao_shell`` with any valid shell) adds
+    only zero functions (:func:`pad_tables`).
     """
 
     coords: jax.Array
@@ -71,6 +76,10 @@ class AOTables(NamedTuple):
     """[natm * M, K * nao]: monomials of each atom to, per AO, the angular part A (a solid
     harmonic or Cartesian monomial with PySCF's factors), its derivatives A_x, A_y, A_z and,
     for Cartesian bases, its Laplacian (zero for solid harmonics)."""
+    shell_exponents: jax.Array
+    """[S, Q] exponents of each shell's primitives (1 for padding), for :func:`map_grid`."""
+    shell_coefficients: jax.Array
+    """[S, Q] their normalised coefficients (0 for padding)."""
 
 
 #: PySCF's order of the second-derivative components (xx, xy, xz, yy, yz, zz).
@@ -98,15 +107,17 @@ def _one_hot(indices, n: int, dtype, xp=jnp) -> jax.Array:
     return (xp.asarray(indices)[:, None] == xp.arange(n)).astype(dtype)
 
 
-def _radial_matrices(basis: Basis, xp=jnp) -> tuple[jax.Array, jax.Array]:
-    """Primitive exponents and contractions of all shells as two sparse matrices.
+def _radial_matrices(basis: Basis, xp=jnp) -> tuple[jax.Array, ...]:
+    """Primitive exponents and contractions of all shells, as two sparse matrices and per shell.
 
-    Returns ``exponent_matrix`` [n_atoms, P] with -a_p in the row of primitive p's atom, and
-    ``contraction`` [P, S] with primitive p's normalised coefficient in the column of its shell,
-    so that radial parts are ``exp(r2 @ exponent_matrix) @ contraction`` for r2 [..., n_atoms]:
-    two matrix products around one elementwise exp, which XLA vectorises well.
+    Returns ``exponent_matrix`` [n_atoms, P] with -a_p in the row of primitive p's atom,
+    ``contraction`` [P, S] with primitive p's normalised coefficient in the column of its shell
+    (radial parts are ``exp(r2 @ exponent_matrix) @ contraction`` for r2 [..., n_atoms]: two
+    matrix products around one elementwise exp, which XLA vectorises well), and the
+    exponents and normalised coefficients [S, Q] of each shell's primitives (grouped order).
     """
-    exponent_blocks, contraction_blocks = [], []
+    width = max(e.shape[-1] for e in basis.exponents)
+    exponent_blocks, contraction_blocks, shell_exponents, shell_coefficients = [], [], [], []
     for g, l in enumerate(basis.ls):
         exponents = xp.asarray(basis.exponents[g])  # [n_shells, n_prim]
         n_shells, n_prim = exponents.shape
@@ -122,13 +133,17 @@ def _radial_matrices(basis: Basis, xp=jnp) -> tuple[jax.Array, jax.Array]:
         contraction_blocks.append(
             (coefficients[:, :, None] * shell[:, None, :]).reshape(n_shells * n_prim, n_shells)
         )
+        padding = ((0, 0), (0, width - n_prim))
+        shell_exponents.append(xp.pad(exponents, padding, constant_values=1.0))
+        shell_coefficients.append(xp.pad(coefficients, padding))
     widths = np.cumsum([0] + [block.shape[1] for block in contraction_blocks])
     contraction = xp.concatenate([  # block diagonal
         xp.concatenate([xp.zeros((block.shape[0], widths[g]), block.dtype), block,
                         xp.zeros((block.shape[0], widths[-1] - widths[g + 1]), block.dtype)],
                        axis=1)
         for g, block in enumerate(contraction_blocks)])  # fmt: skip
-    return xp.concatenate(exponent_blocks, axis=1), contraction
+    return (xp.concatenate(exponent_blocks, axis=1), contraction,
+            xp.concatenate(shell_exponents), xp.concatenate(shell_coefficients))  # fmt: skip
 
 
 def _monomial_powers(degree: int) -> np.ndarray:
@@ -191,7 +206,8 @@ def ao_tables(basis: Basis, xp=jnp) -> AOTables:
     """The :class:`AOTables` of a basis (one molecule), differentiable with respect to its atom
     positions, exponents and coefficients. Build them once, outside a loop over chunks;
     ``xp=numpy`` builds them on the host (no compilation per basis layout)."""
-    exponent_matrix, contraction = _radial_matrices(basis, xp)  # [natm, P], [P, S]
+    exponent_matrix, contraction, shell_exponents, shell_coefficients = _radial_matrices(
+        basis, xp)  # [natm, P], [P, S], [S, Q], [S, Q]
     dtype = exponent_matrix.dtype
     a = -xp.sum(exponent_matrix, axis=0)[:, None]  # [P, 1]
     radial = xp.stack([contraction, -2 * a * contraction, 4 * a * a * contraction], axis=1)
@@ -214,21 +230,24 @@ def ao_tables(basis: Basis, xp=jnp) -> AOTables:
         ao_shell=ao_shell,
         ao_atom=ao_atom,
         angular=angular.reshape(basis.natm * n_monomials, kinds * basis.nao),
+        shell_exponents=shell_exponents,
+        shell_coefficients=shell_coefficients,
     )
 
 
 def pad_tables(tables: AOTables, n_primitives: int, n_shells: int, nao: int,
-               n_monomials: int) -> AOTables:
-    """The same functions in larger tables (host arrays; sizes >= the current ones), plus
-    zero functions: AOs ``nao_old..nao - 1`` are zero. Tables of one padded size share one
-    compiled kernel."""
+               n_monomials: int, width: int) -> AOTables:
+    """The same functions in larger tables (host arrays; sizes >= the current ones; ``width``
+    primitives per shell), plus zero functions: AOs ``nao_old..nao - 1`` are zero. Tables of
+    one padded size share one compiled kernel."""
     t = jax.tree.map(np.asarray, tables)
     natm, n_rows = t.coords.shape[0], t.angular.shape[0]
     old_nao, old_monomials = t.ao_shell.shape[0], n_rows // natm
     kinds = t.angular.shape[1] // old_nao
 
-    def grow(array, *sizes):
-        return np.pad(array, [(0, size - n) for n, size in zip(array.shape, sizes, strict=True)])
+    def grow(array, *sizes, fill=0.0):
+        return np.pad(array, [(0, size - n) for n, size in zip(array.shape, sizes, strict=True)],
+                      constant_values=fill)  # fmt: skip
 
     angular = grow(t.angular.reshape(natm, old_monomials, kinds, old_nao),
                    natm, n_monomials, kinds, nao)  # fmt: skip
@@ -241,6 +260,8 @@ def pad_tables(tables: AOTables, n_primitives: int, n_shells: int, nao: int,
         ao_shell=grow(t.ao_shell, nao),
         ao_atom=grow(t.ao_atom, natm, nao),
         angular=angular.reshape(natm * n_monomials, kinds * nao),
+        shell_exponents=grow(t.shell_exponents, n_shells, width, fill=1.0),
+        shell_coefficients=grow(t.shell_coefficients, n_shells, width),
     )
 
 
@@ -253,8 +274,9 @@ def join_tables(parts: Sequence[AOTables]) -> AOTables:
     kinds = {p.angular.shape[1] // p.ao_shell.shape[0] for p in parts}
     if len(kinds) > 1:
         raise ValueError("cannot join Cartesian and spherical tables")
+    width = max(p.shell_exponents.shape[1] for p in parts)
     parts = [pad_tables(p, p.radial.shape[0], p.radial.shape[2], p.ao_shell.shape[0],
-                        n_monomials) for p in parts]  # fmt: skip
+                        n_monomials, width) for p in parts]  # fmt: skip
     shells = np.cumsum([0] + [p.radial.shape[2] for p in parts])
     natm = sum(p.coords.shape[0] for p in parts)
     angular = _block_diagonal([p.angular.reshape(p.coords.shape[0], n_monomials, -1,
@@ -270,6 +292,8 @@ def join_tables(parts: Sequence[AOTables]) -> AOTables:
                                  for p, first in zip(parts, shells[:-1], strict=True)]),
         ao_atom=_block_diagonal([p.ao_atom for p in parts], (0, 1)),
         angular=angular.reshape(natm * n_monomials, -1),
+        shell_exponents=np.concatenate([p.shell_exponents for p in parts]),
+        shell_coefficients=np.concatenate([p.shell_coefficients for p in parts]),
     )
 
 
@@ -373,29 +397,14 @@ class Grid(NamedTuple):
         return jnp.stack(jnp.meshgrid(self.x, self.y, self.z, indexing="ij"), -1).reshape(-1, 3)
 
 
-def _shell_primitives(basis: Basis) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """[S, Q] exponents and normalised coefficients of each shell's primitives (grouped order
-    as :func:`ao_tables`, padded with exponent 1 and coefficient 0) and [S] its atom."""
-    width = max(e.shape[-1] for e in basis.exponents)
-    exponents, coefficients = [], []
-    for g, l in enumerate(basis.ls):
-        e = jnp.asarray(basis.exponents[g])
-        padding = ((0, 0), (0, width - e.shape[-1]))
-        exponents.append(jnp.pad(e, padding, constant_values=1.0))
-        c = _normalised_coefficients(l, e, jnp.asarray(basis.coefficients[g]))
-        coefficients.append(jnp.pad(c, padding))
-    return (jnp.concatenate(exponents), jnp.concatenate(coefficients),
-            jnp.concatenate([jnp.asarray(a) for a in basis.shell_atom]))  # fmt: skip
-
-
-def _map_grid(fn, basis: Basis, grid: Grid, deriv: int, chunk_size: int) -> jax.Array:
-    """``fn`` (AO jet [C, ...] -> [..., C]) over the points of ``grid`` -> [..., N], blocks of
-    x values at a time (about ``chunk_size`` points). A Gaussian is a product of one factor
-    per axis, exp(-a |r - A|^2) = exp(-a (x - A_x)^2) exp(-a (y - A_y)^2) exp(-a (z - A_z)^2),
-    so exponentials are taken on the axes only and multiplied out per shell."""
-    tables = ao_tables(basis)
-    exponents, coefficients, atoms = _shell_primitives(basis)  # [S, Q], [S, Q], [S]
-    centres = tables.coords[atoms]  # [S, 3]
+def map_grid(fn, tables: AOTables, grid: Grid, deriv: int, chunk_size: int) -> jax.Array:
+    """``fn`` (an :func:`ao_jet` of order ``deriv`` at C points -> [..., C]) over the points of
+    ``grid`` -> [..., N], blocks of x values at a time (about ``chunk_size`` points). A
+    Gaussian is a product of one factor per axis, exp(-a |r - A|^2) = exp(-a (x - A_x)^2)
+    exp(-a (y - A_y)^2) exp(-a (z - A_z)^2), so exponentials are taken on the axes only and
+    multiplied out per shell."""
+    exponents, coefficients = tables.shell_exponents, tables.shell_coefficients  # [S, Q]
+    centres = tables.shell_atom.T @ tables.coords  # [S, 3]
     weights = jnp.stack([coefficients, -2 * exponents * coefficients,
                          4 * exponents**2 * coefficients])[: deriv + 1]  # [K, S, Q]  # fmt: skip
 
@@ -407,9 +416,9 @@ def _map_grid(fn, basis: Basis, grid: Grid, deriv: int, chunk_size: int) -> jax.
     plane = plane.reshape(exponents.shape[1], -1, 1, exponents.shape[0]) * (
         jnp.moveaxis(weights, -1, 0)[:, None])  # [Q, ny * nz, K, S]
     n_plane = plane.shape[1]
-    rows = max(1, chunk_size // n_plane)
     nx = grid.x.shape[0]
-    n_blocks = -(-nx // rows)
+    n_blocks = -(-nx // max(1, chunk_size // n_plane))
+    rows = -(-nx // n_blocks)  # balanced blocks: the least padding
     xs = jnp.pad(grid.x, (0, n_blocks * rows - nx), mode="edge").reshape(n_blocks, rows)
     yz = jnp.stack(jnp.meshgrid(grid.y, grid.z, indexing="ij"), -1).reshape(-1, 2)
 
@@ -522,11 +531,13 @@ def kinetic_energy_density_from_jet(
 
 
 def map_chunks(fn, points: jax.Array, chunk_size: int) -> jax.Array:
-    """``fn`` ([C, 3] -> [..., C]) over ``points`` [N, 3], ``chunk_size`` at a time -> [..., N]."""
+    """``fn`` ([C, 3] -> [..., C]) over ``points`` [N, 3], about ``chunk_size`` at a time
+    (in equal chunks) -> [..., N]."""
     n = points.shape[0]
     if n <= chunk_size:
         return fn(points)
     n_chunks = -(-n // chunk_size)
+    chunk_size = -(-n // (8 * n_chunks)) * 8  # balanced chunks: the least padding
     padded = jnp.pad(points, ((0, n_chunks * chunk_size - n), (0, 0)))
     values = jax.lax.map(fn, padded.reshape(n_chunks, chunk_size, 3))  # [n_chunks, ..., C]
     values = jnp.moveaxis(values, 0, -2)
@@ -545,10 +556,12 @@ def _density(
     def fn(jet):  # [..., 1 | 4 | 5, C]: rho, its gradient, its Laplacian
         return density_from_jet(jet, dm)
 
-    if isinstance(points, Grid):
-        return _map_grid(fn, basis, points, deriv, chunk_size)
     tables = ao_tables(basis)
-    return map_chunks(lambda p: fn(ao_jet(tables, p, deriv)), points, chunk_size)
+    if isinstance(points, Grid):
+        values = map_grid(fn, tables, points, deriv, chunk_size)
+    else:
+        values = map_chunks(lambda p: fn(ao_jet(tables, p, deriv)), points, chunk_size)
+    return values[..., 0, :] if deriv == 0 else values  # [..., N] or [..., 4 | 6, N]
 
 
 @functools.partial(jax.jit, static_argnames=("chunk_size",))
@@ -610,8 +623,7 @@ def density(
     dm = _checked_matrix("density matrix", dm, basis.nao)
     if ao_mask is not None:
         dm = dm * _mask_matrix(ao_mask, basis.nao).astype(dm.dtype)
-    values = _density(basis, dm, points, deriv, chunk_size or default_chunk(deriv))
-    return values[..., 0, :] if deriv == 0 else values
+    return _density(basis, dm, points, deriv, chunk_size or default_chunk(deriv))
 
 
 def kinetic_energy_density(
@@ -649,8 +661,8 @@ def density_many(
     layout (:func:`qc_jax.basis.stack`); ``points`` [N, 3] or a :class:`Grid` are shared,
     [B, N, 3] are per molecule.
     The molecules go through ``jax.lax.map``, ``molecules_per_step`` of them vmapped together:
-    by default one at a time on CPU (measured fastest there, see ``benchmarks/README.md``) and
-    all at once on GPU/TPU. Returns [B, ...], the shape :func:`density` gives for one molecule.
+    by default :data:`CPU_MOLECULES_PER_STEP` on CPU (see ``benchmarks/README.md``) and all at
+    once on GPU/TPU. Returns [B, ...], the shape :func:`density` gives for one molecule.
     """
     if len(bases) != len(dms):
         raise ValueError(f"got {len(bases)} bases but {len(dms)} density matrices")
@@ -670,8 +682,9 @@ def density_many(
     points = _checked_points(points, batched=True)
     if not isinstance(points, Grid) and points.ndim == 3 and points.shape[0] != len(bases):
         raise ValueError(f"got points for {points.shape[0]} molecules but {len(bases)} bases")
-    if molecules_per_step is None and jax.default_backend() != "cpu":
-        molecules_per_step = len(bases)
+    if molecules_per_step is None:
+        on_cpu = jax.default_backend() == "cpu"
+        molecules_per_step = CPU_MOLECULES_PER_STEP if on_cpu else len(bases)
     return _density_many(stacked, padded, points, deriv, chunk_size or default_chunk(deriv),
                          molecules_per_step)
 
@@ -688,20 +701,21 @@ def _density_many(
     def one(args):
         basis, dm, molecule_points = args
         molecule_points = points if molecule_points is None else molecule_points
-        values = _density(basis, dm, molecule_points, deriv, chunk_size)
-        return values[..., 0, :] if deriv == 0 else values
+        return _density(basis, dm, molecule_points, deriv, chunk_size)
 
     per_molecule = points if not isinstance(points, Grid) and points.ndim == 3 else None
     return jax.lax.map(one, (bases, dms, per_molecule), batch_size=molecules_per_step)
 
 
 def _checked_points(points: jax.Array | Grid, batched: bool = False) -> jax.Array | Grid:
+    """Points (or a Grid's axes) of the right shape and finite; host arrays stay on the host
+    (jit moves them), so the check costs no device round trip."""
     if isinstance(points, Grid):
-        axes = [_checked_points(jnp.stack([a, a, a], -1)) for a in map(jnp.asarray, points)]
-        if any(a.ndim != 2 for a in axes):
-            raise ValueError("a Grid needs three one-dimensional axes")
+        axes = [_checked_points(np.stack([a, a, a], -1) if isinstance(a, np.ndarray)
+                                else jnp.stack([a, a, a], -1)) for a in points]  # fmt: skip
         return Grid(*(a[:, 0] for a in axes))
-    points = jnp.asarray(points)
+    if not isinstance(points, np.ndarray | jax.core.Tracer):
+        points = jnp.asarray(points)
     ok_shape = points.shape[-1:] == (3,) and points.ndim in ((2, 3) if batched else (2,))
     if not ok_shape:
         raise ValueError(f"points must be [N, 3] (Bohr), got shape {points.shape}")
@@ -715,7 +729,8 @@ def _checked_points(points: jax.Array | Grid, batched: bool = False) -> jax.Arra
 
 
 def _checked_matrix(name: str, matrix: jax.Array, nao: int) -> jax.Array:
-    matrix = jnp.asarray(matrix)
+    if not isinstance(matrix, np.ndarray | jax.core.Tracer):
+        matrix = jnp.asarray(matrix)
     if matrix.ndim < 2 or matrix.shape[-2:] != (nao, nao):
         raise ValueError(f"{name} must be [..., {nao}, {nao}] for this basis, got {matrix.shape}")
     return matrix
