@@ -1,6 +1,7 @@
 # make test: create .venv if missing, install the project (+ dev, tf, beam extras), run the tests.
-# make demo: create .venv if missing and run the main job (see README): one canvas (CO), then
-#   build quantum_canvas/tiny, tfds.load it, train a CNN, print test MAE, save figures.
+# make demo: create .venv if missing and run the main job (see README): one canvas (CO, PySCF),
+#   then build quantum_canvas/paper75 from the shipped records, train the constant predictor, a
+#   CNN and SchNet, print test MAE, save figures.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
