@@ -3,13 +3,14 @@
     OMP_NUM_THREADS=1 taskset -c 0 .venv/bin/python benchmarks/kernel_vs_pyscf.py
 
 For CO, Fe2 and Au2 (def2-SVP, Au with its def2 ECP) on a 64x64 plane and a 32^3 box (both
-``kernels.Grid``; PySCF gets the same points): the median wall time of our jit'd AO + density
-evaluation (after compilation, ``block_until_ready``) in float64 and float32, and of PySCF,
-the ratio, and the float32 error (max |rho32 - rho64| / max rho64). Then rho, gradient,
-Laplacian and tau on the box against PySCF's MGGA ``eval_rho`` (the same six rows), and one
-``density_many`` call over 64 different diatomics against a PySCF loop over the same
-molecules. Pin the process (``taskset``) so that XLA and PySCF get the same core(s): XLA's
-thread pool follows the affinity mask, not ``OMP_NUM_THREADS``. Prints Markdown tables.
+``kernels.Grid``; PySCF gets the same points): the best wall time over rounds that alternate
+the functions timed (after compilation, ``block_until_ready``) of our jit'd AO + density
+evaluation in float64 and float32 and of PySCF, the ratio, and the float32 error
+(max |rho32 - rho64| / max rho64). Then rho, gradient, Laplacian and tau on the box against
+PySCF's MGGA ``eval_rho`` (the same six rows), and one ``density_many`` call over 64
+different diatomics against a PySCF loop over the same molecules. Pin the process
+(``taskset``) so that XLA and PySCF get the same core(s): XLA's thread pool follows the
+affinity mask, not ``OMP_NUM_THREADS``. Prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import statistics
 import time
 
 import jax
@@ -58,14 +58,19 @@ def grids(bond_bohr: float) -> dict[str, kernels.Grid]:
             "box 32^3": kernels.Grid(axis32, axis32, axis32)}
 
 
-def median_seconds(fn, repeats: int) -> float:
-    fn()  # compile / warm up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def best_seconds(fns: list, repeats: int) -> list[float]:
+    """Best wall time of each function over ``repeats`` rounds that call them in turn (after
+    one call each to compile and warm up): under load from other processes, alternating keeps
+    the comparison fair and the minimum is the least disturbed run."""
+    for fn in fns:
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, own in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            own.append(time.perf_counter() - start)
+    return [min(own) for own in times]
 
 
 def benchmark_molecules():
@@ -76,21 +81,21 @@ def benchmark_molecules():
             bond / 0.529177)
 
 
-def pyscf_seconds(mol, dm, grid: kernels.Grid, deriv: int, repeats: int) -> float:
-    """Median time of PySCF's eval_ao + eval_rho (MGGA with Laplacian and tau for deriv 2)."""
+def pyscf_density(mol, dm, grid: kernels.Grid, deriv: int):
+    """PySCF's eval_ao + eval_rho at the grid's points (MGGA with Laplacian and tau for deriv
+    2), as a function to time."""
     from pyscf.dft import numint
 
     points = np.asarray(grid.points())
     xctype = "MGGA" if deriv == 2 else "LDA"
-    return median_seconds(lambda: numint.eval_rho(
-        mol, numint.eval_ao(mol, points, deriv=deriv), dm, xctype=xctype, with_lapl=True),
-        repeats)
+    return lambda: numint.eval_rho(mol, numint.eval_ao(mol, points, deriv=deriv), dm,
+                                   xctype=xctype, with_lapl=True)  # fmt: skip
 
 
-def jax_seconds(basis, dm, points, deriv: int, repeats: int, chunk_size=None) -> float:
-    """Median time of :func:`qc_jax.kernels.density` after compilation."""
-    return median_seconds(lambda: kernels.density(
-        basis, dm, points, deriv=deriv, chunk_size=chunk_size).block_until_ready(), repeats)
+def jax_density(basis, dm, points, deriv: int, chunk_size=None):
+    """:func:`qc_jax.kernels.density` as a function to time (``block_until_ready``)."""
+    return lambda: kernels.density(basis, dm, points, deriv=deriv,
+                                   chunk_size=chunk_size).block_until_ready()  # fmt: skip
 
 
 def single_molecules(repeats: int) -> None:
@@ -101,9 +106,9 @@ def single_molecules(repeats: int) -> None:
         basis32, dm32 = basis.astype(np.float32), dm.astype(np.float32)
         for grid_name, points in named_grids.items():
             points32 = kernels.Grid(*(axis.astype(np.float32) for axis in points))
-            t_pyscf = pyscf_seconds(mol, dm, points, 0, repeats)
-            t64 = jax_seconds(basis, dm, points, 0, repeats)
-            t32 = jax_seconds(basis32, dm32, points32, 0, repeats)
+            t_pyscf, t64, t32 = best_seconds([pyscf_density(mol, dm, points, 0),
+                                              jax_density(basis, dm, points, 0),
+                                              jax_density(basis32, dm32, points32, 0)], repeats)
             rho64 = np.asarray(kernels.density(basis, dm, points))
             rho32 = np.asarray(kernels.density(basis32, dm32, points32), np.float64)
             error = np.abs(rho32 - rho64).max() / np.abs(rho64).max()
@@ -119,8 +124,8 @@ def derivatives(repeats: int) -> None:
     print("|---|---|---|---|---|")
     for name, mol, dm, basis, named_grids in benchmark_molecules():
         points = named_grids["box 32^3"]
-        t_pyscf = pyscf_seconds(mol, dm, points, 2, repeats)
-        t_jax = jax_seconds(basis, dm, points, 2, repeats)
+        t_pyscf, t_jax = best_seconds([pyscf_density(mol, dm, points, 2),
+                                       jax_density(basis, dm, points, 2)], repeats)
         print(f"| {name} | deriv=2 | {1e3 * t_pyscf:.1f} | {1e3 * t_jax:.1f} |"
               f" {t_pyscf / t_jax:.2f} |", flush=True)
 
@@ -140,9 +145,8 @@ def batch(n_molecules: int, repeats: int) -> None:
         for mol, dm in zip(mols, dms, strict=True):
             numint.eval_rho(mol, numint.eval_ao(mol, points), dm)
 
-    t_pyscf = median_seconds(pyscf_loop, repeats)
-    t_jax = median_seconds(
-        lambda: kernels.density_many(bases, dms, grid).block_until_ready(), repeats)
+    t_pyscf, t_jax = best_seconds(
+        [pyscf_loop, lambda: kernels.density_many(bases, dms, grid).block_until_ready()], repeats)
     naos = [m.nao for m in mols]
     print(f"\nBatch of {len(mols)} different diatomics (nao "
           f"{min(naos)}-{max(naos)}, padded to {basis_lib.stack(bases).nao}), 64x64 plane:")
@@ -158,8 +162,8 @@ def chunk_sweep(chunks: list[int], repeats: int) -> None:
                                     for what in ("rho", "deriv=2")) + " |")
     print("|---" * (1 + 2 * len(molecules)) + "|")
     for chunk in chunks:
-        row = [jax_seconds(basis, dm, grids["box 32^3"], deriv, repeats, chunk)
-               for _, _, dm, basis, grids in molecules for deriv in (0, 2)]
+        row = best_seconds([jax_density(basis, dm, grids["box 32^3"], deriv, chunk)
+                            for _, _, dm, basis, grids in molecules for deriv in (0, 2)], repeats)
         print(f"| {chunk:,} | " + " | ".join(f"{1e3 * t:.1f}" for t in row) + " |", flush=True)
 
 

@@ -526,8 +526,8 @@ def render_many(
     for i, p in enumerate(prepared):
         classes.setdefault(_size_class(p.partitions.shape[0]), []).append(i)
     per_call = 1 if jax.default_backend() == "cpu" else min(batch_size, len(records))
-    # float64 exponentials are slow on CPU: take them per axis of the sample grid (1.5x faster
-    # canvases); in float32 the point form compiled faster and ran as fast (benchmarks/README.md).
+    # float64 exponentials are slow on CPU: take them per axis of the sample grid; in float32
+    # the point form compiled faster and ran about as fast (benchmarks/README.md).
     sample = spec.sample_grid if spec.precision == "float64" else spec.sample_points
     images = np.zeros((len(records), spec.height, spec.width, len(CHANNELS)), spec.dtype)
     with (

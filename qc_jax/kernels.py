@@ -35,8 +35,8 @@ from qc_jax.basis import Basis
 #: 288 points, canvases 1.4-1.5x; rho alone gains less and prefers 2,304.
 CPU_CHUNK = {0: 2304, 1: 1152, 2: 288}
 
-#: Molecules vmapped together in a step of :func:`density_many` on CPU (8 were 1.4x faster
-#: than one at a time, and than 16 or 32, on 64 diatomics on a 64x64 plane).
+#: Molecules vmapped together in a step of :func:`density_many` on CPU (8 were faster than one
+#: at a time, 16 or 32 on 64 diatomics on a 64x64 plane; benchmarks/README.md).
 CPU_MOLECULES_PER_STEP = 8
 
 #: Points per step on GPUs and TPUs, which want large steps.

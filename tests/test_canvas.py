@@ -311,7 +311,8 @@ def test_shipped_records_render_the_pyscf_canvas(pair):
     shells, up to 136 AOs), every 3x3 sample of every pixel: the canvas equals the channels
     from PySCF's AOs and MGGA eval_rho, averaged per pixel, to 1e-6 of each channel's largest
     value in float64 generation, and to 5e-3 in float32 (charge accumulation and depletion are
-    differences of nearly equal densities: 2.6e-3 for Ar_Ti, the worst of the 68 shipped)."""
+    differences of nearly equal densities: up to 1e-2 in float32 for the weakly bound Rn_Rn,
+    docs/canvas.md)."""
     from quantum_canvas.records import SHIPPED_DIR
 
     from qc_jax.compact import ShippedRecords
