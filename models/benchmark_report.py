@@ -31,7 +31,7 @@ from qc_models.benchmark_targets import (
     paper_skill,
 )
 
-from qc_jax.chem.labels import LABELS
+from qc_jax.chem.labels import unit
 
 #: Columns of results.csv.
 COLUMNS = (
@@ -39,14 +39,6 @@ COLUMNS = (
     "rmse", "constant_mae", "skill", "n_train", "n_test", "params", "best_epoch", "epochs_run",
     "wall_s", "commit", "machine",
 )  # fmt: skip
-_UNITS = {label.name: label.unit for label in LABELS}
-
-
-def unit(target: str) -> str:
-    """The unit of a label (`qc_jax.chem.labels.LABELS`): e_g_ev -> eV, omega_e_cm1 -> cm^-1."""
-    return _UNITS.get(target, "")
-
-
 def load_records(runs: Path, name: str = "benchmark.json") -> list[dict]:
     """The records `name` of every finished run under `runs`, in path order."""
     return [json.loads(path.read_text()) for path in sorted(Path(runs).glob(f"**/{name}"))]

@@ -14,13 +14,8 @@ from qc_models.parallel import Sharder, gather
 from qc_models.sources import READ_OPTIONS, Source, evaluation_batches
 from qc_models.steps import predict_step
 
+from qc_jax.chem.labels import unit
 from qc_jax.elements import pair_name
-
-
-def unit(target: str) -> str:
-    """Physical unit from a label name's suffix (e_g_ev -> eV)."""
-    suffixes = {"_ev": "eV", "_d": "D", "_ang": "Å", "_evinv": "1/eV", "_cm": "cm^-1"}
-    return next((u for s, u in suffixes.items() if target.endswith(s)), "")
 
 
 def predict_split(

@@ -16,13 +16,15 @@ from etils import epath
 from flax import nnx
 from qc_models.checkpoints import Checkpoints
 from qc_models.configs.base import Config
-from qc_models.evaluation import evaluate, unit, write_predictions
+from qc_models.evaluation import evaluate, write_predictions
 from qc_models.input_pipeline import Dataset, Normalizer
 from qc_models.parallel import Sharder
 from qc_models.registry import create_model
 from qc_models.sources import Source, TfdsSource, open_splits
 from qc_models.steps import make_optimizer, predict_step
 from qc_models.workdir import read_config
+
+from qc_jax.chem.labels import unit
 
 
 @dataclasses.dataclass

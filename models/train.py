@@ -37,7 +37,7 @@ from flax import nnx
 from qc_models import parallel, plots
 from qc_models.checkpoints import Checkpoints
 from qc_models.configs.base import Config, add_arguments, apply_overrides, load_config
-from qc_models.evaluation import evaluate, unit, write_predictions
+from qc_models.evaluation import evaluate, write_predictions
 from qc_models.input_pipeline import Dataset, Normalizer
 from qc_models.registry import create_model
 from qc_models.sources import READ_OPTIONS, gather_split, open_splits, training_batches
@@ -51,6 +51,8 @@ from qc_models.steps import (
 )
 from qc_models.workdir import MetricLog, claim, open_workdir
 from tqdm.auto import tqdm
+
+from qc_jax.chem.labels import unit
 
 __all__ = [
     "NonFiniteLossError",

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from qc_models import benchmark, benchmark_report, evaluation, input_pipeline
+from qc_models import benchmark, benchmark_report, input_pipeline
 from qc_models.benchmark_targets import LEFT_OUT, TARGETS
 
+from qc_jax.chem import labels
 from qc_jax.chem.labels import LABELS
 
 # --------------------------------------------------------------------------- targets, grid
@@ -188,7 +189,7 @@ def _maes(path):
 
 def _predictions(workdir, target):
     rows = _rows(Path(workdir) / "predictions_test.csv")
-    unit = evaluation.unit(target)
+    unit = labels.unit(target)
     pred = np.array([float(r[f"{target} [{unit}]"]) for r in rows])
     true = np.array([float(r[f"{target}_true [{unit}]"]) for r in rows])
     return [r["pair"] for r in rows], pred, true

@@ -228,8 +228,8 @@ def test_workdir_logs_predictions_and_load(tmp_path, capsys):
     )
     with (tmp_path / "predictions_test.csv").open() as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["pair", "e_g_ev [eV]", "e_g_ev_true [eV]", "distance_ang [Å]",
-                       "distance_ang_true [Å]"]  # fmt: skip
+    assert rows[0] == ["pair", "e_g_ev [eV]", "e_g_ev_true [eV]", "distance_ang [Angstrom]",
+                       "distance_ang_true [Angstrom]"]  # fmt: skip
     assert [r[0] for r in rows[1:]] == [pair_name(*map(int, z)) for z in test["atomic_numbers"]]
     np.testing.assert_allclose(np.array(rows[1:])[:, [1, 3]].astype(float), predicted, rtol=1e-4)
 

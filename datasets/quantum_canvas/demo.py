@@ -51,11 +51,11 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
 
     import tensorflow_datasets as tfds
     from qc_models.configs.base import Config
-    from qc_models.evaluation import unit
     from qc_models.train import train_and_evaluate
 
     import quantum_canvas
     from qc_jax import figures
+    from qc_jax.chem.labels import unit
     from qc_jax.chem.lookup import get_record
     from qc_jax.elements import parse_pair
     from quantum_canvas import records

@@ -96,6 +96,13 @@ LABELS: tuple[Label, ...] = (
 )  # fmt: skip
 
 LABEL_NAMES: tuple[str, ...] = tuple(label.name for label in LABELS)
+_UNITS = {label.name: label.unit for label in LABELS}
+
+
+def unit(name: str) -> str:
+    """The unit of label ``name`` (e_g_ev -> eV, omega_e_cm1 -> cm^-1); empty for a name outside
+    :data:`LABELS`."""
+    return _UNITS.get(name, "")
 
 
 def label_table_markdown() -> str:
