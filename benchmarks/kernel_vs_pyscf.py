@@ -25,6 +25,7 @@ import numpy as np
 
 from qc_jax import basis as basis_lib
 from qc_jax import kernels
+from qc_jax.units import BOHR_ANGSTROM
 
 jax.config.update("jax_enable_x64", True)
 
@@ -78,7 +79,7 @@ def benchmark_molecules():
     for name, (a, b, bond) in MOLECULES.items():
         mol = molecule(a, b, bond)
         yield name, mol, promolecule_density_matrix(mol), basis_lib.from_pyscf(mol), grids(
-            bond / 0.529177)
+            bond / BOHR_ANGSTROM)
 
 
 def pyscf_density(mol, dm, grid: kernels.Grid, deriv: int):

@@ -26,11 +26,12 @@ import numpy as np
 
 from qc_jax import basis as basis_lib
 from qc_jax import kernels, orbitals
+from qc_jax.units import BOHR_ANGSTROM
 
 if TYPE_CHECKING:
     from qc_jax.record import PairRecord
 
-BOHR_PER_ANGSTROM = 1 / 0.52917721092
+BOHR_PER_ANGSTROM = 1 / BOHR_ANGSTROM
 
 #: Below this density (e/Bohr^3) ELF is set to 0: D / D0 is noise where both vanish.
 ELF_DENSITY_FLOOR = 1e-6
