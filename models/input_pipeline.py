@@ -31,6 +31,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from qc_jax.splits import PAPER_FRACTIONS, seeded_parts
+
 Dataset = dict[str, np.ndarray]
 
 #: Features the models read (targets are read by name from the config).
@@ -143,13 +145,11 @@ def take(data: Dataset, indices: np.ndarray) -> Dataset:
 
 
 def random_split(
-    data: Dataset, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 42
+    data: Dataset, fractions: Sequence[float] = PAPER_FRACTIONS, seed: int = 42
 ) -> dict[str, Dataset]:
-    """The paper's seeded random train/validation/test split (fractions of the examples)."""
-    n = num_examples(data)
-    order = np.random.default_rng(seed).permutation(n)
-    n_train, n_val = round(fractions[0] * n), round(fractions[1] * n)
-    parts = np.split(order, [n_train, n_train + n_val])
+    """The paper's seeded random train/validation/test split (fractions of the examples;
+    :func:`qc_jax.splits.seeded_parts`)."""
+    parts = seeded_parts(num_examples(data), seed, fractions)
     names = ("train", "validation", "test")
     return {name: take(data, idx) for name, idx in zip(names, parts, strict=True)}
 

@@ -25,6 +25,16 @@ def test_random_splits_are_seeded_partitions():
     assert sorted(n for part in first.values() for n in part) == sorted(NAMES)
 
 
+def test_dataset_and_model_zoo_split_alike():
+    from qc_models import input_pipeline
+
+    data = {"index": np.arange(len(NAMES))}
+    parts = input_pipeline.random_split(data, seed=123)
+    names = sorted(NAMES)
+    assert {part: sorted(names[i] for i in parts[part]["index"]) for part in parts} == \
+        splits.random_split(NAMES, 123)
+
+
 def test_composition_split_holds_out_whole_elements():
     parts = splits.composition_split(NAMES, ["F"])
     assert parts["test"] == sorted(n for n in NAMES if "F" in n.split("_"))

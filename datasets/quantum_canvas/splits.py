@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from qc_jax.elements import parse_pair
+from qc_jax.splits import PAPER_FRACTIONS, seeded_parts
 
-FRACTIONS = (0.8, 0.1, 0.1)
 PARTS = ("train", "validation", "test")
 
 
@@ -20,9 +20,7 @@ def random_split(names: Sequence[str], seed: int) -> dict[str, list[str]]:
     """Pair names -> ``train``/``validation``/``test`` (80/10/10 of a seeded permutation of the
     sorted names; numpy ``default_rng(seed)``)."""
     names = sorted(names)
-    order = np.random.default_rng(seed).permutation(len(names))
-    n_train, n_val = round(FRACTIONS[0] * len(names)), round(FRACTIONS[1] * len(names))
-    parts = np.split(order, [n_train, n_train + n_val])
+    parts = seeded_parts(len(names), seed)
     return {part: sorted(names[i] for i in idx) for part, idx in zip(PARTS, parts, strict=True)}
 
 
@@ -34,7 +32,7 @@ def composition_split(names: Sequence[str], held_out: Sequence[str],
     test = sorted(n for n in names if held & set(parse_pair(n)))
     rest = sorted(set(names) - set(test))
     order = np.random.default_rng(seed).permutation(len(rest))
-    n_train = round(len(rest) * FRACTIONS[0] / (FRACTIONS[0] + FRACTIONS[1]))
+    n_train = round(len(rest) * PAPER_FRACTIONS[0] / (PAPER_FRACTIONS[0] + PAPER_FRACTIONS[1]))
     return {"train": sorted(rest[i] for i in order[:n_train]),
             "validation": sorted(rest[i] for i in order[n_train:]), "test": test}
 
