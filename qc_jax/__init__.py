@@ -3,6 +3,8 @@
 Modules (imported on demand, so that ``import qc_jax`` stays light):
 
 - :mod:`qc_jax.elements` element symbols, the named element sets, pairs and pair names
+- :mod:`qc_jax.units`    unit conversions (the one source)
+- :mod:`qc_jax.splits`   the paper's seeded random split
 - :mod:`qc_jax.record`   ``PairRecord`` and ``AtomRecord``: what is computed for a pair or atom
 - :mod:`qc_jax.store`    checksummed, atomically written records on disk, one folder per level
 - :mod:`qc_jax.compact`  the compact records shipped with the dataset, and their manifest
