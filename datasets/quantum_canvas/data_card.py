@@ -100,8 +100,8 @@ def _coverage(records: dict, expected: list[str], kept: list, settings: Settings
     sigma = Counter(r.labels["smearing_sigma_ev"] / HARTREE_EV
                     for r in records.values() if r.status != "failed")
     rung = Counter(int(r.labels["scf_rung"]) for r in kept)
-    left_out = {r.pair: records_lib.left_out_reason(r) for r in records.values()
-                if records_lib.left_out_reason(r)}
+    reasons = {r.pair: records_lib.left_out_reason(r) for r in records.values()}
+    left_out = {name: why for name, why in reasons.items() if why}
     lines = [
         f"**Coverage.** {len(records)} of {len(expected)} pairs computed and shipped "
         f"({len(records) / len(expected):.1%}); {len(kept)} in the dataset. Status: "
@@ -112,7 +112,7 @@ def _coverage(records: dict, expected: list[str], kept: list, settings: Settings
         + ".",
     ]
     flagged = [r for r in records.values() if r.status == "flagged"
-               and records_lib.left_out_reason(r) is None]
+               and r.pair not in left_out]
     if flagged:
         lines.append("Flagged but kept (label `geom_converged` = 0 or a note): " + "; ".join(
             f"{r.pair} ({r.reason})" for r in flagged))
