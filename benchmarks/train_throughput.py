@@ -44,12 +44,13 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from flax import nnx  # noqa: E402
+from torch import nn  # noqa: E402
+
 from qc_models import input_pipeline  # noqa: E402
 from qc_models.configs.base import DEFAULT_TARGETS, Config  # noqa: E402
 from qc_models.layers import count_params  # noqa: E402
 from qc_models.registry import create_model  # noqa: E402
 from qc_models.train import make_optimizer, train_step  # noqa: E402
-from torch import nn  # noqa: E402
 
 # --------------------------------------------------------------------------- PyTorch models
 

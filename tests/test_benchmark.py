@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from qc_models import benchmark, benchmark_report, input_pipeline
-from qc_models.benchmark_targets import LEFT_OUT, TARGETS
 
 from qc_jax.chem import labels
 from qc_jax.chem.labels import LABELS
+from qc_models import benchmark, benchmark_report, input_pipeline
+from qc_models.benchmark_targets import LEFT_OUT, TARGETS
 
 # --------------------------------------------------------------------------- targets, grid
 

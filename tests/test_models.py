@@ -5,6 +5,7 @@ import numpy as np
 import optax
 import pytest
 from flax import nnx
+
 from qc_models import input_pipeline, registry
 from qc_models.egnn import EGNN
 from qc_models.layers import MLP, count_params

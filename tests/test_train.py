@@ -11,6 +11,7 @@ import textwrap
 
 import numpy as np
 import pytest
+
 from qc_models import input_pipeline, sources
 from qc_models.configs import test as test_config
 from qc_models.configs.base import apply_overrides
@@ -205,7 +206,6 @@ def read_events(folder):
 
 def test_workdir_logs_predictions_and_load(tmp_path, capsys):
     import qc_models
-
     from qc_jax.cli import main
     from qc_jax.elements import pair_name
 

@@ -12,6 +12,7 @@ import sys
 import textwrap
 
 import pytest
+
 from qc_models.configs import test as test_config
 
 CONFIG = test_config.get_config().replace(

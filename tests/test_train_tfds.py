@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from qc_models.configs import test as test_config
 
 quantum_canvas = pytest.importorskip("quantum_canvas")

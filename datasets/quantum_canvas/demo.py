@@ -50,14 +50,14 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     start = time.perf_counter()
 
     import tensorflow_datasets as tfds
-    from qc_models.configs.base import Config
-    from qc_models.train import train_and_evaluate
 
     import quantum_canvas
     from qc_jax import figures
     from qc_jax.chem.labels import unit
     from qc_jax.chem.lookup import get_record
     from qc_jax.elements import parse_pair
+    from qc_models.configs.base import Config
+    from qc_models.train import train_and_evaluate
     from quantum_canvas import records
 
     name = f"quantum_canvas/{args.config}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 from flax import nnx
+
 from qc_models.layers import (
     DEFAULT_CUTOFF,
     MLP,

@@ -22,6 +22,7 @@ from typing import Protocol
 import grain
 import jax
 import numpy as np
+
 from qc_models.input_pipeline import (
     INPUT_KEYS,
     Dataset,

@@ -13,6 +13,7 @@ import itertools
 import jax
 import jax.numpy as jnp
 from flax import nnx
+
 from qc_models.layers import MLP
 
 

@@ -14,6 +14,8 @@ import json
 import numpy as np
 from etils import epath
 from flax import nnx
+
+from qc_jax.chem.labels import unit
 from qc_models.checkpoints import Checkpoints
 from qc_models.configs.base import Config
 from qc_models.evaluation import evaluate, write_predictions
@@ -23,8 +25,6 @@ from qc_models.registry import create_model
 from qc_models.sources import Source, TfdsSource, open_splits
 from qc_models.steps import make_optimizer, predict_step
 from qc_models.workdir import read_config
-
-from qc_jax.chem.labels import unit
 
 
 @dataclasses.dataclass

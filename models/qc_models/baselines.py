@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
+
 from qc_models.layers import MLP, AtomEmbedding
 
 

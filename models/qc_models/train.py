@@ -34,6 +34,9 @@ import jax.numpy as jnp
 import numpy as np
 from etils import epath
 from flax import nnx
+from tqdm.auto import tqdm
+
+from qc_jax.chem.labels import unit
 from qc_models import parallel, plots
 from qc_models.checkpoints import Checkpoints
 from qc_models.configs.base import Config, add_arguments, apply_overrides, load_config
@@ -50,9 +53,6 @@ from qc_models.steps import (
     train_step,
 )
 from qc_models.workdir import MetricLog, claim, open_workdir
-from tqdm.auto import tqdm
-
-from qc_jax.chem.labels import unit
 
 __all__ = [
     "NonFiniteLossError",

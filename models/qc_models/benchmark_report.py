@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from qc_jax.chem.labels import unit
 from qc_models.benchmark_targets import (
     INPUT_OF,
     LEFT_OUT,
@@ -30,8 +32,6 @@ from qc_models.benchmark_targets import (
     PAPER_LEFT_OUT,
     paper_skill,
 )
-
-from qc_jax.chem.labels import unit
 
 #: Columns of results.csv.
 COLUMNS = (

@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 
 from etils import epath
+
 from qc_models.configs.base import COSMETIC_FIELDS, Config
 from qc_models.parallel import is_main
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flax import nnx
+
 from qc_models.baselines import Constant, PairMLP, ScalarMLP
 from qc_models.cnn import CNN
 from qc_models.dimenet import DimeNetPP

@@ -14,6 +14,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 from flax import nnx
+
 from qc_models.cnn import CanvasEncoder
 from qc_models.layers import DEFAULT_CUTOFF, MLP, AtomEmbedding, gaussian_rbf, pair_geometry
 from qc_models.schnet import SchNet

@@ -218,11 +218,11 @@ def evaluate_run(run: Run, config, workdir: Path, wall_s: float, provenance: dic
     Raises ValueError if a test pair is also a training pair (no number on training data).
     """
     import numpy as np
+
+    from qc_jax.elements import pair_name
     from qc_models import load
     from qc_models.layers import count_params
     from qc_models.sources import open_splits
-
-    from qc_jax.elements import pair_name
 
     trained = load(workdir)
     sources = open_splits(config)
@@ -254,11 +254,11 @@ def evaluate_run(run: Run, config, workdir: Path, wall_s: float, provenance: dic
 def importance_record(config, workdir: Path) -> dict:
     """Channel-ablation importance of a finished run on its test split (`qc_models.controls`)."""
     import numpy as np
+
+    from qc_jax.canvas import CHANNELS
     from qc_models import load
     from qc_models.controls import channel_importance, mean_canvas
     from qc_models.sources import open_splits
-
-    from qc_jax.canvas import CHANNELS
 
     sources = open_splits(config)
     test = sources["test"].read(np.arange(len(sources["test"])))
@@ -342,6 +342,7 @@ def unlabelled_targets(options: Options) -> dict[str, int]:
     """Targets whose label is NaN for some pairs of the dataset -> how many pairs (such targets
     are left out: training refuses missing labels)."""
     import numpy as np
+
     from qc_models.sources import TfdsSource
 
     missing = dict.fromkeys(options.targets, 0)

@@ -9,13 +9,13 @@ from collections.abc import Sequence
 import numpy as np
 from etils import epath
 from flax import nnx
+
+from qc_jax.chem.labels import unit
+from qc_jax.elements import pair_name
 from qc_models.input_pipeline import Normalizer
 from qc_models.parallel import Sharder, gather
 from qc_models.sources import READ_OPTIONS, Source, evaluation_batches
 from qc_models.steps import predict_step
-
-from qc_jax.chem.labels import unit
-from qc_jax.elements import pair_name
 
 
 def predict_split(

@@ -10,6 +10,7 @@ channel, 0.5 when its error grows by half. Nothing is retrained and no training 
 from __future__ import annotations
 
 import numpy as np
+
 from qc_models.input_pipeline import Dataset
 from qc_models.predict import Trained
 from qc_models.sources import ArraySource, Source
