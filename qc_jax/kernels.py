@@ -35,9 +35,9 @@ from qc_jax.basis import Basis
 #: 288 points, canvases 1.4-1.5x; rho alone gains less and prefers 2,304.
 CPU_CHUNK = {0: 2304, 1: 1152, 2: 288}
 
-#: Molecules vmapped together in a step of :func:`density_many` on CPU (8 were faster than one
-#: at a time, 16 or 32 on 64 diatomics on a 64x64 plane; benchmarks/README.md).
-CPU_MOLECULES_PER_STEP = 8
+#: Molecules vmapped together in a step of :func:`density_many` on CPU: one at a time was the
+#: fastest of 1, 4, 8, 16 and 64 on 64 diatomics on a 64x64 plane (benchmarks/README.md).
+CPU_MOLECULES_PER_STEP = 1
 
 #: Points per step on GPUs and TPUs, which want large steps.
 ACCELERATOR_CHUNK = 16384
