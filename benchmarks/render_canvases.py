@@ -68,7 +68,9 @@ def pyscf_density_seconds(records: list, spec: canvas.CanvasSpec) -> float:
     """Seconds for PySCF to evaluate rho alone at the canvas sample points of every record."""
     from pyscf.dft import numint
 
-    molecules = [(r.mole(), r.dm_total, spec.sample_points(r.bond_length).reshape(-1, 3))
+    from qc_jax.chem.molecule import record_mole
+
+    molecules = [(record_mole(r), r.dm_total, spec.sample_points(r.bond_length).reshape(-1, 3))
                  for r in records]
     start = time.perf_counter()
     for mol, dm, points in molecules:

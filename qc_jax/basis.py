@@ -1,4 +1,4 @@
-"""Contracted Gaussian basis sets as JAX pytrees, built from a PySCF ``Mole``.
+"""Contracted Gaussian basis sets as JAX pytrees, built from contracted shells.
 
 A :class:`Basis` splits into *static* layout (Python ints, part of the pytree structure, so a
 jit'd kernel is traced once per layout) and *array* leaves (exponents, coefficients, centres,
@@ -11,16 +11,23 @@ other ("grouped order") and ``ao_index`` permutes the result into PySCF's AO ord
 (``mol.ao_labels()``). Molecules of different sizes are stacked by :func:`stack` into one
 padded Basis with a leading batch axis; padded shells are exactly zero functions.
 
+A Basis is built by :func:`from_shells` from a list of :class:`Shell`: :func:`from_pyscf` takes
+them from a built PySCF ``Mole``, :mod:`qc_jax.stored_basis` from the basis names and text that
+records store (no PySCF needed).
+
 Units: Bohr for coordinates, Bohr^-2 for exponents.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import functools
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, NamedTuple
 
 import jax
 import numpy as np
@@ -30,6 +37,9 @@ if TYPE_CHECKING:
 
 #: Highest angular momentum the kernels support (h functions; def2-TZVP needs g = 4).
 MAX_L = 5
+
+#: pi to 50 digits, for the correctly rounded harmonics of :func:`cartesian_to_output`.
+_PI = Decimal("3.14159265358979323846264338327950288419716939937510")
 
 
 @functools.partial(
@@ -111,13 +121,48 @@ def cartesian_to_output(l: int, cart: bool) -> np.ndarray:
 
     Includes PySCF's factors for s and p shells (1/sqrt(4 pi), sqrt(3/(4 pi))), so that the
     normalised radial part x monomials @ this matrix reproduces ``pyscf.dft.numint.eval_ao``.
+    Spherical components are the real solid harmonics r^l Y_lm, m in :func:`magnetic_numbers`
+    order (for l <= 4 the same float64 numbers as PySCF's ``gto.cart2sph``).
     """
-    from pyscf import gto
-
     if cart:
         factor = {0: 1 / math.sqrt(4 * math.pi), 1: math.sqrt(3 / (4 * math.pi))}.get(l, 1.0)
         return factor * np.eye(n_functions(l, cart=True))
-    return np.asarray(gto.cart2sph(l))
+    row = {tuple(power): i for i, power in enumerate(cartesian_powers(l))}
+    matrix = np.zeros((len(row), n_functions(l, cart=False)))
+    for column, m in enumerate(magnetic_numbers(l)):
+        for power, coefficient in _solid_harmonic(l, m).items():
+            matrix[row[power], column] = coefficient
+    return matrix
+
+
+def _solid_harmonic(l: int, m: int) -> dict[tuple[int, int, int], float]:
+    """r^l Y_lm (real, normalised on the unit sphere) as {(lx, ly, lz): coefficient}.
+
+    The expansion of T. Helgaker, P. Jorgensen, J. Olsen, Molecular Electronic-Structure
+    Theory (2000), eq. 6.4.48, with 2v = k (k even for m >= 0: cos(m phi); odd for m < 0:
+    sin(|m| phi)), in exact rational arithmetic; each coefficient is sign x sqrt(q / pi) for a
+    rational q, rounded once to float64.
+    """
+    am, parity = abs(m), int(m < 0)
+    terms: dict[tuple[int, int, int], Fraction] = {}
+    for t in range((l - am) // 2 + 1):
+        for u in range(t + 1):
+            for k in range(parity, am + 1, 2):
+                power = (2 * t + am - 2 * u - k, 2 * u + k, l - 2 * t - am)
+                terms[power] = terms.get(power, Fraction(0)) + (
+                    Fraction((-1) ** (t + (k - parity) // 2), 4**t) * math.comb(l, t)
+                    * math.comb(l - t, am + t) * math.comb(t, u) * math.comb(am, k))  # fmt: skip
+    # N_lm^2 (Racah normalisation) x (2l + 1) / 4, to be divided by pi.
+    norm = Fraction(2 * math.factorial(l + am) * math.factorial(l - am) * (2 * l + 1),
+                    (1 + (m == 0)) * 4 * (2**am * math.factorial(l)) ** 2)  # fmt: skip
+    exact = decimal.Context(prec=40)
+    coefficients = {}
+    for power, c in terms.items():
+        if c:
+            q = c * c * norm
+            root = exact.sqrt(exact.divide(exact.divide(q.numerator, q.denominator), _PI))
+            coefficients[power] = math.copysign(float(root), c)
+    return coefficients
 
 
 def magnetic_numbers(l: int) -> list[int]:
@@ -125,8 +170,66 @@ def magnetic_numbers(l: int) -> list[int]:
     return [1, -1, 0] if l == 1 else list(range(-l, l + 1))
 
 
+class Shell(NamedTuple):
+    """One contracted shell: ``exponents`` [n_prim] (Bohr^-2) and ``coefficients`` [n_prim] of
+    the primitive-normalised Gaussians (PySCF's ``mol.bas_ctr_coeff``, one column), angular
+    momentum ``l``, on atom ``atom``."""
+
+    atom: int
+    l: int
+    exponents: np.ndarray
+    coefficients: np.ndarray
+
+
+def from_shells(shells: Sequence[Shell], coords: np.ndarray, cart: bool = False) -> Basis:
+    """The :class:`Basis` of ``shells`` on atoms at ``coords`` [n_atoms, 3] (Bohr).
+
+    The AOs are those of the shells in the order given, each shell's components in PySCF's
+    order (:func:`cartesian_powers`, or :func:`magnetic_numbers` for spherical shells).
+
+    Raises:
+      ValueError: for no shells or a shell above :data:`MAX_L`.
+    """
+    if not shells:
+        raise ValueError("no basis functions")
+    for shell in shells:
+        if shell.l > MAX_L:
+            raise ValueError(f"a shell on atom {shell.atom} has angular momentum l={shell.l}; "
+                             f"the kernels support l <= {MAX_L}")
+    ls = tuple(sorted({shell.l for shell in shells}))
+    sizes = [n_functions(shell.l, cart) for shell in shells]
+    first_ao = np.cumsum([0, *sizes[:-1]])
+    ao_index = np.empty(sum(sizes), int)
+    exponents, coefficients, shell_atom = [], [], []
+    grouped = 0
+    for l in ls:
+        group = [i for i, shell in enumerate(shells) if shell.l == l]
+        n_prim = max(len(shells[i].exponents) for i in group)
+        exp, coef = np.ones((len(group), n_prim)), np.zeros((len(group), n_prim))
+        for row, i in enumerate(group):
+            exp[row, : len(shells[i].exponents)] = shells[i].exponents
+            coef[row, : len(shells[i].coefficients)] = shells[i].coefficients
+            ao_index[first_ao[i]:first_ao[i] + sizes[i]] = np.arange(grouped, grouped + sizes[i])
+            grouped += sizes[i]
+        exponents.append(exp)
+        coefficients.append(coef)
+        shell_atom.append(np.array([shells[i].atom for i in group]))
+    return Basis(
+        ls=ls,
+        cart=cart,
+        coords=np.asarray(coords, float),
+        exponents=tuple(exponents),
+        coefficients=tuple(coefficients),
+        shell_atom=tuple(shell_atom),
+        ao_index=ao_index,
+        ao_l=np.repeat([shell.l for shell in shells], sizes),
+        ao_m=None if cart else np.concatenate([magnetic_numbers(shell.l) for shell in shells]),
+        ao_atom=np.repeat([shell.atom for shell in shells], sizes),
+    )
+
+
 def from_pyscf(mol: gto.Mole) -> Basis:
-    """Builds the :class:`Basis` of a PySCF molecule (after ``mol.build()``).
+    """The :class:`Basis` of a PySCF molecule (after ``mol.build()``), AOs in PySCF's order.
 
     Every contraction of a generally contracted PySCF shell becomes its own shell; ECPs only
     change which shells exist, so they need nothing here.
@@ -136,55 +239,9 @@ def from_pyscf(mol: gto.Mole) -> Basis:
     """
     if mol.nbas == 0:
         raise ValueError("the molecule has no basis functions (was mol.build() called?)")
-    cart = bool(mol.cart)
-    shells: dict[int, list[tuple[int, np.ndarray, np.ndarray, int]]] = {}
-    for ib in range(mol.nbas):
-        l = mol.bas_angular(ib)
-        if l > MAX_L:
-            raise ValueError(
-                f"shell {ib} on atom {mol.bas_atom(ib)} ({mol.atom_symbol(mol.bas_atom(ib))}) "
-                f"has angular momentum l={l}; the kernels support l <= {MAX_L}"
-            )
-        exps, coefs = mol.bas_exp(ib), mol.bas_ctr_coeff(ib)
-        first_ao = mol.ao_loc_nr()[ib]
-        for ic in range(coefs.shape[1]):
-            start = first_ao + ic * n_functions(l, cart)
-            shells.setdefault(l, []).append((mol.bas_atom(ib), exps, coefs[:, ic], start))
-
-    ls = tuple(sorted(shells))
-    nao = mol.nao_nr()
-    ao_index, ao_l, ao_m = np.empty(nao, int), np.empty(nao, int), np.empty(nao, int)
-    ao_atom = np.empty(nao, int)
-    exponents, coefficients, shell_atom = [], [], []
-    grouped = 0
-    for l in ls:
-        group = shells[l]
-        n_prim = max(len(e) for _, e, _, _ in group)
-        exp = np.ones((len(group), n_prim))
-        coef = np.zeros((len(group), n_prim))
-        nf = n_functions(l, cart)
-        for s, (atom, e, c, start) in enumerate(group):
-            exp[s, : len(e)], coef[s, : len(c)] = e, c
-            pyscf_aos = slice(start, start + nf)
-            ao_index[pyscf_aos] = np.arange(grouped, grouped + nf)
-            ao_l[pyscf_aos], ao_atom[pyscf_aos] = l, atom
-            ao_m[pyscf_aos] = 0 if cart else magnetic_numbers(l)
-            grouped += nf
-        exponents.append(exp)
-        coefficients.append(coef)
-        shell_atom.append(np.array([atom for atom, _, _, _ in group]))
-    return Basis(
-        ls=ls,
-        cart=cart,
-        coords=np.asarray(mol.atom_coords(unit="Bohr")),
-        exponents=tuple(exponents),
-        coefficients=tuple(coefficients),
-        shell_atom=tuple(shell_atom),
-        ao_index=ao_index,
-        ao_l=ao_l,
-        ao_m=None if cart else ao_m,
-        ao_atom=ao_atom,
-    )
+    shells = [Shell(mol.bas_atom(ib), mol.bas_angular(ib), mol.bas_exp(ib), column)
+              for ib in range(mol.nbas) for column in mol.bas_ctr_coeff(ib).T]  # fmt: skip
+    return from_shells(shells, mol.atom_coords(unit="Bohr"), bool(mol.cart))
 
 
 @dataclasses.dataclass(frozen=True)

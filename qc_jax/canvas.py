@@ -290,8 +290,12 @@ def field_inputs(record: PairRecord) -> tuple[basis_lib.Basis, FieldInputs]:
     Raises:
       ValueError: for a failed record (no density) or a Cartesian basis (no m about the axis).
     """
+    from qc_jax import stored_basis
+
     inputs = _inputs(record)
-    return basis_lib.from_pyscf(record.mole()), inputs
+    coords = np.asarray(record.positions) * BOHR_PER_ANGSTROM
+    names = {element: basis for element, (basis, _ecp) in record.basis.items()}
+    return stored_basis.for_atoms(record.symbols, coords, names), inputs
 
 
 def _inputs(record: PairRecord) -> FieldInputs:
@@ -458,15 +462,11 @@ def _prepare(record: PairRecord) -> _Prepared:
 @functools.cache
 def _atom_tables(element: str, basis_text: str, ecp_text: str
                  ) -> tuple[kernels.AOTables, np.ndarray]:
-    """AO tables (atom at the origin) and :func:`row_partitions` of one spherical atom."""
-    from pyscf import gto
+    """AO tables (atom at the origin) and :func:`row_partitions` of one spherical atom, its
+    basis as a record stores it (:mod:`qc_jax.stored_basis`; the ECP changes no AO)."""
+    from qc_jax import stored_basis
 
-    from qc_jax.chem.basis_sets import BasisSpec, pyscf_basis
-
-    basis, ecp = pyscf_basis(BasisSpec(basis_text, ecp_text), element)
-    mol = gto.M(atom=[(element, (0.0, 0.0, 0.0))], basis={element: basis},
-                ecp={element: ecp} if ecp is not None else {}, spin=None, verbose=0)
-    atom_basis = basis_lib.from_pyscf(mol)
+    atom_basis = stored_basis.for_atoms((element,), np.zeros((1, 3)), {element: basis_text})
     return kernels.ao_tables(atom_basis, xp=np), row_partitions(atom_basis)
 
 

@@ -214,10 +214,11 @@ def _run_cube(args: argparse.Namespace) -> int:
 
     from qc_jax import canvas
     from qc_jax.canvas import CHANNELS
+    from qc_jax.chem.molecule import record_mole
 
     record = _record(args)
     cube = cubegen.Cube(
-        record.mole(), nx=args.points, ny=args.points, nz=args.points, margin=args.margin
+        record_mole(record), nx=args.points, ny=args.points, nz=args.points, margin=args.margin
     )
     basis, inputs = canvas.field_inputs(record)
     with jax.enable_x64(True):

@@ -1,9 +1,9 @@
 """``PairRecord``: everything computed for one element pair (light module: numpy only).
 
 A record carries what the canvas renderer and the dataset need without re-running PySCF: the
-geometry, the basis/ECP specification (to rebuild the PySCF ``Mole``), the spin-resolved density
-matrices and MOs, the promolecule density matrix, Mulliken populations by atom, l and m, and the
-labels.
+geometry, the basis/ECP specification (:mod:`qc_jax.stored_basis` builds the AOs from it;
+:func:`qc_jax.chem.molecule.record_mole` the PySCF ``Mole``), the spin-resolved density matrices
+and MOs, the promolecule density matrix, Mulliken populations by atom, l and m, and the labels.
 
 Schema 2 (spin-polarised Kohn-Sham) stores every density matrix and MO array per spin, leading axis
 [2] = (alpha, beta), with occupations per spin-orbital (0..1). Schema-1 records (spin-restricted,
@@ -102,32 +102,6 @@ class PairRecord:
         if self.positions.shape != (2, 3):
             return float("nan")
         return float(np.linalg.norm(self.positions[1] - self.positions[0]))
-
-    def mole(self):
-        """Rebuild the PySCF ``Mole`` of this record (atoms, geometry, basis, ECPs, AO order)."""
-        from pyscf import gto
-
-        from qc_jax.chem.basis_sets import BasisSpec, pyscf_basis
-
-        if self.status == "failed":
-            raise ValueError(f"{self.pair}: failed record has no geometry ({self.reason})")
-        basis, ecp = {}, {}
-        for element, (basis_text, ecp_text) in self.basis.items():
-            basis[element], element_ecp = pyscf_basis(BasisSpec(basis_text, ecp_text), element)
-            if element_ecp is not None:
-                ecp[element] = element_ecp
-        return gto.M(
-            atom=[
-                (s, tuple(p)) for s, p in zip(self.symbols, self.positions.tolist(), strict=True)
-            ],
-            unit="Angstrom",
-            basis=basis,
-            ecp=ecp,
-            charge=self.charge,
-            spin=None,
-            cart=self.cart,
-            verbose=0,
-        )
 
     def to_parts(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """(JSON-able metadata, arrays) for storage."""

@@ -18,6 +18,7 @@ from pyscf import dft, gto, scf
 from pyscf.dft import numint
 
 from qc_jax import canvas, orbitals
+from qc_jax.chem.molecule import record_mole
 from qc_jax.record import PairRecord
 
 FLOAT64 = canvas.CanvasSpec(supersample=1, dtype="float64")
@@ -60,7 +61,7 @@ def reference_channels(record: PairRecord, points: np.ndarray, density_matrices:
     spin polarisation) or [alpha, beta] for the spin-polarised ELF. ``frontier``: (MO
     coefficients [nao], weight) whose weighted |psi|^2 is channel 7.
     """
-    mol = record.mole()
+    mol = record_mole(record)
     ao = numint.eval_ao(mol, points, deriv=2)
     # Per density matrix: rho, d/dx, d/dy, d/dz, laplacian, tau = 1/2 sum P grad phi . grad phi.
     terms = [numint.eval_rho(mol, ao, dm, xctype="MGGA", with_lapl=True)
@@ -203,7 +204,7 @@ def test_frontier_without_a_lumo_is_the_homo_set():
 def test_partitions_sum_to_the_pyscf_density_at_every_pixel(records, canvases, pair):
     record, image = records[pair], canvases[pair]
     assert image.shape == (32, 32, 10) and image.dtype == np.float64
-    mol = record.mole()
+    mol = record_mole(record)
     rho = numint.eval_rho(mol, numint.eval_ao(mol, pixel_centres(record)),
                           record.dm[0] + record.dm[1]).reshape(32, 32)
     for first, second in [(0, 1), (2, 3)]:
@@ -215,7 +216,7 @@ def test_partitions_sum_to_the_pyscf_density_at_every_pixel(records, canvases, p
 @pytest.mark.parametrize("pair", ["C_O", "O_O"])
 def test_channels_integrate_to_electrons_zero_and_one_on_a_3d_grid(records, pair):
     record = records[pair]
-    mol = record.mole()
+    mol = record_mole(record)
     grids = dft.gen_grid.Grids(mol)
     grids.level = 5
     grids.build(with_non0tab=False)

@@ -13,6 +13,7 @@ import pytest
 
 from qc_jax.chem import DEFAULT, compute_pair
 from qc_jax.chem.experiment import EXPERIMENT
+from qc_jax.chem.molecule import record_mole
 from qc_jax.store import Store
 
 CHEAP = replace(DEFAULT, grid_level=1, search_grid_level=1, conv_tol=1e-7, bond_tol=1e-2,
@@ -38,5 +39,5 @@ def test_spin_and_bond_length_agree_with_experiment(records, name):
 
 def test_the_ecp_leaves_gold_its_valence_electrons(records):
     record = records["H_Au"]
-    assert record.basis["Au"][1] != "" and record.mole().nelectron == 1 + 19
+    assert record.basis["Au"][1] != "" and record_mole(record).nelectron == 1 + 19
     assert record.labels["n_electrons"] == 20

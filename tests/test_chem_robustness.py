@@ -9,7 +9,7 @@ import pytest
 
 from qc_jax.chem import FAST, compute_pair
 from qc_jax.chem.basis_sets import MissingBasisError, basis_spec
-from qc_jax.chem.molecule import BondLengthError, canonical_positions, diatomic
+from qc_jax.chem.molecule import BondLengthError, canonical_positions, diatomic, record_mole
 from qc_jax.chem.scf import ScfNotConverged, run_scf
 from qc_jax.elements import UnknownElementError
 
@@ -89,7 +89,7 @@ def test_record_rebuilds_a_mole_with_the_explicit_lutetium_ecp():
         positions=canonical_positions(1.9),
         basis={el: [s.basis, s.ecp] for el, s in specs.items()},
     )
-    mol = record.mole()
+    mol = record_mole(record)
     assert mol.nelectron == 1 + 43 and mol.nao == diatomic("H", "Lu", 1.9, "def2-svp").nao
     assert np.allclose(mol.atom_coords(unit="Angstrom"), record.positions)
 
