@@ -12,6 +12,7 @@ import argparse
 import numpy as np
 
 from qc_jax import canvas
+from qc_jax.chem.settings import DEFAULT
 from qc_jax.compact import ShippedRecords
 from qc_jax.store import Store
 
@@ -21,7 +22,7 @@ def main() -> None:
     parser.add_argument("--store", default="data/store")
     parser.add_argument("--shipped", default="datasets/quantum_canvas/shipped")
     args = parser.parse_args()
-    store, shipped = Store(args.store), ShippedRecords(args.shipped)
+    store, shipped = Store(args.store, DEFAULT), ShippedRecords(args.shipped)
     names = [n for n in shipped.names() if (r := store.get(n)) and r.status != "failed"]
     full = canvas.render_many([store.load(n) for n in names], progress=False)
     compact = canvas.render_many([shipped.get(n) for n in names], progress=False)

@@ -27,6 +27,7 @@ import jax
 import numpy as np
 
 from qc_jax import canvas, elements
+from qc_jax.chem.settings import DEFAULT
 from qc_jax.store import Store
 
 
@@ -50,7 +51,7 @@ def real_records(store: str | None) -> list:
 
     found = {}
     if store:
-        found.update({r.pair: r for r in Store(store).records()})
+        found.update({r.pair: r for r in Store(store, DEFAULT).records()})
     shipped = ShippedRecords(SHIPPED_DIR)
     for name in shipped.names():
         found.setdefault(name, shipped.get(name))

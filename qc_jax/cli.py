@@ -143,11 +143,12 @@ def _add_ship(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_ship(args: argparse.Namespace) -> int:
+    from qc_jax.chem.settings import DEFAULT
     from qc_jax.compact import ShippedRecords, ship
     from qc_jax.store import Store
 
     names = [pair_name(*pair) for pair in parse_pairs(args.pairs)] if args.pairs else None
-    added = ship(Store(args.store), args.to, names)
+    added = ship(Store(args.store, DEFAULT), args.to, names)
     total = len(ShippedRecords(args.to).names())
     print(f"shipped {len(added)} new pairs to {args.to} ({total} in all)")
     return 0
@@ -165,9 +166,10 @@ def _record(args: argparse.Namespace):
     from quantum_canvas.records import shipped_records
 
     from qc_jax.chem.lookup import get_record
+    from qc_jax.chem.settings import DEFAULT
     from qc_jax.store import Store
 
-    store, pair = Store(args.store), parse_pair(args.pair)
+    store, pair = Store(args.store, DEFAULT), parse_pair(args.pair)
     shipped = shipped_records(store.settings)
     shipped_names = set(shipped.names()) if shipped else set()
     warn_if_heavy([pair], lambda name: name in store or name in shipped_names)

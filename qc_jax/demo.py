@@ -27,10 +27,11 @@ def main(argv: list[str] | None = None) -> None:
 
     from qc_jax import canvas, figures
     from qc_jax.chem.lookup import get_record
+    from qc_jax.chem.settings import DEFAULT
     from qc_jax.store import Store
 
     start = time.perf_counter()
-    lookup = get_record(*args.pair, Store(args.store), announce=True)
+    lookup = get_record(*args.pair, Store(args.store, DEFAULT), announce=True)
     if not lookup.converged:
         raise SystemExit(f"{lookup.pair} has no converged record: {lookup.message}")
     record, origin = lookup.record, lookup.source

@@ -27,10 +27,10 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
-from qc_jax.chem.settings import DEFAULT, Settings
 from qc_jax.elements import pair_name
 from qc_jax.record import READABLE_SCHEMAS, SCHEMA_VERSION, AtomRecord, PairRecord
 
@@ -43,17 +43,29 @@ class CorruptRecordError(ValueError):
     """A record file that is truncated, fails its checksum, or has another schema or settings."""
 
 
-class Store:
-    """Pair records of one level of theory under ``root``.
+class LevelOfTheory(Protocol):
+    """What the store needs of a level of theory (:class:`qc_jax.chem.settings.Settings`)."""
 
-    ``settings`` default to the documented level of theory (:data:`qc_jax.chem.settings.DEFAULT`).
+    def digest(self) -> str:
+        """Hex SHA-256 that keys the records of this level of theory."""
+        ...
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as JSON-ready values (written to ``settings.json``)."""
+        ...
+
+
+class Store:
+    """Pair records of one level of theory, ``settings`` (for example
+    :data:`qc_jax.chem.settings.DEFAULT`, the documented one), under ``root``.
+
     Making a store touches no file: its folder (and ``settings.json``) is created at the first
     write, which raises :class:`StoreError` if the folder cannot be created or is not writable.
     """
 
-    def __init__(self, root: str | os.PathLike, settings: Settings | None = None) -> None:
-        self.settings = settings or DEFAULT
-        self.digest = self.settings.digest()
+    def __init__(self, root: str | os.PathLike, settings: LevelOfTheory) -> None:
+        self.settings = settings
+        self.digest = settings.digest()
         self.root = Path(root)
         self.folder = self.root / self.digest[:16]
         self.pairs_folder = self.folder / "pairs"

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from qc_jax.chem import FAST
+from qc_jax.chem import DEFAULT, FAST
 from qc_jax.cli import heavy_pair_estimate, main, warn_if_heavy
 from qc_jax.elements import parse_pair
 from qc_jax.store import Store
@@ -204,11 +204,11 @@ def test_pairs_shipped_with_the_package_are_not_computed_again(tmp_path, capsys,
 
     from qc_jax.compact import ship
 
-    dummy = Store(Path(quantum_canvas.__file__).parent / "dummy_data" / "store")  # DEFAULT level
+    dummy = Store(Path(quantum_canvas.__file__).parent / "dummy_data" / "store", DEFAULT)
     ship(dummy, tmp_path / "shipped", ["H_H", "H_Li"])
     monkeypatch.setenv(SHIPPED_VARIABLE, str(tmp_path / "shipped"))
     store = tmp_path / "store"
     assert main(["compute", "--pairs", "H2,LiH", "--store", str(store), "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "| 0 pairs |" in out and "2 shipped with the package skipped" in out
-    assert Store(store).names() == []
+    assert Store(store, DEFAULT).names() == []

@@ -9,7 +9,7 @@ import pytest
 import quantum_canvas
 
 from qc_jax import canvas, orbitals
-from qc_jax.chem import FAST
+from qc_jax.chem import DEFAULT, FAST
 from qc_jax.compact import ShippedRecordError, ShippedRecords, ship
 from qc_jax.store import Store
 
@@ -19,13 +19,13 @@ DUMMY_STORE = Path(quantum_canvas.__file__).parent / "dummy_data" / "store"
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory):
     root = tmp_path_factory.mktemp("shipped")
-    added = ship(Store(DUMMY_STORE), root)
+    added = ship(Store(DUMMY_STORE, DEFAULT), root)
     assert len(added) == 21
     return ShippedRecords(root)
 
 
 def test_compact_records_keep_labels_levels_and_densities(shipped):
-    store = Store(DUMMY_STORE)
+    store = Store(DUMMY_STORE, DEFAULT)
     for name in shipped.names():
         full, compact = store.load(name), shipped.get(name)
         assert compact.labels == full.labels and compact.settings == full.settings
@@ -40,7 +40,7 @@ def test_compact_records_keep_labels_levels_and_densities(shipped):
 
 
 def test_canvases_from_compact_records_match_full_ones(shipped):
-    store = Store(DUMMY_STORE)
+    store = Store(DUMMY_STORE, DEFAULT)
     names = ["C_O", "O_O", "H_Li"]
     full = canvas.render_many([store.load(n) for n in names], progress=False)
     compact = canvas.render_many([shipped.get(n) for n in names], progress=False)
@@ -53,13 +53,13 @@ def test_canvases_from_compact_records_match_full_ones(shipped):
 
 
 def test_compact_is_smaller_and_adding_again_adds_nothing(shipped, tmp_path):
-    full = sum(p.stat().st_size for p in Store(DUMMY_STORE).pairs_folder.glob("*.npz"))
+    full = sum(p.stat().st_size for p in Store(DUMMY_STORE, DEFAULT).pairs_folder.glob("*.npz"))
     compact = sum(p.stat().st_size for p in (shipped.root / "pairs").glob("*.npz"))
     assert compact < full / 2
     root = tmp_path / "copy"
     shutil.copytree(shipped.root, root)
     before = {p: p.stat().st_mtime_ns for p in root.rglob("*.npz")}
-    assert ship(Store(DUMMY_STORE), root) == []
+    assert ship(Store(DUMMY_STORE, DEFAULT), root) == []
     assert {p: p.stat().st_mtime_ns for p in root.rglob("*.npz")} == before
 
 
@@ -67,7 +67,7 @@ def test_a_failed_pair_is_replaced_once_it_converges(shipped, tmp_path):
     from dataclasses import replace
 
     shutil.copytree(DUMMY_STORE, tmp_path / "store")
-    store = Store(tmp_path / "store")
+    store = Store(tmp_path / "store", DEFAULT)
     converged = store.load("C_O")
     store.put(replace(converged, status="failed", reason="time limit"))
     root = tmp_path / "shipped"
@@ -97,7 +97,7 @@ def test_records_of_other_settings_are_refused(shipped, tmp_path):
     with pytest.raises(ShippedRecordError, match="other settings"):
         ship(Store(tmp_path / "store", FAST), root)
     manifest = json.loads((root / "MANIFEST.json").read_text())
-    assert manifest["settings_digest"] == Store(DUMMY_STORE).digest
+    assert manifest["settings_digest"] == Store(DUMMY_STORE, DEFAULT).digest
 
 
 def test_ship_command(tmp_path):
@@ -120,7 +120,7 @@ def test_the_package_s_shipped_records_match_their_manifest():
     if not (SHIPPED_DIR / "MANIFEST.json").exists():
         pytest.skip("no records shipped yet")
     shipped = ShippedRecords(SHIPPED_DIR)
-    assert shipped.digest == Store(DUMMY_STORE).digest  # the default level of theory
+    assert shipped.digest == Store(DUMMY_STORE, DEFAULT).digest  # the default level of theory
     on_disk = {str(p.relative_to(SHIPPED_DIR)) for p in SHIPPED_DIR.rglob("*.npz")}
     assert on_disk == set(shipped.files)
     for relative, digest in shipped.files.items():

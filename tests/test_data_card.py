@@ -8,6 +8,7 @@ import pytest
 import quantum_canvas
 from quantum_canvas import data_card
 
+from qc_jax.chem.settings import DEFAULT
 from qc_jax.compact import ship
 from qc_jax.store import Store
 
@@ -17,7 +18,7 @@ DUMMY_STORE = Path(quantum_canvas.__file__).parent / "dummy_data" / "store"
 @pytest.fixture(scope="module")
 def section(tmp_path_factory):
     shipped = tmp_path_factory.mktemp("shipped")
-    ship(Store(DUMMY_STORE), shipped)
+    ship(Store(DUMMY_STORE, DEFAULT), shipped)
     return data_card.shipped_card(shipped, "tiny")
 
 
@@ -29,7 +30,7 @@ def test_card_counts_every_pair_once(section):
 
 
 def test_label_statistics_are_those_of_the_records(section):
-    gaps = [r.labels["e_g_ev"] for r in Store(DUMMY_STORE).records()]
+    gaps = [r.labels["e_g_ev"] for r in Store(DUMMY_STORE, DEFAULT).records()]
     assert f"| `e_g_ev` | {np.mean(gaps):.3g} ± {np.std(gaps):.3g}" in section
 
 

@@ -163,7 +163,7 @@ def test_records_at_a_raised_smearing_are_left_out_with_their_reason():
 
     from qc_jax.store import Store
 
-    record = Store(DUMMY / "store").load("H_H")
+    record = Store(DUMMY / "store", DEFAULT).load("H_H")
     assert records.left_out_reason(record) is None
     raised = replace(record, status="flagged", reason="converged only with raised smearing",
                      labels={**record.labels, "smearing_sigma_ev": 0.27})
@@ -182,10 +182,10 @@ def test_a_build_reads_shipped_records_and_a_store_record_replaces_one_only_when
     from qc_jax.store import Store
 
     shipped = tmp_path / "shipped"
-    ship(Store(DUMMY / "store"), shipped)
-    store = Store(tmp_path / "store")
-    store.put(replace(Store(DUMMY / "store").load("H_H"),
-                      labels={**Store(DUMMY / "store").load("H_H").labels, "e_g_ev": 99.0}))
+    dummy = Store(DUMMY / "store", DEFAULT)
+    ship(dummy, shipped)
+    store = Store(tmp_path / "store", DEFAULT)
+    store.put(replace(dummy.load("H_H"), labels={**dummy.load("H_H").labels, "e_g_ev": 99.0}))
 
     def gap_of_h2(**kwargs):
         builder = tfds.builder("quantum_canvas/tiny", data_dir=tmp_path / str(len(kwargs)),

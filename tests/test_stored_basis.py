@@ -117,6 +117,17 @@ def run_without_pyscf(code: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, check=False)
 
 
+def test_the_render_layers_import_no_pyscf_and_no_chemistry():
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent("""\
+        import sys
+        import qc_jax.canvas, qc_jax.record, qc_jax.store, qc_jax.stored_basis
+        print(sorted(m for m in sys.modules if m.split(".")[0] == "pyscf"
+                     or m.startswith("qc_jax.chem")))
+        """)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_a_stored_record_renders_without_pyscf(tmp_path):
     """Shipped records (def2-SVP with a def2 ECP for Au; CRENBL for Th) render in a process that
     cannot import PySCF, to the same canvas as here."""
