@@ -190,7 +190,8 @@ def timed(step, steps: int) -> float:
 
 def jax_step(name: str, batch: dict, config: Config):
     """The training loop's step (qc_models.train.train_step, cached_partial) and param count."""
-    model = create_model(config.replace(model=name), len(DEFAULT_TARGETS))
+    model = create_model(config.replace(model=name), len(DEFAULT_TARGETS),
+                         in_channels=batch["canvas"].shape[-1])
     optimizer = nnx.Optimizer(model, make_optimizer(config, 100), wrt=nnx.Param)
     step = nnx.cached_partial(train_step, model, optimizer)
     device_batch = jax.device_put({k: jnp.asarray(v) for k, v in batch.items()})

@@ -1,15 +1,17 @@
-"""The ten-channel quantum canvas: physical fields of a pair record on the bond plane.
+"""The quantum canvas: physical fields of a pair record on the bond plane.
 
-A canvas is a float32 image [H, W, 10] of the y = 0 plane (rows along x, top row at +x; columns
+A canvas is a float32 image [H, W, C] of the y = 0 plane (rows along x, top row at +x; columns
 along z, atom A of lower Z on the left at z = -R/2), each pixel the average of
-``supersample**2`` sub-pixel samples (nuclear cusps alias otherwise). The channels are real
-fields of the spin-resolved SCF density matrices, MOs and AOs, evaluated with the JAX kernel (see
-``docs/canvas.md`` for formulas): stored values are physical, never rescaled; use
+``supersample**2`` sub-pixel samples (nuclear cusps alias otherwise). The C channels are those of
+the spec's channel set (:data:`CHANNEL_SETS`): by default :data:`PHYSICAL`, the ten real fields
+of :data:`CHANNELS` computed from the spin-resolved SCF density matrices, MOs and AOs with the
+JAX kernel (see ``docs/canvas.md`` for formulas); stored values are physical, never rescaled; use
 :class:`DisplayTransform` for models and plots.
 
     spec = CanvasSpec()                        # 32 x 32, fixed 8 Angstrom box, 3 x 3 samples
     image = render(record, spec)               # [32, 32, 10] float32
     images = render_many(records, spec)        # [B, 32, 32, 10], one compiled call per batch
+    spec.channel_set.index("elf")              # 5: where a channel is on the last axis
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from qc_jax import basis as basis_lib
-from qc_jax import kernels, orbitals
+from qc_jax import kernels, orbitals, stamps
+from qc_jax.channels import Channel, ChannelSet
 from qc_jax.units import BOHR_ANGSTROM
 
 if TYPE_CHECKING:
@@ -48,15 +51,6 @@ MO_PADDING = 8
 #: Fermi smearing gives every virtual MO a tiny one: exp(-33) at 0.1 Ha above the Fermi level
 #: with sigma = 0.003 Ha).
 OCCUPATION_FLOOR = 1e-14
-
-
-class Channel(NamedTuple):
-    """One canvas channel: our name, the paper's family name, unit and definition."""
-
-    name: str
-    family: str
-    unit: str
-    definition: str
 
 
 CHANNELS: tuple[Channel, ...] = (
@@ -107,17 +101,12 @@ CHANNELS: tuple[Channel, ...] = (
     ),
     Channel("charge_depletion", "charge (Q-Image -)", "e/Bohr^3", "max(rho_promolecule - rho, 0)"),
 )
+"""The ten physical fields, the channels of :data:`PHYSICAL`."""
 
-
-def channel_table_markdown() -> str:
-    """The channel table of ``docs/canvas.md``, rendered from :data:`CHANNELS`."""
-    rows = [
-        f"| {i} | `{c.name}` | {c.family} | {c.unit} | {c.definition} |"
-        for i, c in enumerate(CHANNELS)
-    ]
-    return "\n".join(
-        ["| ch | name | family (paper) | unit | definition |", "|---|---|---|---|---|", *rows]
-    )
+SPIN_DENSITY = Channel("spin_density", "spin (ours)", "e/Bohr^3",
+                       "rho_alpha - rho_beta, each spin's density from its MOs (> 0 where alpha "
+                       "electrons are in excess; integrates to N_alpha - N_beta)")
+"""The eleventh field, in :data:`PHYSICAL_SPIN`."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,9 +122,10 @@ class CanvasSpec:
       adaptive: if True, the box width is the bond length + 2 * ``margin_angstrom`` instead.
       margin_angstrom: space beyond each atom in adaptive mode.
       supersample: sub-pixel samples per side, averaged (1 = pixel centres only).
-      channels: "physical" (the ten fields of :data:`CHANNELS`) or "stamps" (the paper's
-        population-stamp encoder, :mod:`qc_jax.stamps`, for control experiments; box and
-        supersampling do not apply to it).
+      channels: the name of a channel set of :data:`CHANNEL_SETS`: "physical" (the ten fields
+        of :data:`CHANNELS`), "physical_spin" (those and the spin density) or "stamps" (the
+        paper's population-stamp encoder, :mod:`qc_jax.stamps`, for control experiments; box
+        and supersampling do not apply to it).
       dtype: storage dtype of the returned images.
       precision: arithmetic of the generation, "float64" (default, CPU/GPU) or "float32" (TPUs
         have no float64; error measured in ``docs/canvas.md``).
@@ -158,12 +148,18 @@ class CanvasSpec:
             raise ValueError("extent_angstrom and margin_angstrom must be positive")
         if self.supersample < 1:
             raise ValueError(f"supersample must be >= 1, got {self.supersample}")
-        if self.channels not in ("physical", "stamps"):
-            raise ValueError(f"channels must be 'physical' or 'stamps', got {self.channels!r}")
+        if self.channels not in CHANNEL_SETS:
+            raise ValueError(f"channels must be one of {sorted(CHANNEL_SETS)}, got "
+                             f"{self.channels!r}")
         if self.dtype not in ("float16", "float32", "float64"):
             raise ValueError(f"dtype must be float16, float32 or float64, got {self.dtype!r}")
         if self.precision not in ("float32", "float64"):
             raise ValueError(f"precision must be float32 or float64, got {self.precision!r}")
+
+    @property
+    def channel_set(self) -> ChannelSet:
+        """The channel set the spec names (:data:`CHANNEL_SETS`)."""
+        return CHANNEL_SETS[self.channels]
 
     def box_width_angstrom(self, bond_length_angstrom: float) -> float:
         """Width of the box along z (Angstrom) for a bond of this length."""
@@ -216,7 +212,7 @@ class DisplayTransform:
     """
 
     scale: tuple[float, ...]
-    """[10] per-channel scale in the channel's unit."""
+    """[C] per-channel scale in the channel's unit."""
 
     @classmethod
     def fit(cls, canvases: np.ndarray, quantile: float = 0.5) -> DisplayTransform:
@@ -320,10 +316,11 @@ def _inputs(record: PairRecord) -> FieldInputs:
     )
 
 
-def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array | kernels.Grid
-           ) -> jax.Array:
-    """[N, 10] channel values (atomic units, see :data:`CHANNELS`) at points [N, 3] (Bohr) or
-    the N points of a :class:`qc_jax.kernels.Grid`.
+def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array | kernels.Grid,
+           names: Sequence[str] = tuple(c.name for c in CHANNELS)) -> jax.Array:
+    """[N, C] values of the channels ``names`` (atomic units; default the ten of
+    :data:`CHANNELS`, any of :data:`PHYSICAL_SPIN`) at points [N, 3] (Bohr) or the N points of a
+    :class:`qc_jax.kernels.Grid`.
 
     Every channel comes from one AO jet per chunk of points and the MOs: with
     P = sum_s C_s n_s C_s^T, rho = sum n psi^2, the row partitions are sums of
@@ -337,7 +334,7 @@ def fields(basis: basis_lib.Basis, inputs: FieldInputs, points: jax.Array | kern
     points, at fixed density matrix: the SCF is not differentiated.
     """
     points = points if isinstance(points, kernels.Grid) else jnp.asarray(points)
-    return _fields(kernels.ao_tables(basis), inputs, row_partitions(basis), points)
+    return _fields(kernels.ao_tables(basis), inputs, row_partitions(basis), points, tuple(names))
 
 
 def row_partitions(basis: basis_lib.Basis) -> np.ndarray:
@@ -349,7 +346,7 @@ def row_partitions(basis: basis_lib.Basis) -> np.ndarray:
 
 
 def _fields(tables: kernels.AOTables, inputs: FieldInputs, partitions: jax.Array,
-            points: jax.Array | kernels.Grid) -> jax.Array:
+            points: jax.Array | kernels.Grid, names: tuple[str, ...]) -> jax.Array:
     """:func:`fields` from the AO tables of a diatomic and :func:`row_partitions`, at points
     [N, 3] or the N points of a grid (whose Gaussians are evaluated per axis)."""
     nao, nocc = inputs.mo_coeff.shape[1:]
@@ -360,7 +357,7 @@ def _fields(tables: kernels.AOTables, inputs: FieldInputs, partitions: jax.Array
                                axis=1)  # fmt: skip
     partitions = partitions.astype(mos.dtype)
 
-    def channels(jet):  # AO jet at C points -> [10, C]
+    def channels(jet):  # AO jet at P points -> [len(names), P]
         phi, gradient, laplacian_phi = jet
         n_points = phi.shape[0]
         mo_values = (jnp.concatenate([phi, gradient.reshape(-1, nao)]) @ mos).reshape(
@@ -375,10 +372,22 @@ def _fields(tables: kernels.AOTables, inputs: FieldInputs, partitions: jax.Array
             jnp.moveaxis(psi, 1, 0), jnp.moveaxis(grad_psi, 2, 0), inputs.mo_occ)
         rho = jnp.sum(rho_spin, axis=0)
         laplacian = 2 * jnp.sum(p_phi * laplacian_phi, axis=-1) + 4 * jnp.sum(tau_spin, axis=0)
-        elf = _elf(rho, rho_spin, grad_rho_spin, tau_spin)
         deformation = rho - promolecule
-        return jnp.stack([*((phi * p_phi) @ partitions).T, -laplacian, elf, bond, frontier,
-                          jnp.maximum(deformation, 0), jnp.maximum(-deformation, 0)])
+        rho_sp, rho_df, rho_sigma, rho_pi = ((phi * p_phi) @ partitions).T
+        values = {
+            "rho_sp": rho_sp,
+            "rho_df": rho_df,
+            "rho_sigma": rho_sigma,
+            "rho_pi": rho_pi,
+            "neg_laplacian": -laplacian,
+            "elf": _elf(rho, rho_spin, grad_rho_spin, tau_spin),
+            "bond_density": bond,
+            "frontier": frontier,
+            "charge_accumulation": jnp.maximum(deformation, 0),
+            "charge_depletion": jnp.maximum(-deformation, 0),
+            "spin_density": rho_spin[0] - rho_spin[1],
+        }
+        return jnp.stack([values[name] for name in names])
 
     chunk_size = kernels.default_chunk(deriv=2)
     if isinstance(points, kernels.Grid):
@@ -403,23 +412,23 @@ def _elf(
     return jnp.where(above, 1 / (1 + (d / jnp.where(above, d0, 1.0)) ** 2), 0.0)
 
 
-@functools.partial(jax.jit, static_argnames=("supersample", "molecules_per_step"))
+@functools.partial(jax.jit, static_argnames=("names", "supersample", "molecules_per_step"))
 def _render_batch(tables: kernels.AOTables, inputs: FieldInputs, partitions: jax.Array,
-                  samples: jax.Array | kernels.Grid, supersample: int,
+                  samples: jax.Array | kernels.Grid, names: tuple[str, ...], supersample: int,
                   molecules_per_step: int | None) -> jax.Array:
-    """[B, H, W, 10] canvases from stacked tables, inputs and partitions of one padded shape
-    and the stacked sample grids (:meth:`CanvasSpec.sample_grid`) or points [B, H, W, s, s, 3]
-    (:meth:`CanvasSpec.sample_points`)."""
+    """[B, H, W, C] canvases of the channels ``names`` from stacked tables, inputs and
+    partitions of one padded shape and the stacked sample grids (:meth:`CanvasSpec.sample_grid`)
+    or points [B, H, W, s, s, 3] (:meth:`CanvasSpec.sample_points`)."""
 
     def one(args):
         molecule_samples, s = args[-1], supersample
         if isinstance(molecule_samples, kernels.Grid):
             height, width = molecule_samples.x.shape[0] // s, molecule_samples.z.shape[0] // s
-            values = _fields(*args).reshape(height, s, width, s, len(CHANNELS))
+            values = _fields(*args, names).reshape(height, s, width, s, len(names))
             return values.mean(axis=(1, 3))
         height, width = molecule_samples.shape[:2]
-        values = _fields(*args[:-1], molecule_samples.reshape(-1, 3))
-        return values.reshape(height, width, s * s, len(CHANNELS)).mean(axis=2)
+        values = _fields(*args[:-1], molecule_samples.reshape(-1, 3), names)
+        return values.reshape(height, width, s * s, len(names)).mean(axis=2)
 
     return jax.lax.map(one, (tables, inputs, partitions, samples), batch_size=molecules_per_step)
 
@@ -490,18 +499,10 @@ def _padded(prepared: list[_Prepared]) -> list[_Prepared]:
             for p in prepared]  # fmt: skip
 
 
-def render(record: PairRecord, spec: CanvasSpec = CanvasSpec()) -> np.ndarray:
-    """The canvas of one pair record: [H, W, 10] (physical or stamp channels), ``spec.dtype``."""
-    return render_many([record], spec, progress=False)[0]
-
-
-def render_many(
-    records: Sequence[PairRecord],
-    spec: CanvasSpec = CanvasSpec(),
-    batch_size: int = 64,
-    progress: bool = True,
-) -> np.ndarray:
-    """Canvases of many records: [B, H, W, 10], in input order.
+def _render_fields(records: list[PairRecord], spec: CanvasSpec, names: tuple[str, ...],
+                   batch_size: int, progress: bool) -> np.ndarray:
+    """The renderer of the field channel sets (:func:`render_many`): [B, H, W, len(names)]
+    canvases of the fields ``names`` of :func:`fields`.
 
     Records are grouped by the size class of their basis (:data:`AO_SIZE_CLASSES`) and padded
     to one shape per class, so a job compiles once per class and one heavy pair (all-electron
@@ -509,17 +510,7 @@ def render_many(
     own call (no padding of a batch; calls are dispatched asynchronously); on a GPU or TPU
     ``batch_size`` molecules are vmapped together, the last call of a class padded. Computes
     in ``spec.precision`` (x64 is switched on inside for float64) and casts to ``spec.dtype``.
-
-    Raises:
-      ValueError: for a failed record (no density) or a Cartesian basis.
     """
-    records = list(records)
-    if not records:
-        return np.zeros((0, spec.height, spec.width, len(CHANNELS)), spec.dtype)
-    if spec.channels == "stamps":
-        from qc_jax import stamps
-
-        return np.stack([stamps.render(r, spec) for r in records])
     from tqdm.auto import tqdm
 
     prepared = [_prepare(r) for r in records]
@@ -530,7 +521,7 @@ def render_many(
     # float64 exponentials are slow on CPU: take them per axis of the sample grid; in float32
     # the point form compiled faster and ran about as fast (benchmarks/README.md).
     sample = spec.sample_grid if spec.precision == "float64" else spec.sample_points
-    images = np.zeros((len(records), spec.height, spec.width, len(CHANNELS)), spec.dtype)
+    images = np.zeros((len(records), spec.height, spec.width, len(names)), spec.dtype)
     with (
         jax.enable_x64(spec.precision == "float64"),
         tqdm(total=len(records), desc="canvases", unit="canvas", disable=not progress) as bar,
@@ -546,8 +537,66 @@ def render_many(
                 samples = jax.tree.map(lambda *axes: np.stack(axes), *[
                     sample(records[members[k]].bond_length) for k in chosen])
                 indices = [members[k] for k in chosen]
-                calls.append((indices, _render_batch(*stacked, samples, spec.supersample, None)))
+                calls.append((indices, _render_batch(*stacked, samples, names, spec.supersample,
+                                                     None)))
         for indices, canvases in calls:  # dispatched asynchronously, collected here
             images[indices] = np.asarray(canvases)  # repeated padding indices: the same canvas
             bar.update(len(set(indices)))
     return images
+
+
+def _render_stamps(records: list[PairRecord], spec: CanvasSpec, names: tuple[str, ...],
+                   batch_size: int, progress: bool) -> np.ndarray:
+    """The renderer of :data:`STAMPS` (:func:`render_many`): [B, H, W, len(names)] stamp images
+    (:func:`qc_jax.stamps.render`), in NumPy one record at a time: no batches, no progress bar."""
+    del batch_size, progress
+    return np.stack([stamps.render(r, spec.height, spec.width, names) for r in records]
+                    ).astype(spec.dtype)
+
+
+PHYSICAL = ChannelSet(
+    name="physical",
+    description="physical fields of the pair's Kohn-Sham solution on the bond plane (y = 0; rows "
+                "along x, columns along z, atom 0 on the left) in the units of each channel",
+    channels=CHANNELS,
+    renderer=_render_fields,
+)
+PHYSICAL_SPIN = ChannelSet(
+    name="physical_spin",
+    description=f"{PHYSICAL.description}, and the spin density",
+    channels=(*CHANNELS, SPIN_DENSITY),
+    renderer=_render_fields,
+)
+STAMPS = ChannelSet(
+    name="stamps",
+    description="the paper's population stamps drawn from our Mulliken populations, charges and "
+                "dipole (qc_jax.stamps), the atoms at fixed pixels whatever the geometry",
+    channels=stamps.CHANNELS,
+    renderer=_render_stamps,
+)
+CHANNEL_SETS: dict[str, ChannelSet] = {s.name: s for s in (PHYSICAL, PHYSICAL_SPIN, STAMPS)}
+"""The channel sets a :class:`CanvasSpec` can name."""
+
+
+def render(record: PairRecord, spec: CanvasSpec = CanvasSpec()) -> np.ndarray:
+    """The canvas of one pair record: [H, W, C] (the spec's channel set), ``spec.dtype``."""
+    return render_many([record], spec, progress=False)[0]
+
+
+def render_many(
+    records: Sequence[PairRecord],
+    spec: CanvasSpec = CanvasSpec(),
+    batch_size: int = 64,
+    progress: bool = True,
+) -> np.ndarray:
+    """Canvases of many records: [B, H, W, C] of ``spec.dtype``, in input order, the channels of
+    ``spec.channel_set`` drawn by its renderer (for the fields, :func:`_render_fields`:
+    ``batch_size`` canvases per call on a GPU or TPU, one on CPU; ``progress``: a progress bar).
+
+    Raises:
+      ValueError: for a failed record (no density) or a Cartesian basis.
+    """
+    records, channel_set = list(records), spec.channel_set
+    if not records:
+        return np.zeros((0, spec.height, spec.width, channel_set.count), spec.dtype)
+    return channel_set.renderer(records, spec, channel_set.names, batch_size, progress)

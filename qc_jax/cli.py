@@ -201,10 +201,10 @@ def _run_show(args: argparse.Namespace) -> int:
 
 
 def _add_cube(parser: argparse.ArgumentParser) -> None:
-    from qc_jax.canvas import CHANNELS
+    from qc_jax.canvas import PHYSICAL_SPIN
 
     _add_pair_arguments(parser, "_<field>.cube")
-    names = ["rho", *(c.name for c in CHANNELS)]
+    names = ["rho", *PHYSICAL_SPIN.names]
     parser.add_argument("--field", default="rho", choices=names, help="density or channel")
     parser.add_argument("--points", type=int, default=60, help="grid points per axis")
     parser.add_argument("--margin", type=float, default=3.0, help="space around atoms (Bohr)")
@@ -215,7 +215,6 @@ def _run_cube(args: argparse.Namespace) -> int:
     from pyscf.tools import cubegen
 
     from qc_jax import canvas
-    from qc_jax.canvas import CHANNELS
     from qc_jax.chem.molecule import record_mole
 
     record = _record(args)
@@ -223,12 +222,9 @@ def _run_cube(args: argparse.Namespace) -> int:
         record_mole(record), nx=args.points, ny=args.points, nz=args.points, margin=args.margin
     )
     basis, inputs = canvas.field_inputs(record)
+    summed = ("rho_sp", "rho_df") if args.field == "rho" else (args.field,)  # rho = l <= 1 + l >= 2
     with jax.enable_x64(True):
-        values = jax.device_get(canvas.fields(basis, inputs, cube.get_coords()))
-    names = [c.name for c in CHANNELS]
-    field = (
-        values[:, 0] + values[:, 1] if args.field == "rho" else values[:, names.index(args.field)]
-    )
+        field = jax.device_get(canvas.fields(basis, inputs, cube.get_coords(), summed).sum(axis=1))
     path = args.out or f"out/{record.pair}_{args.field}.cube"
     from pathlib import Path
 

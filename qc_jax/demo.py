@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> None:
     spec = canvas.CanvasSpec(height=args.size, width=args.size, extent_angstrom=5.0)
     start = time.perf_counter()
     image = canvas.render(record, spec)
-    rho_by_l, rho_by_m = image[..., 0] + image[..., 1], image[..., 2] + image[..., 3]
+    channel = dict(zip(spec.channel_set.names, np.moveaxis(image, -1, 0), strict=True))
+    rho_by_l = channel["rho_sp"] + channel["rho_df"]
+    rho_by_m = channel["rho_sigma"] + channel["rho_pi"]
     error = float(np.abs(rho_by_l - rho_by_m).max() / rho_by_l.max())
     print(
         f"canvas {image.shape} in {time.perf_counter() - start:.2f} s (including compilation);"

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qc_jax.canvas import CHANNELS, CanvasSpec
-
 if TYPE_CHECKING:
+    from qc_jax.canvas import CanvasSpec
     from qc_jax.record import PairRecord
 
 #: Linear range of the symmetric-log colour scale, relative to each channel's largest |value|.
 LINEAR_FRACTION = 1e-4
+
+#: Panels per row of the figure (ten channels: 2 x 5).
+COLUMNS = 5
 
 
 def canvas_figure(
@@ -23,8 +26,9 @@ def canvas_figure(
     path: str | Path,
     title: str | None = None,
 ) -> Path:
-    """Writes a PNG of a canvas [H, W, 10]: 2 x 5 panels, each channel with its name, family,
-    unit and colour bar, on axes in Angstrom with the two nuclei marked. Returns the path."""
+    """Writes a PNG of a canvas [H, W, C] of ``spec.channel_set``: one panel per channel,
+    :data:`COLUMNS` a row, each with the channel's name, family, unit and colour bar, on axes in
+    Angstrom with the two nuclei marked. Returns the path."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -33,9 +37,18 @@ def canvas_figure(
 
     geometry = spec.geometry(record.bond_length)
     half_w, half_h = geometry["box_width_angstrom"] / 2, geometry["box_height_angstrom"] / 2
-    fig, axes = plt.subplots(2, 5, figsize=(17, 7.4), constrained_layout=True)
-    for channel, ax in zip(CHANNELS, axes.ravel(), strict=True):
-        values = np.asarray(image[..., CHANNELS.index(channel)], np.float64)
+    channels = spec.channel_set.channels
+    if image.shape[-1] != len(channels):
+        raise ValueError(f"a canvas of {image.shape[-1]} channels, but the spec's channel set "
+                         f"{spec.channels!r} has {len(channels)}")
+    columns = min(COLUMNS, len(channels))
+    rows = math.ceil(len(channels) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 3.7 * rows),
+                             constrained_layout=True, squeeze=False)
+    for ax in axes.ravel()[len(channels):]:
+        ax.set_axis_off()
+    for index, (channel, ax) in enumerate(zip(channels, axes.ravel(), strict=False)):
+        values = np.asarray(image[..., index], np.float64)
         limit = float(np.abs(values).max()) or 1.0
         signed = values.min() < 0
         if channel.unit == "1":  # ELF: already in [0, 1]
@@ -52,7 +65,7 @@ def canvas_figure(
             interpolation="nearest",
         )
         ax.plot(record.positions[:, 2], record.positions[:, 0], "+", color="cyan", ms=9, mew=1.5)
-        ax.set_title(f"{CHANNELS.index(channel)}: {channel.name}\n({channel.family})", fontsize=9)
+        ax.set_title(f"{index}: {channel.name}\n({channel.family})", fontsize=9)
         ax.set_xlabel("z (Angstrom)", fontsize=8)
         ax.set_ylabel("x (Angstrom)", fontsize=8)
         ax.tick_params(labelsize=7)

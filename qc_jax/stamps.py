@@ -4,24 +4,13 @@ The official images (arXiv 2512.01519, its released code) are not fields: each o
 channels is a Gaussian stamp or a fixed radial pattern scaled by Mulliken scalars, drawn with
 the atoms at fixed pixels (columns 11 and 21, row 16 of 32) whatever the geometry. This module
 draws the same channels from *our* populations, charges and dipole, so that physical canvases
-and stamps can be compared on identical labels. Definitions (transcribed from the paper's
-official code, github.com/KurbanIntelligenceLab/QuantumCanvas), on integer pixel indices
-(col, row):
+and stamps can be compared on identical labels. The channels are the rows of :data:`CHANNELS`
+(definitions transcribed from the paper's official code,
+github.com/KurbanIntelligenceLab/QuantumCanvas), on integer pixel indices (col, row), with
 
     G(x0, y0; A, s) = A exp(-((col - x0)^2 + (row - y0)^2) / (2 s^2))
     u, v = linspace(-1, 1, W) over columns, linspace(-1, 1, H) over rows
     r = sqrt(u^2 + v^2), theta = atan2(v, u)
-
-    0  sum_i G(x_i, 16; sum_l pop_il (l + 1) / 3, 3)       O-Map radial
-    1  sum_i G(x_i, 16; |sum_lm m pop_ilm|, 3)              O-Map angular
-    2  exp(-r^2 / 0.3) sum_i (s_i + p_i)                    RIP-GAF s/p
-    3  exp(-r^2 / 0.5) (1 + cos 4 theta) sum_i (d_i + f_i)  RIP-GAF d/f
-    4  |mu| r exp(-r^2 / 0.4), |mu| in atomic units         RIP-MTF dipole
-    5  |q_0 - q_1| (3 cos^2 theta - 1) exp(-r^2 / 0.4)      RIP-MTF quadrupole
-    6  sum_i G(x_i, 16; 10 |q_i|, 4)                        COM charge
-    7  sum_i G(x_i, 16; N_i, 4)                             COM population
-    8  sum_{q_i > 0} G(x_i, 16; 10 q_i, 3.5)                Q+
-    9  sum_{q_i <= 0} G(x_i, 16; 10 |q_i|, 3.5)             Q-
 
 pop_il: Mulliken electron population of atom i in shells of angular momentum l; N_i = sum_l
 pop_il; q_i: Mulliken charge. For sizes other than 32 x 32 the pixel positions and widths scale
@@ -30,18 +19,39 @@ with the image (x_i = (11, 21) W / 32, row 16 H / 32, s W / 32).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qc_jax.channels import Channel
 from qc_jax.units import DEBYE_AU
 
 if TYPE_CHECKING:
-    from qc_jax.canvas import CanvasSpec
     from qc_jax.record import PairRecord
 
 #: Atom columns and row of the official 32 x 32 images.
 ATOM_COLUMNS, ATOM_ROW, OFFICIAL_SIZE = (11.0, 21.0), 16.0, 32
+
+CHANNELS: tuple[Channel, ...] = (
+    Channel("radial_population", "O-Map radial", "e",
+            "sum_i G(x_i, 16; sum_l pop_il (l + 1) / 3, 3)"),
+    Channel("angular_population", "O-Map angular", "e", "sum_i G(x_i, 16; |sum_lm m pop_ilm|, 3)"),
+    Channel("sp_pattern", "RIP-GAF s/p", "e", "exp(-r^2 / 0.3) sum_i (s_i + p_i)"),
+    Channel("df_pattern", "RIP-GAF d/f", "e",
+            "exp(-r^2 / 0.5) (1 + cos 4 theta) sum_i (d_i + f_i)"),
+    Channel("dipole_pattern", "RIP-MTF dipole", "e Bohr",
+            "|mu| r exp(-r^2 / 0.4), |mu| in atomic units"),
+    Channel("quadrupole_pattern", "RIP-MTF quadrupole", "e",
+            "|q_0 - q_1| (3 cos^2 theta - 1) exp(-r^2 / 0.4)"),
+    Channel("charge", "COM charge", "e", "sum_i G(x_i, 16; 10 |q_i|, 4)"),
+    Channel("population", "COM population", "e", "sum_i G(x_i, 16; N_i, 4)"),
+    Channel("cation", "Q+", "e", "sum_{q_i > 0} G(x_i, 16; 10 q_i, 3.5)"),
+    Channel("anion", "Q-", "e", "sum_{q_i <= 0} G(x_i, 16; 10 |q_i|, 3.5)"),
+)
+"""The stamp channels (symbols: the module docstring)."""
+
+NAMES = tuple(channel.name for channel in CHANNELS)
 
 
 def stamp_canvas(
@@ -51,8 +61,9 @@ def stamp_canvas(
     dipole_debye: float,
     height: int = OFFICIAL_SIZE,
     width: int = OFFICIAL_SIZE,
+    names: Sequence[str] = NAMES,
 ) -> np.ndarray:
-    """[H, W, 10] float64 stamp image.
+    """[H, W, C] float64 stamp image, the channels ``names`` of :data:`CHANNELS` in that order.
 
     Args:
       populations_l: [2, L] electrons per atom and l (l = 0, 1, 2, 3, ...).
@@ -80,31 +91,29 @@ def stamp_canvas(
     m = np.arange(populations_lm.shape[2]) - (populations_lm.shape[2] - 1) // 2
     radial_weight = (np.arange(n_l) + 1) / 3
     atoms = range(2)
-    channels = [
-        sum(stamp(i, populations_l[i] @ radial_weight, 3) for i in atoms),
-        sum(stamp(i, abs(np.sum(populations_lm[i] * m)), 3) for i in atoms),
-        np.exp(-r2 / 0.3) * np.sum(padded(range(2))),
-        np.exp(-r2 / 0.5) * (1 + np.cos(4 * theta)) * np.sum(padded(range(2, 4))),
-        dipole_debye / DEBYE_AU * np.sqrt(r2) * np.exp(-r2 / 0.4),
-        abs(charges[0] - charges[1]) * (3 * np.cos(theta) ** 2 - 1) * np.exp(-r2 / 0.4),
-        sum(stamp(i, 10 * abs(charges[i]), 4) for i in atoms),
-        sum(stamp(i, populations_l[i].sum(), 4) for i in atoms),
-        sum((stamp(i, 10 * charges[i], 3.5) for i in atoms if charges[i] > 0), zero),
-        sum((stamp(i, 10 * abs(charges[i]), 3.5) for i in atoms if charges[i] <= 0), zero),
-    ]
-    return np.stack(channels, axis=-1)
+    images = {
+        "radial_population": sum(stamp(i, populations_l[i] @ radial_weight, 3) for i in atoms),
+        "angular_population": sum(stamp(i, abs(np.sum(populations_lm[i] * m)), 3)
+                                  for i in atoms),
+        "sp_pattern": np.exp(-r2 / 0.3) * np.sum(padded(range(2))),
+        "df_pattern": np.exp(-r2 / 0.5) * (1 + np.cos(4 * theta)) * np.sum(padded(range(2, 4))),
+        "dipole_pattern": dipole_debye / DEBYE_AU * np.sqrt(r2) * np.exp(-r2 / 0.4),
+        "quadrupole_pattern": (abs(charges[0] - charges[1]) * (3 * np.cos(theta) ** 2 - 1)
+                               * np.exp(-r2 / 0.4)),
+        "charge": sum(stamp(i, 10 * abs(charges[i]), 4) for i in atoms),
+        "population": sum(stamp(i, populations_l[i].sum(), 4) for i in atoms),
+        "cation": sum((stamp(i, 10 * charges[i], 3.5) for i in atoms if charges[i] > 0), zero),
+        "anion": sum((stamp(i, 10 * abs(charges[i]), 3.5) for i in atoms if charges[i] <= 0),
+                     zero),
+    }
+    return np.stack([images[name] for name in names], axis=-1)
 
 
-def render(record: PairRecord, spec: CanvasSpec) -> np.ndarray:
-    """The stamp image [H, W, 10] of a record from its populations, charges and dipole."""
+def render(record: PairRecord, height: int, width: int, names: Sequence[str] = NAMES
+           ) -> np.ndarray:
+    """The stamp image [H, W, C] float64 (channels ``names``) of a record from its populations,
+    charges and dipole."""
     if record.status == "failed":
         raise ValueError(f"{record.pair}: a failed record has no populations ({record.reason})")
-    image = stamp_canvas(
-        record.populations_l,
-        record.populations_lm,
-        record.mulliken_charges,
-        record.labels["dipole_mag_d"],
-        spec.height,
-        spec.width,
-    )
-    return image.astype(spec.dtype)
+    return stamp_canvas(record.populations_l, record.populations_lm, record.mulliken_charges,
+                        record.labels["dipole_mag_d"], height, width, names)

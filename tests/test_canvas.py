@@ -17,7 +17,8 @@ import pytest
 from pyscf import dft, gto, scf
 from pyscf.dft import numint
 
-from qc_jax import canvas, orbitals
+from qc_jax import canvas, figures, orbitals
+from qc_jax.channels import ChannelSet
 from qc_jax.chem.molecule import record_mole
 from qc_jax.record import PairRecord
 
@@ -127,11 +128,12 @@ def pixel_centres(record: PairRecord) -> np.ndarray:
     return FLOAT64.sample_points(record.bond_length).reshape(-1, 3)
 
 
-def channels_at(record: PairRecord, points: np.ndarray) -> np.ndarray:
-    """[N, 10] ``canvas.fields`` of a record at points [N, 3] (Bohr), float64."""
+def channels_at(record: PairRecord, points: np.ndarray,
+                names: tuple[str, ...] = canvas.PHYSICAL.names) -> np.ndarray:
+    """[N, C] ``canvas.fields`` ``names`` of a record at points [N, 3] (Bohr), float64."""
     basis, inputs = canvas.field_inputs(record)
     with jax.enable_x64(True):
-        return np.asarray(canvas.fields(basis, inputs, points))
+        return np.asarray(canvas.fields(basis, inputs, points, names))
 
 
 def test_closed_shell_channels_match_independent_references(records, canvases):
@@ -231,6 +233,45 @@ def test_channels_integrate_to_electrons_zero_and_one_on_a_3d_grid(records, pair
     assert integral[6] == pytest.approx(bond_population, abs=1e-5)
     assert integral[8] > 0.1  # a real bond moves charge
     assert values[:, 5].min() >= 0 and values[:, 5].max() <= 1  # ELF
+
+
+def test_an_eleventh_channel_the_spin_density(records, canvases, tmp_path):
+    """The set ``physical_spin``: the ten physical channels, unchanged, and rho_alpha - rho_beta,
+    equal at every pixel to PySCF's eval_rho of each spin density matrix; 0 for the closed
+    shells, and the O2 triplet's two unpaired electrons (alpha pi*) on a 3-D grid. Its figure
+    has eleven panels."""
+    spin_spec = dataclasses.replace(FLOAT64, channels="physical_spin")
+    images = canvas.render_many(list(records.values()), spin_spec, progress=False)
+    spin = canvas.PHYSICAL_SPIN.index("spin_density")
+    for (pair, record), image in zip(records.items(), images, strict=True):
+        assert image.shape == (32, 32, 11)
+        np.testing.assert_array_equal(image[..., :spin], canvases[pair])
+        mol = record_mole(record)
+        ao = numint.eval_ao(mol, pixel_centres(record))
+        alpha, beta = (numint.eval_rho(mol, ao, dm) for dm in record.dm)
+        rho = (alpha + beta).reshape(32, 32)
+        np.testing.assert_allclose(image[..., spin], (alpha - beta).reshape(32, 32), rtol=0,
+                                   atol=1e-10 * rho.max())
+        assert np.all(np.abs(image[..., spin]) <= rho * (1 + 1e-10))  # |a - b| <= a + b
+    for pair in ("H_H", "C_O", "N_N"):  # closed shells: 0 to the SCF convergence
+        image = images[list(records).index(pair)]
+        tolerance = 1e-6 + 10 * records[pair].labels["scf_grad_norm"]
+        assert np.abs(image[..., spin]).max() <= tolerance * image[..., 0].max(), pair
+    o2_image = images[list(records).index("O_O")]
+    o2 = o2_image[..., spin]
+    assert o2.max() > 0.1 and o2.min() > -0.1 * o2.max()  # alpha excess; little beta excess
+    record = records["O_O"]
+    grids = dft.gen_grid.Grids(record_mole(record))
+    grids.level = 5
+    grids.build(with_non0tab=False)
+    values = channels_at(record, grids.coords, canvas.PHYSICAL_SPIN.names)
+    excess = record.mo_occ[0].sum() - record.mo_occ[1].sum()
+    assert excess == pytest.approx(2) and grids.weights @ values[:, spin] == pytest.approx(
+        excess, abs=1e-5)
+    png = figures.canvas_figure(o2_image, spin_spec, record, tmp_path / "o2.png")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="channel set 'physical_spin' has 11"):
+        figures.canvas_figure(canvases["O_O"], spin_spec, record, tmp_path / "ten.png")
 
 
 def test_elf_is_bounded_and_high_in_the_bond(canvases):
@@ -365,11 +406,31 @@ def test_display_transform_is_invertible_and_fitted_per_channel(canvases):
                                atol=1e-7)
 
 
-def test_docs_channel_table_is_the_code_table():
+def test_docs_channel_tables_are_the_code_tables():
+    """Every row of every channel set's table is in docs/canvas.md; the physical and stamp
+    tables whole, in order."""
     from pathlib import Path
 
-    docs = Path(__file__).parents[1] / "docs" / "canvas.md"
-    assert canvas.channel_table_markdown() in docs.read_text()
+    docs = (Path(__file__).parents[1] / "docs" / "canvas.md").read_text()
+    assert canvas.PHYSICAL.table_markdown() in docs
+    assert canvas.STAMPS.table_markdown() in docs
+    for channel_set in canvas.CHANNEL_SETS.values():
+        assert all(row in docs for row in channel_set.table_markdown().splitlines())
+
+
+def test_channel_sets_name_their_channels():
+    spec = canvas.CanvasSpec(channels="physical_spin")
+    assert spec.channel_set is canvas.PHYSICAL_SPIN and spec.channel_set.count == 11
+    assert canvas.CanvasSpec().channel_set.names[:2] == ("rho_sp", "rho_df")
+    assert canvas.PHYSICAL.index("elf") == 5  # the paper's field pair: Laplacian 4, ELF 5
+    assert canvas.PHYSICAL_SPIN.index("spin_density") == 10
+    assert canvas.STAMPS.index("cation") == 8  # the paper's Q+ channel
+    with pytest.raises(KeyError, match="no channel 'spin_density'"):
+        canvas.PHYSICAL.index("spin_density")
+    with pytest.raises(ValueError, match="names a channel twice"):
+        ChannelSet("twice", "", (canvas.CHANNELS[0], canvas.CHANNELS[0]), canvas.PHYSICAL.renderer)
+    empty = canvas.render_many([], spec)
+    assert empty.shape == (0, 32, 32, 11) and empty.dtype == np.float32
 
 
 def test_bad_input_is_rejected(records):

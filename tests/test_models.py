@@ -1,5 +1,7 @@
 """The model zoo: shapes, symmetries, parameter counts, and that every model learns."""
 
+import inspect
+
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -13,11 +15,12 @@ from qc_models.train import masked_loss, predict_step, train_step
 
 NUM_TARGETS = 3
 TARGETS = ("e_g_ev", "total_energy_ev", "distance_ang")
+CHANNELS = 10  # of the synthetic canvases
 
 
-def tiny(name: str) -> nnx.Module:
+def tiny(name: str, in_channels: int = CHANNELS) -> nnx.Module:
     kwargs = {} if name == "constant" else {"features": 8}
-    return registry.MODELS[name](NUM_TARGETS, rngs=nnx.Rngs(0), **kwargs)
+    return registry.build(name, NUM_TARGETS, in_channels, nnx.Rngs(0), **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -108,11 +111,31 @@ def test_dimenet_angles_matter_only_with_three_atoms():
 
 def test_parameter_counts():
     assert count_params(MLP([3, 4, 2], rngs=nnx.Rngs(0))) == 3 * 4 + 4 + 4 * 2 + 2
-    counts = registry.parameter_counts(NUM_TARGETS)
+    counts = registry.parameter_counts(NUM_TARGETS, CHANNELS)
     assert set(counts) == set(registry.MODELS)
     assert counts["constant"] == 0
     assert all(counts[n] > 0 for n in counts if n != "constant")
-    assert counts["cnn"] == count_params(registry.MODELS["cnn"](NUM_TARGETS, rngs=nnx.Rngs(0)))
+    cnn = registry.MODELS["cnn"](NUM_TARGETS, in_channels=CHANNELS, rngs=nnx.Rngs(0))
+    assert counts["cnn"] == count_params(cnn)
+    # One more input channel: one more 3x3 kernel slice per filter of the first convolution.
+    wider = registry.parameter_counts(NUM_TARGETS, CHANNELS + 1)["cnn"]
+    assert wider == counts["cnn"] + 9 * cnn.encoder.blocks[0].out_features
+
+
+def test_the_canvas_models_are_those_that_take_a_channel_count():
+    takes_channels = {name for name, cls in registry.MODELS.items()
+                      if "in_channels" in inspect.signature(cls.__init__).parameters}
+    assert takes_channels == set(registry.CANVAS)
+
+
+@pytest.mark.parametrize("name", registry.CANVAS)
+def test_canvas_models_read_canvases_of_the_channel_count_they_are_given(name, batch):
+    """An eleventh channel (a copy of the first, as a spin-density set would add one)."""
+    eleven = batch | {"canvas": jnp.concatenate([batch["canvas"], batch["canvas"][..., :1]], -1)}
+    out = predict_step(tiny(name, in_channels=11), eleven)
+    assert out.shape == (12, NUM_TARGETS) and jnp.all(jnp.isfinite(out))
+    with pytest.raises(ValueError):  # a model for ten channels refuses eleven
+        predict_step(tiny(name), eleven)
 
 
 @pytest.mark.parametrize("name", sorted(set(registry.MODELS) - {"constant"}))

@@ -42,6 +42,14 @@ def test_stamps_at_the_atom_pixels(image):
     assert image[16, 21, 9] == pytest.approx(3.0)
 
 
+def test_channels_are_chosen_by_name(image):
+    """A subset in another order (the renderer's ``names``): the same images, by name."""
+    chosen = stamps.stamp_canvas(POP_L, POP_LM, CHARGES, DIPOLE_D,
+                                 names=("anion", "radial_population"))
+    np.testing.assert_array_equal(chosen, image[..., [9, 0]])  # Q- and O-Map radial, above
+    assert canvas.STAMPS.names == stamps.NAMES and canvas.STAMPS.count == image.shape[-1]
+
+
 def test_radial_patterns_by_hand(image):
     u = np.linspace(-1, 1, 32)
     row, col = 5, 27

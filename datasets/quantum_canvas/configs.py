@@ -30,8 +30,9 @@ class QuantumCanvasConfig(tfds.core.BuilderConfig):
         ``official``, whose pairs come from the paper's npz).
       size: canvas height = width (pixels); the box is a fixed 8 Angstrom wide.
       settings: a key of :data:`SETTINGS` (level of theory of the pair records).
-      channels: ``physical`` (our fields) or ``stamps`` (the paper's population-stamp encoder
-        fed with our populations, :mod:`qc_jax.stamps`: the control experiment).
+      channels: a channel set of :data:`qc_jax.canvas.CHANNEL_SETS`: ``physical`` (our
+        fields) or ``stamps`` (the paper's population-stamp encoder fed with our populations,
+        :mod:`qc_jax.stamps`: the control experiment).
       official: read the paper's published ``dataset_combined.npz`` instead of our records.
     """
 
@@ -74,14 +75,18 @@ class QuantumCanvasConfig(tfds.core.BuilderConfig):
         }
 
 
-def _describe(elements: str, size: int) -> str:
+def _describe(elements: str, spec: CanvasSpec) -> str:
     symbols = element_set(elements)
     n = len(symbols) * (len(symbols) + 1) // 2
     theory = settings_lib.DEFAULT
+    shape = f"{spec.height}x{spec.width}x{spec.channel_set.count}"
+    box = (f" in a fixed {spec.extent_angstrom:g} Angstrom box (pixel "
+           f"{spec.extent_angstrom / spec.width:.3f} Angstrom, {spec.supersample}x"
+           f"{spec.supersample} supersampling)")
     return (
         f"{n} pairs of the element set '{elements}' ({symbols[0]}..{symbols[-1]}, "
-        f"{len(symbols)} elements, homonuclear included); canvases {size}x{size}x10 of the bond "
-        f"plane in a fixed 8 Angstrom box (pixel {8 / size:.3f} Angstrom, 3x3 supersampling). "
+        f"{len(symbols)} elements, homonuclear included); canvases {shape}"
+        f"{box if spec.channels != 'stamps' else ''}: {spec.channel_set.description}. "
         f"Level of theory: spin-polarised {theory.xc.upper()}-{theory.dispersion.upper()}/"
         f"{theory.basis_map} with Fermi smearing k_B T = {theory.smearing_sigma} Ha (one Fermi "
         "level for both spins, lowest spin state of several starts), optimised bond length "
@@ -94,12 +99,10 @@ def _describe(elements: str, size: int) -> str:
 
 def _make(elements: str, size: int, channels: str = "physical") -> QuantumCanvasConfig:
     name = elements if size == 32 else f"{elements}_{size}"
-    description = _describe(elements, size)
+    description = _describe(elements, CanvasSpec(height=size, width=size, channels=channels))
     if channels == "stamps":
         name += "_stamps"
-        description += (" Control variant: the canvases are the paper's population stamps "
-                        "(qc_jax.stamps) drawn from our Mulliken populations, charges and dipole, "
-                        "with the same labels and splits.")
+        description += " Control variant: the same labels and splits as the physical canvases."
     return QuantumCanvasConfig(name=name, description=description, elements=elements,
                                size=size, channels=channels)
 

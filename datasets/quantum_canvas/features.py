@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow_datasets as tfds
 
-from qc_jax.canvas import CHANNELS, CanvasSpec
+from qc_jax.canvas import CanvasSpec
 from qc_jax.chem.labels import LABELS
 from qc_jax.record import PairRecord
 
@@ -35,15 +35,17 @@ def _tensor(shape, doc: str, dtype=_F32, **kwargs) -> tfds.features.Tensor:
 
 
 def canvas_doc(spec: CanvasSpec) -> str:
-    channels = "; ".join(f"{i} {c.name} [{c.unit}]" for i, c in enumerate(CHANNELS))
-    return (f"quantum canvas [{spec.height}, {spec.width}, 10] of the y = 0 plane (rows along x, "
-            f"columns along z, atom 0 left), physical units per channel: {channels}")
+    """The doc of the canvas feature: shape, what the spec's channel set draws, its channels."""
+    channel_set = spec.channel_set
+    channels = "; ".join(f"{i} {c.name} [{c.unit}]" for i, c in enumerate(channel_set.channels))
+    return (f"quantum canvas [{spec.height}, {spec.width}, {channel_set.count}], channel set "
+            f"'{channel_set.name}': {channel_set.description}. Channels: {channels}")
 
 
 def features(spec: CanvasSpec) -> tfds.features.FeaturesDict:
     """The FeaturesDict of a config with canvas spec ``spec``."""
     return tfds.features.FeaturesDict({
-        "canvas": _tensor((spec.height, spec.width, len(CHANNELS)), canvas_doc(spec),
+        "canvas": _tensor((spec.height, spec.width, spec.channel_set.count), canvas_doc(spec),
                           encoding=tfds.features.Encoding.ZLIB),
         "pair": tfds.features.Text(doc="pair name A_B, symbols in alphabetical order"),
         "symbols": _tensor((2,), "element symbols in geometry order (lower Z first)", np.str_),
@@ -81,7 +83,7 @@ def _pad_populations(record: PairRecord) -> tuple[np.ndarray, np.ndarray]:
 
 
 def example(record: PairRecord, canvas: np.ndarray, spec: CanvasSpec) -> dict:
-    """The feature dict of a converged record and its canvas [H, W, 10]."""
+    """The feature dict of a converged record and its canvas [H, W, C]."""
     by_l, by_lm = _pad_populations(record)
     labels = record.labels
     generating = [*by_l.sum(axis=1), *record.mulliken_charges, labels["dipole_mag_d"],

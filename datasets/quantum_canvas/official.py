@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from qc_jax import stamps
 from qc_jax.elements import atomic_number
 from quantum_canvas.configs import HALOGENS
 
@@ -44,6 +45,10 @@ LABELS: tuple[tuple[str, str], ...] = (
 """The paper's labels kept as float32 features (NaN where None; its 37th, the identifier
 ``system_id_guess``, is left out). Definitions: the paper (DFTB+ outputs; I = -E_HOMO and
 A = -E_LUMO by Koopmans)."""
+
+IMAGE_SHAPE = (len(stamps.CHANNELS), stamps.OFFICIAL_SIZE, stamps.OFFICIAL_SIZE)
+"""[C, H, W] of the paper's images, fixed by its encoder: the ten population stamps that
+:data:`qc_jax.stamps.CHANNELS` transcribes (in that order), 32 x 32 pixels."""
 
 _ARRAYS = ("images", "geometries", "elements", "pair_names", "labels")
 _ATOM_COLUMNS = (11, 21)
@@ -76,9 +81,11 @@ def features() -> tfds.features.FeaturesDict:
     f32 = np.float32
     return tfds.features.FeaturesDict({
         "canvas": tfds.features.Tensor(
-            shape=(32, 32, 10), dtype=f32, encoding=tfds.features.Encoding.ZLIB,
-            doc="the paper's population-stamp image, transposed from [10, 32, 32]; atoms drawn "
-                "at pixels (16, 11) and (16, 21) whatever the geometry"),
+            shape=(*IMAGE_SHAPE[1:], IMAGE_SHAPE[0]), dtype=f32,
+            encoding=tfds.features.Encoding.ZLIB,
+            doc=f"the paper's population-stamp image, transposed from {list(IMAGE_SHAPE)}; atoms "
+                "drawn at pixels (16, 11) and (16, 21) whatever the geometry; channels (those "
+                f"of qc_jax.stamps): {', '.join(stamps.NAMES)}"),
         "pair": tfds.features.Text(doc="pair name A_B (alphabetical)"),
         "symbols": tfds.features.Tensor(shape=(2,), dtype=np.str_,
                                         doc="element symbols in the npz's atom order"),
@@ -112,15 +119,17 @@ def examples(path: epath.PathLike) -> dict[str, dict]:
         if missing:
             raise OfficialSchemaError(f"{path}: arrays {missing} missing (has {npz.files})")
         images, geometries, elements, names, labels = (npz[key] for key in _ARRAYS)
-    if images.shape[1:] != (10, 32, 32) or geometries.shape[1:] != (2, 4):
+    if images.shape[1:] != IMAGE_SHAPE or geometries.shape[1:] != (2, 4):
         raise OfficialSchemaError(f"{path}: images {images.shape}, geometries "
-                                  f"{geometries.shape}; expected [N, 10, 32, 32], [N, 2, 4]")
+                                  f"{geometries.shape}; expected [N, C, H, W] with [C, H, W] = "
+                                  f"{list(IMAGE_SHAPE)}, and [N, 2, 4]")
     out = {}
     for image, geometry, symbols, name, label in zip(images, geometries, elements, names, labels,
                                                      strict=True):
         values = {key: _float(label.get(key)) for key, _ in LABELS}
-        accumulation, depletion = image[8, 16, _ATOM_COLUMNS[0]], image[9, 16, _ATOM_COLUMNS[0]]
-        q0 = values["q_maxabs"] * (1.0 if accumulation > depletion else -1.0)
+        cation, anion = (image[stamps.NAMES.index(name), 16, _ATOM_COLUMNS[0]]
+                         for name in ("cation", "anion"))
+        q0 = values["q_maxabs"] * (1.0 if cation > anion else -1.0)
         generating = [*geometry[:, 3], q0, values["total_charge"] - q0, values["dipole_mag_d"],
                       values["distance_ang"]]
         out[str(name)] = {

@@ -44,7 +44,7 @@ class ConvBlock(nnx.Module):
 class CanvasEncoder(nnx.Module):
     """Canvas [B, H, W, C] -> feature map [B, H / 4, W / 4, 4 F] (three blocks, two poolings)."""
 
-    def __init__(self, in_channels: int = 10, features: int = 32, *, rngs: nnx.Rngs):
+    def __init__(self, in_channels: int, features: int = 32, *, rngs: nnx.Rngs):
         widths = (in_channels, features, 2 * features, 4 * features)
         self.blocks = nnx.List([ConvBlock(a, b, rngs=rngs) for a, b in itertools.pairwise(widths)])
         self.out_features = widths[-1]
@@ -62,7 +62,7 @@ class CNN(nnx.Module):
     """QuantumShellNet-like CNN regressor: batch["canvas"] [B, H, W, 10] -> [B, num_targets]."""
 
     def __init__(
-        self, num_targets: int, *, features: int = 32, in_channels: int = 10, rngs: nnx.Rngs
+        self, num_targets: int, *, features: int = 32, in_channels: int, rngs: nnx.Rngs
     ):
         self.encoder = CanvasEncoder(in_channels, features, rngs=rngs)
         width = self.encoder.out_features

@@ -28,7 +28,7 @@ class LateFusion(nnx.Module):
         num_targets: int,
         *,
         features: int = 32,
-        in_channels: int = 10,
+        in_channels: int,
         cutoff: float = DEFAULT_CUTOFF,
         rngs: nnx.Rngs,
     ):
@@ -53,7 +53,7 @@ class CrossAttentionFusion(nnx.Module):
         features: int = 32,
         num_heads: int = 4,
         num_rbf: int = 32,
-        in_channels: int = 10,
+        in_channels: int,
         cutoff: float = DEFAULT_CUTOFF,
         rngs: nnx.Rngs,
     ):
@@ -84,7 +84,7 @@ class FiLMCNN(nnx.Module):
     """The CNN with per-block FiLM (gamma, beta) from the summed atom embeddings."""
 
     def __init__(
-        self, num_targets: int, *, features: int = 32, in_channels: int = 10, rngs: nnx.Rngs
+        self, num_targets: int, *, features: int = 32, in_channels: int, rngs: nnx.Rngs
     ):
         self.encoder = CanvasEncoder(in_channels, features, rngs=rngs)
         self.atoms = AtomEmbedding(features, rngs=rngs)

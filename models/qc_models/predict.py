@@ -39,7 +39,7 @@ class Trained:
     def predict(self, examples: Dataset) -> np.ndarray:
         """Predictions [N, T] in physical units for `config.targets`.
 
-        examples: `canvas` [N, H, W, 10], `positions` [N, 2, 3] Å, `atomic_numbers` [N, 2],
+        examples: `canvas` [N, H, W, C], `positions` [N, 2, 3] Å, `atomic_numbers` [N, 2],
         `generating_scalars` [N, 6] (physical units, as in the dataset); labels not needed.
         """
         scaled = predict_step(self.model, self.normalizer(examples))
@@ -62,7 +62,7 @@ def load(workdir: epath.PathLike) -> Trained:
     workdir = epath.Path(workdir)
     config = read_config(workdir)
     normalizer = Normalizer.from_dict(json.loads((workdir / "normalizer.json").read_text()))
-    model = create_model(config, len(config.targets))
+    model = create_model(config, len(config.targets), in_channels=len(normalizer.canvas_scale))
     optimizer = nnx.Optimizer(model, make_optimizer(config, 1), wrt=nnx.Param)
     checkpoints = Checkpoints(workdir / "checkpoints")
     latest = checkpoints.latest_step()

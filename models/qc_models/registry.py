@@ -1,4 +1,4 @@
-"""Model registry: name -> constructor, and `create_model(config, num_targets)`.
+"""Model registry: name -> constructor, and `create_model(config, num_targets, in_channels)`.
 
 Every model maps a batch dict (see `input_pipeline`) to predictions [B, num_targets] in scaled
 target units, and takes its hyper-parameters as keyword arguments (`config.model_kwargs`).
@@ -45,21 +45,34 @@ MODELS: dict[str, Callable[..., nnx.Module]] = {
 GEOMETRIC = ("egnn", "schnet", "painn", "dimenet_pp")
 #: Models whose output cannot depend on which atom is listed first (no canvas input).
 SWAP_INVARIANT = ("gcn", "gatv2", "egnn", "schnet", "painn", "dimenet_pp", "pair_mlp", "constant")
+#: Models that read the canvas: their first layer is as wide as its channel axis.
+CANVAS = ("cnn", "resnet", "vit", "late_fusion", "cross_attention", "film_cnn")
 
 
-def create_model(config, num_targets: int) -> nnx.Module:
-    """Builds `config.model` with `config.model_kwargs`, initialised from `config.seed`."""
+def build(name: str, num_targets: int, in_channels: int, rngs: nnx.Rngs, **kwargs) -> nnx.Module:
+    """Model `name` with hyper-parameters `kwargs`; a model of `CANVAS` reads canvases of
+    `in_channels` channels (the others ignore it)."""
+    data = {"in_channels": in_channels} if name in CANVAS else {}
+    return MODELS[name](num_targets, rngs=rngs, **data, **kwargs)
+
+
+def create_model(config, num_targets: int, in_channels: int) -> nnx.Module:
+    """Builds `config.model` with `config.model_kwargs`, initialised from `config.seed`, for
+    canvases of `in_channels` channels (read from the data: the training split's canvases)."""
     if config.model not in MODELS:
         raise ValueError(f"unknown model {config.model!r}; choose from {sorted(MODELS)}")
-    return MODELS[config.model](num_targets, rngs=nnx.Rngs(config.seed), **config.model_kwargs)
+    return build(config.model, num_targets, in_channels, nnx.Rngs(config.seed),
+                 **config.model_kwargs)
 
 
-def parameter_counts(num_targets: int = 6) -> dict[str, int]:
-    """Trainable parameters of every registered model with its default hyper-parameters.
+def parameter_counts(num_targets: int, in_channels: int) -> dict[str, int]:
+    """Trainable parameters of every registered model with its default hyper-parameters, for
+    canvases of `in_channels` channels.
 
     Shapes only (`nnx.eval_shape`): nothing is initialised.
     """
     return {
-        name: count_params(nnx.eval_shape(lambda c=cls: c(num_targets, rngs=nnx.Rngs(0))))
-        for name, cls in MODELS.items()
+        name: count_params(
+            nnx.eval_shape(lambda n=name: build(n, num_targets, in_channels, nnx.Rngs(0))))
+        for name in MODELS
     }

@@ -41,7 +41,7 @@ class ResNet(nnx.Module):
         *,
         features: int = 32,
         blocks_per_stage: int = 2,
-        in_channels: int = 10,
+        in_channels: int,
         rngs: nnx.Rngs,
     ):
         self.stem = nnx.Conv(in_channels, features, (3, 3), rngs=rngs)

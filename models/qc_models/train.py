@@ -136,7 +136,7 @@ def train_and_evaluate(
     if main:
         (workdir / "normalizer.json").write_text(json.dumps(normalizer.to_dict(), indent=1))
 
-    model = create_model(config, len(config.targets))
+    model = create_model(config, len(config.targets), in_channels=len(normalizer.canvas_scale))
     check_cutoff(model, columns)
     if hasattr(model, "fit"):  # fitted baselines (constant)
         model.fit(

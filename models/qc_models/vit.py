@@ -42,7 +42,7 @@ class ViT(nnx.Module):
         num_heads: int = 4,
         patch_size: int = 4,
         image_size: int = 32,
-        in_channels: int = 10,
+        in_channels: int,
         rngs: nnx.Rngs,
     ):
         p = patch_size
