@@ -139,6 +139,42 @@ def test_skill_ratios_means_and_best_from_hand_made_records():
     assert "physical canvases beat stamp canvases on 1 of 2 targets" in text
 
 
+def test_a_partly_labelled_target_is_kept_counted_and_reported(tmp_path):
+    """A real run on synthetic pairs whose softness is NaN where the gap is zero, recorded as the
+    benchmark records a run."""
+    from qc_models.configs import test as test_config
+    from qc_models.train import train_and_evaluate
+
+    config = test_config.get_config().replace(
+        model="pair_mlp", model_kwargs={"features": 4}, targets=("e_g_ev", "softness_evinv"),
+        num_synthetic=64, num_epochs=1,
+    )  # fmt: skip
+    train_and_evaluate(config, tmp_path)
+    run = benchmark.Run("main", "pair_mlp", config.split_seed)
+    record = benchmark.evaluate_run(run, config, tmp_path, 1.0, {"commit": "c", "machine": "m"})
+    data = input_pipeline.synthetic_dataset(config.num_synthetic, seed=config.split_seed)
+    test = input_pipeline.random_split(data, config.split_fractions, config.split_seed)["test"]
+    labelled = int(np.isfinite(test["softness_evinv"]).sum())
+    assert 0 < labelled < len(test["softness_evinv"]) == record["n_test"]
+    assert record["n_test_labelled"] == {"e_g_ev": record["n_test"], "softness_evinv": labelled}
+    # MAE and RMSE over the labelled pairs of the predictions the training wrote
+    _, pred, true = _predictions(tmp_path, "softness_evinv")
+    known = np.isfinite(true)
+    assert known.sum() == labelled
+    error = pred[known] - true[known]
+    assert record["mae"]["softness_evinv"] == pytest.approx(np.mean(np.abs(error)), rel=1e-4)
+    assert record["rmse"]["softness_evinv"] == pytest.approx(np.sqrt(np.mean(error**2)), rel=1e-4)
+    # the tables: the labelled count per row, the table's row of it, the dataset's missing labels
+    rows = benchmark_report.result_rows([record])
+    assert {r["target"]: r["n_labelled"] for r in rows} == record["n_test_labelled"]
+    invocation = {"command": "test", "commit": "c", "machine": "m", "started_utc": "now",
+                  "missing_labels": {"e_g_ev": 0, "softness_evinv": 29}}  # fmt: skip
+    text = benchmark_report.markdown(rows, [], [invocation])
+    n = record["n_test"]
+    assert f"| labelled test pairs (per seed) |  |  |  |  |  | {labelled}/{n} |" in text
+    assert "| `softness_evinv` | 29 |" in text and "| `e_g_ev` | 0 |" not in text
+
+
 # --------------------------------------------------------------------------- a real benchmark
 
 
@@ -209,6 +245,10 @@ def test_benchmark_writes_test_numbers_of_every_run(finished):
     assert float(row["mae"]) == pytest.approx(np.mean(np.abs(pred - true)), rel=1e-4)
     assert float(row["rmse"]) == pytest.approx(np.sqrt(np.mean((pred - true) ** 2)), rel=1e-4)
     assert int(row["n_test"]) == len(pairs) == 2
+    # tiny has every label: each MAE is over every test pair, and the benchmark recorded so
+    assert all(r["n_labelled"] == r["n_test"] for r in rows)
+    invocation = json.loads((Path(options.out) / "invocations.json").read_text())[0]
+    assert invocation["missing_labels"] == dict.fromkeys(options.targets, 0)
     composition_pairs, _, _ = _predictions(
         options.runs_dir / "composition/multi/cnn/seed42", "e_g_ev"
     )

@@ -2,6 +2,7 @@
 
 import inspect
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -144,11 +145,51 @@ def test_output_shape_and_loss_decreases(name, batch):
     optimizer = nnx.Optimizer(model, optax.adam(1e-2), wrt=nnx.Param)
     out = predict_step(model, batch)
     assert out.shape == (12, NUM_TARGETS) and jnp.all(jnp.isfinite(out))
-    first = float(masked_loss(out, batch["targets"], batch["mask"], "l1"))
+    masks = batch["targets"], batch["mask"], batch["target_mask"]
+    first = float(masked_loss(out, *masks, "l1"))
     for _ in range(10):
         train_step(model, optimizer, batch, "l1")
-    last = float(masked_loss(predict_step(model, batch), batch["targets"], batch["mask"], "l1"))
+    last = float(masked_loss(predict_step(model, batch), *masks, "l1"))
     assert last < 0.9 * first, (first, last)
+
+
+def loss_batch(seed: int, missing: float) -> tuple:
+    """Random predictions and targets [12, 3], the last 3 examples padding, and a target mask
+    with about `missing` of the labels missing (their targets 0, as the input pipeline gives)."""
+    rng = np.random.default_rng(seed)
+    predictions = jnp.asarray(rng.standard_normal((12, 3)), jnp.float32)
+    target_mask = jnp.asarray(rng.random((12, 3)) >= missing, jnp.float32)
+    targets = jnp.asarray(rng.standard_normal((12, 3)), jnp.float32) * target_mask
+    padding = jnp.asarray([1.0] * 9 + [0.0] * 3)
+    return predictions, targets, padding, target_mask
+
+
+@pytest.mark.parametrize("kind", ["l1", "mse"])
+def test_the_loss_of_a_batch_without_missing_labels_is_unchanged_bit_for_bit(kind):
+    """The loss from before labels could be missing: the mean over the real examples of each
+    example's mean over the targets."""
+    predictions, targets, padding, target_mask = loss_batch(0, missing=0.0)
+    assert np.all(target_mask == 1)
+    error = predictions - targets
+    per_example = jnp.mean(jnp.abs(error) if kind == "l1" else error**2, axis=-1)
+    before = jnp.sum(per_example * padding) / jnp.maximum(jnp.sum(padding), 1.0)
+    assert masked_loss(predictions, targets, padding, target_mask, kind) == before
+    nothing_real = jnp.zeros(12)
+    assert masked_loss(predictions, targets, nothing_real, target_mask, kind) == 0.0
+
+
+@pytest.mark.parametrize("kind", ["l1", "mse"])
+def test_the_loss_averages_over_the_labelled_entries_only(kind):
+    predictions, targets, padding, target_mask = loss_batch(1, missing=0.4)
+    real = np.asarray(padding[:, None] * target_mask) > 0
+    assert 0 < real.sum() < 9 * 3
+    error = np.asarray(predictions, np.float64) - np.asarray(targets, np.float64)
+    expected = np.mean((np.abs(error) if kind == "l1" else error**2)[real])
+    loss = masked_loss(predictions, targets, padding, target_mask, kind)
+    assert float(loss) == pytest.approx(expected, rel=1e-6)
+    # a missing label or a padded example trains nothing: its prediction gets no gradient
+    grad = jax.grad(masked_loss)(predictions, targets, padding, target_mask, kind)
+    assert np.all(np.asarray(grad)[~real] == 0) and np.all(np.asarray(grad)[real] != 0)
 
 
 def test_constant_baseline_predicts_the_training_median(batch):

@@ -12,6 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 
+from qc_jax.chem.labels import unit
 from qc_models import input_pipeline, sources
 from qc_models.configs import test as test_config
 from qc_models.configs.base import apply_overrides
@@ -22,6 +23,14 @@ from qc_models.workdir import ConfigMismatchError
 FAST = test_config.get_config().replace(
     model="gatv2", model_kwargs={"features": 8, "num_layers": 1}, num_synthetic=64
 )
+#: The same with a partly labelled target: the synthetic softness is NaN where the gap is zero.
+PARTLY = FAST.replace(targets=("e_g_ev", "softness_evinv"))
+
+
+def synthetic_splits(config):
+    """The synthetic train/validation/test splits of `config`, in physical units."""
+    data = input_pipeline.synthetic_dataset(config.num_synthetic, seed=config.split_seed)
+    return input_pipeline.random_split(data, config.split_fractions, config.split_seed)
 
 
 def records(workdir):
@@ -113,15 +122,71 @@ def test_a_cutoff_shorter_than_a_bond_is_refused(tmp_path):
 
 
 def test_constant_baseline_scores_the_training_median(tmp_path):
-    config = FAST.replace(model="constant", model_kwargs={}, num_epochs=1)
+    # of the labelled pairs only, in training and test
+    config = PARTLY.replace(model="constant", model_kwargs={}, num_epochs=1)
     results = train_and_evaluate(config, tmp_path)
-    splits = input_pipeline.random_split(
-        input_pipeline.synthetic_dataset(config.num_synthetic, seed=config.split_seed),
-        seed=config.split_seed,
-    )
+    splits = synthetic_splits(config)
     for t in config.targets:
-        expected = np.mean(np.abs(splits["test"][t] - np.median(splits["train"][t])))
+        train, test = splits["train"][t], splits["test"][t]
+        median = np.median(train[np.isfinite(train)])
+        expected = np.mean(np.abs(test[np.isfinite(test)] - median))
         assert results["test_mae"][t] == pytest.approx(expected, rel=1e-4)
+
+
+def test_missing_labels_are_masked_and_left_out_of_the_scaling():
+    data = synthetic_splits(PARTLY)["train"]
+    softness = data["softness_evinv"].astype(np.float64)
+    labelled = np.isfinite(softness)
+    assert 0 < labelled.sum() < len(softness)
+    known = softness[labelled]
+    minmax = input_pipeline.Normalizer.fit(data, PARTLY.targets, "minmax")
+    standard = input_pipeline.Normalizer.fit(data, PARTLY.targets, "standard")
+    np.testing.assert_allclose(
+        [minmax.center[1], minmax.scale[1], standard.center[1], standard.scale[1]],
+        [(known.max() + known.min()) / 2, (known.max() - known.min()) / 2, known.mean(),
+         known.std()],
+        rtol=1e-12,
+    )  # fmt: skip
+    assert minmax.median[1] == np.median(known)
+    # the fully labelled target is scaled as if it were alone
+    alone = input_pipeline.Normalizer.fit(data, ("e_g_ev",))
+    assert (minmax.center[0], minmax.scale[0]) == (alone.center[0], alone.scale[0])
+    # model-ready arrays: no NaN, and a mask of the finite labels
+    arrays = minmax(data)
+    expected_mask = np.stack([np.ones(len(labelled)), labelled], axis=1)
+    np.testing.assert_array_equal(arrays["target_mask"], expected_mask)
+    assert np.all(arrays["targets"][~labelled, 1] == 0) and np.all(np.isfinite(arrays["targets"]))
+    np.testing.assert_allclose(
+        arrays["targets"][labelled, 1], (known - minmax.center[1]) / minmax.scale[1], rtol=1e-6
+    )
+    # a target without any finite training label is refused, by name
+    unlabelled = input_pipeline.take(data, np.flatnonzero(~labelled))
+    with pytest.raises(ValueError, match="no finite label of 'softness_evinv' in the training"):
+        input_pipeline.Normalizer.fit(unlabelled, PARTLY.targets)
+
+
+def test_a_partly_labelled_target_is_scored_on_its_labelled_pairs(tmp_path):
+    import qc_models
+
+    results = train_and_evaluate(PARTLY, tmp_path)
+    assert all(np.isfinite(r["train_loss"]) and np.isfinite(r["val_loss"])
+               for r in records(tmp_path))  # fmt: skip
+    test = synthetic_splits(PARTLY)["test"]
+    truth = np.stack([test[t] for t in PARTLY.targets], axis=1)
+    labelled = np.isfinite(truth)
+    assert labelled[:, 0].all() and 0 < labelled[:, 1].sum() < len(truth)
+    assert results["test_pairs"] == len(truth)
+    assert results["test_labelled"] == {"softness_evinv": labelled[:, 1].sum()}
+    predicted = qc_models.load(tmp_path).predict({k: test[k] for k in input_pipeline.INPUT_KEYS})
+    for j, t in enumerate(PARTLY.targets):
+        errors = np.abs(predicted[:, j] - truth[:, j])[labelled[:, j]]
+        assert results["test_mae"][t] == pytest.approx(errors.mean(), rel=1e-4), t
+    # the per-pair table keeps every pair's prediction and writes a missing label as nan
+    with (tmp_path / "predictions_test.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    written = np.array([[float(r[f"{t}_true [{unit(t)}]"]) for t in PARTLY.targets] for r in rows])
+    np.testing.assert_array_equal(np.isnan(written), ~labelled)
+    assert all(r["softness_evinv [1/eV]"] != "nan" for r in rows)
 
 
 def test_overrides_parse_json_values():

@@ -25,8 +25,9 @@ class Constant(nnx.Module):
         self.value = nnx.Variable(jnp.zeros(num_targets))
 
     def fit(self, targets: np.ndarray) -> None:
-        """Sets the prediction to the median of the (scaled) training targets [N, T]."""
-        self.value.set_value(jnp.asarray(np.median(targets, axis=0), jnp.float32))
+        """Sets the prediction to the median of the (scaled) training targets [N, T], over the
+        finite labels of each target (NaN: a missing label)."""
+        self.value.set_value(jnp.asarray(np.nanmedian(targets, axis=0), jnp.float32))
 
     def __call__(self, batch: dict) -> jax.Array:
         n = batch["atomic_numbers"].shape[0]

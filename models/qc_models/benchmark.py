@@ -212,8 +212,9 @@ def machine() -> str:
 
 
 def evaluate_run(run: Run, config, workdir: Path, wall_s: float, provenance: dict) -> dict:
-    """The benchmark record of a finished run: test MAE and RMSE per target (physical units) of
-    its best checkpoint, parameters, epochs, wall time, and `provenance` (commit and machine).
+    """The benchmark record of a finished run: test MAE and RMSE per target (physical units,
+    over the test pairs that have the label: `n_test_labelled` of `n_test`) of its best
+    checkpoint, parameters, epochs, wall time, and `provenance` (commit and machine).
 
     Raises ValueError if a test pair is also a training pair (no number on training data).
     """
@@ -231,7 +232,6 @@ def evaluate_run(run: Run, config, workdir: Path, wall_s: float, provenance: dic
     shared = set(arrays["pairs"]) & {pair_name(int(a), int(b)) for a, b in train_numbers}
     if shared:
         raise ValueError(f"{run.name}: test pairs {sorted(shared)} are also training pairs")
-    rmse = np.sqrt(np.mean((arrays["y_pred"] - arrays["y_true"]) ** 2, axis=0))
     results = json.loads((workdir / "results.json").read_text())
     return {
         **dataclasses.asdict(run),
@@ -240,14 +240,15 @@ def evaluate_run(run: Run, config, workdir: Path, wall_s: float, provenance: dic
         "dataset": config.dataset,
         "splits": list(config.tfds_splits),
         "n_train": len(sources["train"]),
-        "n_test": len(arrays["pairs"]),
+        "n_test": metrics["pairs"],
+        "n_test_labelled": metrics["labelled"],
         "params": count_params(trained.model),
         "best_epoch": results["best_epoch"],
         "epochs_run": results["epochs_run"],
         "wall_s": round(wall_s, 1),
         **provenance,
         "mae": metrics["mae"],
-        "rmse": {t: float(r) for t, r in zip(config.targets, rmse, strict=True)},
+        "rmse": metrics["rmse"],
     }
 
 
@@ -323,12 +324,8 @@ def run_benchmark(options: Options, command: str = "") -> int:
 
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
-    unlabelled = unlabelled_targets(options)
-    options = dataclasses.replace(
-        options, targets=tuple(t for t in options.targets if t not in unlabelled)
-    )
     started = provenance()
-    record_invocation(out, options, command, unlabelled, started)
+    record_invocation(out, options, command, missing_labels(options), started)
     done = 0
     for run in grid(options):
         if run_one(run, options, started):
@@ -338,9 +335,9 @@ def run_benchmark(options: Options, command: str = "") -> int:
     return done
 
 
-def unlabelled_targets(options: Options) -> dict[str, int]:
-    """Targets whose label is NaN for some pairs of the dataset -> how many pairs (such targets
-    are left out: training refuses missing labels)."""
+def missing_labels(options: Options) -> dict[str, int]:
+    """Target -> how many pairs of the dataset lack its label (NaN). Such a pair is left out of
+    that target's training loss, scaling and test metrics only (see `qc_models.train`)."""
     import numpy as np
 
     from qc_models.sources import TfdsSource
@@ -353,20 +350,20 @@ def unlabelled_targets(options: Options) -> dict[str, int]:
         labels = source.read(np.arange(len(source)))
         for target in options.targets:
             missing[target] += int(np.sum(~np.isfinite(labels[target])))
-    return {target: n for target, n in missing.items() if n}
+    return missing
 
 
 def record_invocation(
-    out: Path, options: Options, command: str, unlabelled: dict[str, int], started: dict
+    out: Path, options: Options, command: str, missing: dict[str, int], started: dict
 ) -> None:
-    """Appends the command, options, targets left out for missing labels, commit, machine and
-    start time to `<out>/invocations.json`."""
+    """Appends the command, options, the pairs without each target's label (`missing_labels`),
+    commit, machine and start time to `<out>/invocations.json`."""
     path = out / "invocations.json"
     invocations = json.loads(path.read_text()) if path.exists() else []
     invocations.append({
         "command": command,
         "options": dataclasses.asdict(options),
-        "unlabelled_targets": unlabelled,
+        "missing_labels": missing,
         **started,
         "started_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
     })

@@ -1,12 +1,14 @@
 """The benchmark's tables, from the records of its finished runs (`qc_models.benchmark`).
 
-  results.csv             one row per run and target: test MAE and RMSE (physical units), the
+  results.csv             one row per run and target: test MAE and RMSE (physical units, over
+                          the `n_labelled` of the `n_test` test pairs that have the label), the
                           constant predictor's MAE on the same split and the skill ratio
                           MAE / constant MAE, parameters, epochs, wall time, commit, machine
   channel_importance.csv  one row per run, channel and target (control 5)
   benchmark.md            mean +- std over seeds per experiment, model and target, best in bold,
-                          the constant predictor, the paper's published numbers, the controls'
-                          verdicts, the labels left out and why
+                          the constant predictor, the paper's published numbers, the labelled
+                          test pairs of partly labelled targets, the controls' verdicts, the
+                          pairs without each target's label, the labels left out and why
 
 No JAX import: the tables can be rewritten from the records alone.
 """
@@ -36,9 +38,11 @@ from qc_models.benchmark_targets import (
 #: Columns of results.csv.
 COLUMNS = (
     "experiment", "dataset", "splits", "training", "model", "seed", "target", "unit", "mae",
-    "rmse", "constant_mae", "skill", "n_train", "n_test", "params", "best_epoch", "epochs_run",
-    "wall_s", "commit", "machine",
+    "rmse", "constant_mae", "skill", "n_train", "n_test", "n_labelled", "params", "best_epoch",
+    "epochs_run", "wall_s", "commit", "machine",
 )  # fmt: skip
+
+
 def load_records(runs: Path, name: str = "benchmark.json") -> list[dict]:
     """The records `name` of every finished run under `runs`, in path order."""
     return [json.loads(path.read_text()) for path in sorted(Path(runs).glob(f"**/{name}"))]
@@ -71,6 +75,8 @@ def result_rows(records: Iterable[dict]) -> list[dict]:
                 "unit": unit(target),
                 "mae": mae,
                 "rmse": r["rmse"][target],
+                # records written before missing labels were masked had every label
+                "n_labelled": r.get("n_test_labelled", {}).get(target, r["n_test"]),
                 "constant_mae": reference,
                 "skill": mae / reference if reference else None,
             })
@@ -125,7 +131,8 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
 
 
 def aggregate(rows: Iterable[dict]) -> dict[tuple, dict]:
-    """(experiment, training, model, target) -> mean and std of MAE and skill over seeds."""
+    """(experiment, training, model, target) -> mean and std of MAE and skill over seeds, and
+    the labelled test pairs of each seed (`labelled`: (seed, n_labelled, n_test), seed order)."""
     groups = defaultdict(list)
     for row in rows:
         groups[row["experiment"], row["training"], row["model"], row["target"]].append(row)
@@ -139,6 +146,7 @@ def aggregate(rows: Iterable[dict]) -> dict[tuple, dict]:
             "params": members[0]["params"],
             "epochs": float(np.mean([m["epochs_run"] for m in members])),
             "wall_s": float(np.mean([m["wall_s"] for m in members])),
+            "labelled": sorted((m["seed"], m["n_labelled"], m["n_test"]) for m in members),
         }
     return out
 
@@ -194,6 +202,9 @@ def experiment_table(summary: dict[tuple, dict], experiment: str, training: str)
                 else cell_text(cell, best.get(target) == model, target in INPUT_OF.get(model, ()))
             )  # fmt: skip
         lines.append("| " + " | ".join(row) + " |")
+    labelled = labelled_row(summary, keys, targets)
+    if labelled:
+        lines.append("| " + " | ".join(labelled) + " |")
     if experiment == "main":
         row = ["paper (DFTB+), best", "", "3", "", ""]
         for target in targets:
@@ -205,6 +216,21 @@ def experiment_table(summary: dict[tuple, dict], experiment: str, training: str)
             )  # fmt: skip
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
+
+
+def labelled_row(
+    summary: dict[tuple, dict], keys: Sequence[tuple], targets: Sequence[str]
+) -> list[str]:
+    """The table row of the labelled test pairs of each seed ("283/285, 284/285") for the
+    targets that some test pairs lack (empty cells for the others); [] when none does."""
+    cells = []
+    for target in targets:
+        counts = next(summary[k]["labelled"] for k in keys if k[3] == target)
+        partial = any(n < total for _, n, total in counts)
+        cells.append(", ".join(f"{n}/{total}" for _, n, total in counts) if partial else "")
+    if not any(cells):
+        return []
+    return ["labelled test pairs (per seed)", "", "", "", "", *cells]
 
 
 def verdicts(summary: dict[tuple, dict], rows: Sequence[dict]) -> list[str]:
@@ -266,21 +292,33 @@ def importance_table(rows: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-def left_out_table(unlabelled: dict[str, int]) -> str:
-    """Markdown: every label that is not a target, why, and the paper's MAE where published;
-    `unlabelled`: targets left out at run time -> pairs without the label."""
-    reasons = {
-        **{t: f"no label (NaN) for {n} pairs of the dataset" for t, n in unlabelled.items()},
-        **LEFT_OUT,
-    }
+def left_out_table() -> str:
+    """Markdown: every label that is not a target, why, and the paper's MAE where published."""
     lines = ["| label | why it is not a target | paper's MAE |", "|---|---|---|"]
-    for label, reason in reasons.items():
+    for label, reason in LEFT_OUT.items():
         paper = ""
         if label in PAPER_LEFT_OUT:
             published, why = PAPER_LEFT_OUT[label]
             paper = f"{published.mae:g} {unit(label)} ({published.model}: {why})"
         lines.append(f"| `{label}` | {reason} | {paper} |")
     return "\n".join(lines)
+
+
+def missing_labels_text(missing: dict[str, int]) -> list[str]:
+    """Markdown lines: how missing labels are handled, and a table of the targets some pairs
+    lack. `missing`: target -> pairs of the dataset without its label
+    (`benchmark.missing_labels`)."""
+    partial = {t: n for t, n in missing.items() if n}
+    text = [
+        "A pair without a target's label (NaN, e.g. an ion's SCF did not converge) is left out "
+        "of that target's scaling, training loss and test metrics, and counts for every other "
+        "target; where test pairs lack a label, the row `labelled test pairs (per seed)` of a "
+        "table says how many pairs its MAE is over."
+    ]
+    if not partial:
+        return text
+    return [*text, "", "| target | pairs of the dataset without the label |", "|---|---|",
+            *(f"| `{t}` | {n} |" for t, n in partial.items())]  # fmt: skip
 
 
 def markdown(rows: Sequence[dict], importance: Sequence[dict], invocations: Sequence[dict]) -> str:
@@ -317,8 +355,9 @@ def markdown(rows: Sequence[dict], importance: Sequence[dict], invocations: Sequ
                   "training-split mean image (mean over targets and seeds; "
                   "`channel_importance.csv` has every target).", "",
                   importance_table(importance)]  # fmt: skip
-    unlabelled = {t: n for i in invocations for t, n in i.get("unlabelled_targets", {}).items()}
-    parts += ["", "## Labels left out", "", left_out_table(unlabelled), ""]
+    missing = {t: n for i in invocations for t, n in i.get("missing_labels", {}).items()}
+    parts += ["", "## Missing labels", "", *missing_labels_text(missing)]
+    parts += ["", "## Labels left out", "", left_out_table(), ""]
     return "\n".join(parts)
 
 

@@ -28,7 +28,8 @@ def mean_canvas(source: Source, chunk: int = 256) -> np.ndarray:
 
 
 def split_mae(trained: Trained, split: Dataset) -> np.ndarray:
-    """[T] MAE of each of `trained.config.targets` on a labelled split (physical units)."""
+    """[T] MAE of each of `trained.config.targets` on a split (physical units), over the pairs
+    that have the target's label (`evaluation.evaluate`)."""
     metrics, _ = trained.evaluate(ArraySource(split))
     return np.array([metrics["mae"][t] for t in trained.config.targets])
 
@@ -37,7 +38,8 @@ def channel_importance(trained: Trained, test: Dataset, fill: np.ndarray) -> np.
     """[C, T]: the test MAE with channel c of every canvas replaced by `fill[..., c]`, divided by
     the intact test MAE, minus one.
 
-    test: the labelled test split (physical units; `canvas` [N, H, W, C] and the targets);
+    test: the test split (physical units; `canvas` [N, H, W, C] and the targets, NaN where a
+    label is missing: each target is scored on its labelled pairs);
     fill: [H, W, C], the training split's mean canvas (`mean_canvas`).
     """
     intact = split_mae(trained, test)

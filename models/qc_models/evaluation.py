@@ -22,14 +22,33 @@ def predict_split(
     model: nnx.Module, source: Source, normalizer: Normalizer, batch_size: int, sharder: Sharder
 ) -> dict[str, np.ndarray]:
     """A whole split in order, on every process: `targets` and `predictions` [N, T] (scaled),
-    `atomic_numbers` [N, 2]. Each process reads and feeds only its share of every batch."""
-    parts: dict[str, list[np.ndarray]] = {"targets": [], "predictions": [], "atomic_numbers": []}
+    `target_mask` [N, T] (1 where the label is finite), `atomic_numbers` [N, 2]. Each process
+    reads and feeds only its share of every batch."""
+    keys = ("targets", "target_mask", "atomic_numbers")
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("predictions", *keys)}
     for batch in evaluation_batches(source, normalizer, batch_size).to_iter_dataset(READ_OPTIONS):
         real = gather(batch["mask"]) > 0
         parts["predictions"].append(gather(predict_step(model, sharder.batch(batch)))[real])
-        for key in ("targets", "atomic_numbers"):
+        for key in keys:
             parts[key].append(gather(batch[key])[real])
     return {key: np.concatenate(values) for key, values in parts.items()}
+
+
+def target_errors(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, np.ndarray]:
+    """Per target, over the pairs whose label is finite: `mae` and `rmse` [T] (in the units of
+    the inputs; NaN for a target without any label) and `labelled` [T], the number of such pairs.
+
+    y_true: [N, T], NaN where the label is missing; y_pred: [N, T].
+    """
+    labelled = np.isfinite(y_true)
+    error = np.where(labelled, y_pred - y_true, 0.0)
+    count = labelled.sum(axis=0)
+    with np.errstate(invalid="ignore"):  # 0 / 0: a target without labels
+        return {
+            "mae": np.abs(error).sum(axis=0) / count,
+            "rmse": np.sqrt((error**2).sum(axis=0) / count),
+            "labelled": count,
+        }
 
 
 def evaluate(
@@ -40,23 +59,37 @@ def evaluate(
     batch_size: int,
     sharder: Sharder,
 ) -> tuple[dict, dict[str, np.ndarray]]:
-    """Loss (scaled), mean scaled MAE and per-target MAE in physical units of a split.
+    """Metrics of a split over its finite labels, target by target.
 
-    Returns (metrics, arrays): arrays hold `y_true`, `y_pred` [N, T] in physical units and the
-    `pairs` [N] (names such as "C_O"), in split order.
+    Metrics: `loss` and `mae_scaled`, means over the labelled (pair, target) entries in scaled
+    units; per target in physical units, `mae` and `rmse`, and `labelled`, the number of pairs
+    with that label (of `pairs`, the split's size).
+    Arrays, in split order: `y_true` (NaN where the label is missing), `y_pred` [N, T] in
+    physical units, and the `pairs` [N] (names such as "C_O").
     """
     split = predict_split(model, source, normalizer, batch_size, sharder)
-    error = split["predictions"] - split["targets"]
-    y_true = normalizer.unscale_targets(split["targets"])
+    labelled = split["target_mask"] > 0
+    error = (split["predictions"] - split["targets"])[labelled]
+    y_true = np.where(labelled, normalizer.unscale_targets(split["targets"]), np.nan)
     y_pred = normalizer.unscale_targets(split["predictions"])
-    mae = np.mean(np.abs(y_pred - y_true), axis=0)
+    per_target = target_errors(y_true, y_pred)
     metrics = {
         "loss": float(np.mean(np.abs(error) if loss == "l1" else error**2)),
         "mae_scaled": float(np.mean(np.abs(error))),
-        "mae": {t: float(m) for t, m in zip(normalizer.targets, mae, strict=True)},
+        "pairs": len(y_true),
+        **{
+            name: {t: value.item() for t, value in zip(normalizer.targets, values, strict=True)}
+            for name, values in per_target.items()
+        },
     }
     pairs = np.array([pair_name(int(a), int(b)) for a, b in split["atomic_numbers"]])
     return metrics, {"y_true": y_true, "y_pred": y_pred, "pairs": pairs}
+
+
+def partly_labelled(metrics: dict) -> dict[str, int]:
+    """Target -> its number of labelled pairs, for the targets that some pairs of the split lack
+    (from `evaluate`'s metrics)."""
+    return {t: n for t, n in metrics["labelled"].items() if n < metrics["pairs"]}
 
 
 def write_predictions(
@@ -67,7 +100,7 @@ def write_predictions(
     y_true: np.ndarray | None = None,
 ) -> None:
     """CSV, one row per pair: `pair`, then `<target>` (predicted) and `<target>_true` columns,
-    physical units (the unit is in the header: `e_g_ev [eV]`)."""
+    physical units (the unit is in the header: `e_g_ev [eV]`); a missing true label is `nan`."""
     header = ["pair"]
     for t in targets:
         header.append(f"{t} [{unit(t)}]")
@@ -84,3 +117,4 @@ def write_predictions(
                 row.append(f"{y_true[i, j]:.6g}")
         writer.writerow(row)
     epath.Path(path).write_text(text.getvalue())
+

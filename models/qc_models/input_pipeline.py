@@ -17,8 +17,13 @@ generating_scalars     float32 [S]       the per-pair scalars the paper's images
                                          scalar-MLP baseline only
 <label>                float32 []        one scalar per label, named as in the paper:
                                          e_g_ev, e_homo_ev, total_energy_ev, dipole_mag_d,
-                                         distance_ang, ...
+                                         distance_ang, ...; NaN where the pair has no such
+                                         label (e.g. i_ev when an ion's SCF did not converge)
 =====================  ================  ===================================================
+
+A missing label is masked per example and target: the normaliser's statistics use the finite
+labels only, and model-ready arrays carry `target_mask` [N, T] (1 where the label is finite) next
+to `targets` [N, T], which hold 0 for a missing label, never NaN.
 
 Sources of examples (TFDS through `tfds.data_source`, or these arrays) and the per-process batch
 pipelines are in `qc_models.sources`.
@@ -66,6 +71,8 @@ def synthetic_dataset(num_examples: int, *, canvas_size: int = 32, seed: int = 0
     Gaussian blobs at the real atom positions (12 Angstrom box) whose amplitudes and widths depend
     on Z and the charges, plus a bond blob whose weight decays with R. So every label is a smooth
     function of the inputs that a model can learn, and geometric models can read R directly.
+    As in the dataset, `softness_evinv` = 1 / eta (eta = gap / 2 here) is a partly labelled
+    target: NaN where the gap is zero.
     """
     rng = np.random.default_rng(seed)
     z = np.sort(rng.integers(1, 87, size=(num_examples, 2)), axis=1)
@@ -82,6 +89,8 @@ def synthetic_dataset(num_examples: int, *, canvas_size: int = 32, seed: int = 0
     gap = np.maximum(0.0, 2.0 * np.abs(chi[:, 1] - chi[:, 0]) + 3.0 / distance - 2.0)
     homo = -2.0 * chi.mean(1) - 3.0 - 0.5 * gap
     total = -13.6 * (z**0.7).sum(1) - 4.0 / distance - 2.0 * np.abs(q1)
+    with np.errstate(divide="ignore"):
+        softness = np.where(gap > 0, 2.0 / gap, np.nan)
 
     positions = np.zeros((num_examples, 2, 3))
     positions[:, 0, 2], positions[:, 1, 2] = -distance / 2, distance / 2
@@ -130,6 +139,7 @@ def synthetic_dataset(num_examples: int, *, canvas_size: int = 32, seed: int = 0
         "total_energy_ev": total.astype(f32),
         "dipole_mag_d": dipole.astype(f32),
         "distance_ang": distance.astype(f32),
+        "softness_evinv": softness.astype(f32),
     }
 
 
@@ -176,7 +186,9 @@ class Normalizer:
     """Affine maps of targets and inputs, fitted on the training split only.
 
     Targets are scaled per target to y' = (y - center) / scale ("minmax": [-1, 1] on the training
-    split as in the paper; "standard": zero mean, unit variance). Canvas channels are divided by
+    split as in the paper; "standard": zero mean, unit variance), fitted on the finite labels of
+    each target (a missing label, NaN, is left out of that target's statistics only; a target
+    without any finite training label is refused). Canvas channels are divided by
     their training standard deviation; generating scalars are standardised. With
     `pixel_permutation_seed` every canvas also has its pixels moved by one fixed permutation
     (`permute_pixels`; the control that asks whether the spatial layout carries information).
@@ -185,7 +197,7 @@ class Normalizer:
     targets: tuple[str, ...]
     center: np.ndarray  # [T]
     scale: np.ndarray  # [T]
-    median: np.ndarray  # [T], training median in physical units (the constant baseline)
+    median: np.ndarray  # [T], training median of the finite labels, physical units
     canvas_scale: np.ndarray  # [C]
     scalars_mean: np.ndarray  # [S]
     scalars_std: np.ndarray  # [S]
@@ -206,11 +218,18 @@ class Normalizer:
         moments: [3, C] count, sum and sum of squares of each canvas channel (`canvas_moments`).
         """
         y = np.stack([columns[t] for t in targets], axis=1).astype(np.float64)
+        y[~np.isfinite(y)] = np.nan  # a missing label, left out of its target's statistics
+        unlabelled = [t for t, n in zip(targets, np.isfinite(y).sum(0), strict=True) if n == 0]
+        if unlabelled:
+            raise ValueError(
+                f"no finite label of {', '.join(map(repr, unlabelled))} in the training split "
+                f"({len(y)} examples): nothing to fit or train on; leave the target out"
+            )
         if method == "minmax":
-            lo, hi = y.min(0), y.max(0)
+            lo, hi = np.nanmin(y, 0), np.nanmax(y, 0)
             center, scale = (hi + lo) / 2, (hi - lo) / 2
         elif method == "standard":
-            center, scale = y.mean(0), y.std(0)
+            center, scale = np.nanmean(y, 0), np.nanstd(y, 0)
         else:
             raise ValueError(f"unknown target scaling {method!r}")
         scalars = columns["generating_scalars"].astype(np.float64)
@@ -220,7 +239,7 @@ class Normalizer:
             targets=tuple(targets),
             center=center,
             scale=np.where(scale > 0, scale, 1.0),
-            median=np.median(y, axis=0),
+            median=np.nanmedian(y, axis=0),
             canvas_scale=np.maximum(np.sqrt(variance), 1e-6),
             scalars_mean=scalars.mean(0),
             scalars_std=np.maximum(scalars.std(0), 1e-6),
@@ -247,7 +266,8 @@ class Normalizer:
 
     def __call__(self, data: Dataset) -> Dataset:
         """Model-ready arrays: normalised inputs and, when `data` has the labels, `targets`
-        float32 [N, T] (scaled)."""
+        float32 [N, T] (scaled; 0 where the label is missing) and `target_mask` float32 [N, T]
+        (1 where the label is finite, 0 where it is missing)."""
         canvas = data["canvas"]
         if self.pixel_permutation_seed is not None:
             canvas = permute_pixels(canvas, self.pixel_permutation_seed)
@@ -260,5 +280,8 @@ class Normalizer:
             ).astype(np.float32),
         }
         if all(t in data for t in self.targets):
-            inputs["targets"] = self.scale_targets(np.stack([data[t] for t in self.targets], 1))
+            y = np.stack([data[t] for t in self.targets], 1)
+            labelled = np.isfinite(y)
+            inputs["targets"] = np.where(labelled, self.scale_targets(y), np.float32(0))
+            inputs["target_mask"] = labelled.astype(np.float32)
         return inputs

@@ -42,19 +42,19 @@ def parity(
     path: epath.PathLike,
     title: str = "",
 ) -> None:
-    """Predicted vs true per target, [N, T] arrays in physical units, with the MAE."""
+    """Predicted vs true per target, [N, T] arrays in physical units, with the MAE; the pairs
+    whose true label is missing (NaN) are left out of that target's panel."""
     cols = min(3, len(targets))
     rows = math.ceil(len(targets) / cols)
     fig = Figure(figsize=(3.2 * cols, 3.2 * rows))
     axes = fig.subplots(rows, cols, squeeze=False)
     for t, (name, ax) in enumerate(zip(targets, axes.flat, strict=False)):
-        lo, hi = (
-            min(y_true[:, t].min(), y_pred[:, t].min()),
-            max(y_true[:, t].max(), y_pred[:, t].max()),
-        )
+        labelled = np.isfinite(y_true[:, t])
+        true, pred = y_true[labelled, t], y_pred[labelled, t]
+        lo, hi = min(true.min(), pred.min()), max(true.max(), pred.max())
         ax.plot([lo, hi], [lo, hi], color="grey", lw=0.8)
-        ax.scatter(y_true[:, t], y_pred[:, t], s=6, alpha=0.6)
-        mae = np.mean(np.abs(y_true[:, t] - y_pred[:, t]))
+        ax.scatter(true, pred, s=6, alpha=0.6)
+        mae = np.mean(np.abs(true - pred))
         ax.set(title=f"{name}  MAE {mae:.3g}", xlabel="true", ylabel="predicted")
     for ax in list(axes.flat)[len(targets) :]:
         ax.axis("off")

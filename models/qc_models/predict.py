@@ -18,7 +18,7 @@ from flax import nnx
 from qc_jax.chem.labels import unit
 from qc_models.checkpoints import Checkpoints
 from qc_models.configs.base import Config
-from qc_models.evaluation import evaluate, write_predictions
+from qc_models.evaluation import evaluate, partly_labelled, write_predictions
 from qc_models.input_pipeline import Dataset, Normalizer
 from qc_models.parallel import Sharder
 from qc_models.registry import create_model
@@ -93,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or epath.Path(args.workdir) / f"predictions_{args.split}.csv"
     write_predictions(out, arrays["pairs"], arrays["y_pred"], config.targets, arrays["y_true"])
     print(f"{len(arrays['pairs'])} pairs of {dataset} {args.split}, best epoch {trained.epoch}")
+    labelled = partly_labelled(metrics)
     for target, mae in metrics["mae"].items():
-        print(f"  MAE {target} {mae:.4g} {unit(target)}")
+        note = f" ({labelled[target]} labelled pairs)" if target in labelled else ""
+        print(f"  MAE {target} {mae:.4g} {unit(target)}{note}")
     print(f"wrote {out}")
     return 0

@@ -154,7 +154,8 @@ def training_batches(
     """This process's share of every training batch of the run, epoch after epoch.
 
     Element s (a step) is batch s % steps_per_epoch of epoch s // steps_per_epoch + 1: model
-    inputs, `targets` [b, T] (scaled) and `mask` [b], b = this process's rows of `batch_size`.
+    inputs, `targets` [b, T] (scaled), `target_mask` [b, T] (1 where the label is finite) and
+    `mask` [b] (all 1), b = this process's rows of `batch_size`.
     The remainder of an epoch (fewer than `batch_size` examples) is skipped. Iterate with
     `.to_iter_dataset(READ_OPTIONS)`: its iterator's `get_state()`/`set_state()` checkpoint the
     position.
@@ -185,7 +186,8 @@ def padded_batch_indices(n: int, batch_size: int, b: int) -> tuple[np.ndarray, n
 
 
 def evaluation_batches(source: Source, normalizer: Normalizer, batch_size: int) -> grain.MapDataset:
-    """This process's share of every batch of a split in order (padded; `mask` 0 on padding)."""
+    """This process's share of every batch of a split in order (padded; `mask` [b] 0 on
+    padding; `target_mask` [b, T] 0 where a label is missing)."""
     rows = share(batch_size)
 
     def read(b: int) -> Dataset:

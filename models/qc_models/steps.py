@@ -68,17 +68,32 @@ def _to_json(state) -> dict:
     return {k: v.item() for k, v in state._asdict().items()}
 
 
-def masked_loss(predictions: jax.Array, targets: jax.Array, mask: jax.Array, kind: str):
-    """Mean over real examples and targets of |error| ("l1") or error^2 ("mse")."""
+def masked_loss(
+    predictions: jax.Array, targets: jax.Array, mask: jax.Array, target_mask: jax.Array, kind: str
+) -> jax.Array:
+    """Mean of |error| ("l1") or error^2 ("mse") over the real (example, target) entries.
+
+    predictions, targets: [B, T] scaled (a missing label's target must be finite: the input
+    pipeline gives 0); mask: [B], 0 for padding; target_mask: [B, T], 0 for a missing label.
+    Each example's mean over its T targets (missing ones as 0) is summed over the real examples
+    and divided by the summed fractions of labelled targets; a batch without any real entry has
+    loss 0. With every label present, the masks only multiply by 1 and every fraction is 1: the
+    loss is the mean over real examples of their mean over targets, as before labels could be
+    missing, bit for bit when run op by op (under jit, XLA's fusion may reorder the sums of
+    either form in the last bit).
+    """
     error = predictions - targets
-    per_example = jnp.mean(jnp.abs(error) if kind == "l1" else error**2, axis=-1)
-    return jnp.sum(per_example * mask) / jnp.maximum(jnp.sum(mask), 1.0)
+    per_example = jnp.mean((jnp.abs(error) if kind == "l1" else error**2) * target_mask, axis=-1)
+    real = jnp.sum(jnp.mean(target_mask, axis=-1) * mask)
+    return jnp.sum(per_example * mask) / jnp.where(real > 0, real, 1.0)
 
 
 @nnx.jit(static_argnames="loss")
 def train_step(model: nnx.Module, optimizer: nnx.Optimizer, batch: dict, loss: str) -> jax.Array:
     def loss_fn(model):
-        return masked_loss(model(batch), batch["targets"], batch["mask"], loss)
+        return masked_loss(
+            model(batch), batch["targets"], batch["mask"], batch["target_mask"], loss
+        )
 
     value, grads = nnx.value_and_grad(loss_fn)(model)
     optimizer.update(model, grads)

@@ -11,8 +11,14 @@ The workdir (a local folder or `gs://...`, `etils.epath`) receives:
   normalizer.json       target and input scaling, fitted on the training split only
   metrics.jsonl         one record per epoch: losses, learning rate, validation MAE, steps/s
   tensorboard/          the same as TensorBoard scalars
-  results.json          test metrics of the best checkpoint (physical units)
+  results.json          test metrics of the best checkpoint (physical units); `test_labelled`:
+                        the labelled test pairs of each target that some of them lack
   predictions_test.csv  per-pair test predictions and true values (physical units)
+
+A label may be missing (NaN) for some pairs, e.g. `i_ev` where an ion's SCF did not converge:
+such a pair counts for its other targets only, in the target scaling, the loss and every metric
+(`input_pipeline`, `steps.masked_loss`, `evaluation`). A target without any finite training
+label is refused.
   learning_curve.png, parity_test.png
 
 A run that is killed resumes from its latest checkpoint (model, optimiser, loop state and the
@@ -40,7 +46,7 @@ from qc_jax.chem.labels import unit
 from qc_models import parallel, plots
 from qc_models.checkpoints import Checkpoints
 from qc_models.configs.base import Config, add_arguments, apply_overrides, load_config
-from qc_models.evaluation import evaluate, write_predictions
+from qc_models.evaluation import evaluate, partly_labelled, write_predictions
 from qc_models.input_pipeline import Dataset, Normalizer
 from qc_models.registry import create_model
 from qc_models.sources import READ_OPTIONS, gather_split, open_splits, training_batches
@@ -70,15 +76,6 @@ COLUMNS = ("generating_scalars", "positions")
 
 class NonFiniteLossError(FloatingPointError):
     """The training loss became NaN or inf."""
-
-
-def check_targets(splits: dict[str, Dataset], targets: Sequence[str]) -> None:
-    """Refuses targets with missing (NaN) values, e.g. softness_evinv, defined for some pairs."""
-    for name, split in splits.items():
-        for t in targets:
-            bad = int(np.sum(~np.isfinite(split[t])))
-            if bad:
-                raise ValueError(f"target {t!r} is NaN/inf for {bad} examples of the {name} split")
 
 
 def check_cutoff(model: nnx.Module, splits: dict[str, Dataset]) -> None:
@@ -128,7 +125,6 @@ def train_and_evaluate(
     columns, moments = {}, {}
     for name, source in sources.items():
         columns[name], moments[name] = gather_split(source, (*config.targets, *COLUMNS))
-    check_targets(columns, config.targets)
     normalizer = Normalizer.from_statistics(
         columns["train"], moments["train"], config.targets, config.target_scaling
     )
@@ -247,6 +243,8 @@ def train_and_evaluate(
         "val_mae": best["val_mae"],
         "test_mae": test["mae"],
         "test_mae_scaled": test["mae_scaled"],
+        "test_pairs": test["pairs"],
+        "test_labelled": partly_labelled(test),
         "units": {t: unit(t) for t in config.targets},
     }
     if main:
