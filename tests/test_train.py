@@ -165,8 +165,9 @@ def test_missing_labels_are_masked_and_left_out_of_the_scaling():
         input_pipeline.Normalizer.fit(unlabelled, PARTLY.targets)
 
 
-def test_a_partly_labelled_target_is_scored_on_its_labelled_pairs(tmp_path):
+def test_a_partly_labelled_target_is_scored_on_its_labelled_pairs(tmp_path, capsys):
     import qc_models
+    from qc_jax.cli import main
 
     results = train_and_evaluate(PARTLY, tmp_path)
     assert all(np.isfinite(r["train_loss"]) and np.isfinite(r["val_loss"])
@@ -187,6 +188,12 @@ def test_a_partly_labelled_target_is_scored_on_its_labelled_pairs(tmp_path):
     written = np.array([[float(r[f"{t}_true [{unit(t)}]"]) for t in PARTLY.targets] for r in rows])
     np.testing.assert_array_equal(np.isnan(written), ~labelled)
     assert all(r["softness_evinv [1/eV]"] != "nan" for r in rows)
+    # qc-canvas predict says over how many pairs the partly labelled target's MAE is
+    assert main(["predict", "--workdir", str(tmp_path), "--out", str(tmp_path / "again.csv")]) == 0
+    maes = [line.split() for line in capsys.readouterr().out.splitlines() if "MAE" in line]
+    units = {words[1]: " ".join(words[3:]) for words in maes}
+    n = labelled[:, 1].sum()
+    assert units == {"e_g_ev": "eV", "softness_evinv": f"1/eV ({n} labelled pairs)"}
 
 
 def test_overrides_parse_json_values():
