@@ -22,8 +22,8 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 -q
 
 demo: $(STAMP)
-	$(PY) -m qc_jax.demo
-	$(PY) -m quantum_canvas.demo
+	$(PY) -m qc_app.molecule_demo
+	$(PY) -m qc_app.dataset_demo
 
 bench: $(STAMP)
 	$(PY) benchmarks/kernel_vs_pyscf.py

@@ -306,7 +306,7 @@ def test_benchmark_resumes_and_reports(finished):
 
 
 def test_command_line_rewrites_the_tables(finished, tmp_path):
-    from qc_jax import cli
+    from qc_app import cli
 
     options, _ = finished
     shutil.copytree(options.runs_dir, tmp_path / "runs")

@@ -17,7 +17,8 @@ import pytest
 from pyscf import dft, gto, scf
 from pyscf.dft import numint
 
-from qc_jax import canvas, figures, orbitals
+from qc_app import figures
+from qc_jax import canvas, orbitals
 from qc_jax.channels import ChannelSet
 from qc_jax.chem.molecule import record_mole
 from qc_jax.record import PairRecord

@@ -9,8 +9,8 @@ import time
 import numpy as np
 import pytest
 
+from qc_app.cli import heavy_pair_estimate, main, warn_if_heavy
 from qc_jax.chem import DEFAULT, FAST
-from qc_jax.cli import heavy_pair_estimate, main, warn_if_heavy
 from qc_jax.elements import parse_pair
 from qc_jax.store import Store
 
@@ -18,7 +18,7 @@ ELEMENTS = "H,Li,C,O"  # 10 pairs
 
 
 def compute(store, *extra, wait=True):
-    command = [sys.executable, "-m", "qc_jax.cli", "compute", "--fast", "--no-progress",
+    command = [sys.executable, "-m", "qc_app.cli", "compute", "--fast", "--no-progress",
                "--elements", ELEMENTS, "--store", str(store), *extra]  # fmt: skip
     env = dict(os.environ, OMP_NUM_THREADS="1")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from qc_jax import cli
+from qc_app import cli
 from qc_jax.elements import parse_pair
 
 

@@ -101,7 +101,7 @@ def test_records_of_other_settings_are_refused(shipped, tmp_path):
 
 
 def test_ship_command(tmp_path):
-    from qc_jax.cli import main
+    from qc_app.cli import main
 
     target = tmp_path / "shipped"
     assert main(["ship", "--store", str(DUMMY_STORE), "--to", str(target), "--pairs",

@@ -1,6 +1,6 @@
 """The `make demo` job end to end on CO: PySCF record, canvas, figure, and the cached record."""
 
-from qc_jax import demo
+from qc_app import molecule_demo as demo
 
 
 def test_demo_computes_renders_and_reuses_the_stored_record(tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""The main job of `make demo` (quantum_canvas.demo) end to end on the dummy records: build
+"""The main job of `make demo` (qc_app.dataset_demo) end to end on the dummy records: build
 without PySCF, tfds.load, the constant predictor, a CNN and SchNet, the MAE table, figures."""
 
 import json
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import quantum_canvas
-from quantum_canvas import demo
+
+from qc_app import dataset_demo as demo
 
 DUMMY_STORE = Path(quantum_canvas.__file__).parent / "dummy_data" / "store"
 

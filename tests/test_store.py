@@ -158,7 +158,7 @@ def test_store_and_cli_import_without_pyscf():
     import sys
 
     code = (
-        "import sys, qc_jax.store, qc_jax.record, qc_jax.elements, qc_jax.cli, qc_jax.chem; "
+        "import sys, qc_jax.store, qc_jax.record, qc_jax.elements, qc_app.cli, qc_jax.chem; "
         "assert not any(m.startswith(('pyscf', 'jax')) for m in sys.modules), 'heavy import'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -229,7 +229,7 @@ def test_eight_simulated_devices_match_one_device(tmp_path):
 
 
 def test_qc_canvas_train_command(tmp_path):
-    from qc_jax.cli import main
+    from qc_app.cli import main
 
     overrides = ["model=pair_mlp", 'model_kwargs={"features": 4}', "num_synthetic=64"]
     argv = ["train", "--config", "test", "--workdir", str(tmp_path), "--set", *overrides]
@@ -278,7 +278,7 @@ def read_events(folder):
 
 def test_workdir_logs_predictions_and_load(tmp_path, capsys):
     import qc_models
-    from qc_jax.cli import main
+    from qc_app.cli import main
     from qc_jax.elements import pair_name
 
     results = train_and_evaluate(FAST, tmp_path)
@@ -312,7 +312,7 @@ def test_workdir_logs_predictions_and_load(tmp_path, capsys):
 
 
 def test_bad_config_or_override_is_a_clear_error(tmp_path, capsys):
-    from qc_jax.cli import main
+    from qc_app.cli import main
 
     argv = ["train", "--workdir", str(tmp_path), "--config"]
     assert main([*argv, "nope"]) == 2

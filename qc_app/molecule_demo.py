@@ -1,6 +1,6 @@
 """The demo behind ``make demo``: a real molecule, its quantum canvas, a figure.
 
-    python -m qc_jax.demo [--pair C O] [--store data/store] [--out out/demo] [--size 96]
+    python -m qc_app.molecule_demo [--pair C O] [--store data/store] [--out out/demo] [--size 96]
 
 Computes the pair with PySCF at the default level of theory (cached in the store), renders its
 ten-channel canvas with the JAX kernel at high resolution, checks that the l- and m-partitions
@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=96, help="pixels per side")
     args = parser.parse_args(argv)
 
-    from qc_jax import canvas, figures
+    from qc_app import figures
+    from qc_jax import canvas
     from qc_jax.chem.lookup import get_record
     from qc_jax.chem.settings import DEFAULT
     from qc_jax.store import Store

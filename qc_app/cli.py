@@ -187,7 +187,8 @@ def _add_show(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_show(args: argparse.Namespace) -> int:
-    from qc_jax import canvas, figures
+    from qc_app import figures
+    from qc_jax import canvas
 
     record = _record(args)
     spec = canvas.CanvasSpec(

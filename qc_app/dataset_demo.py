@@ -1,6 +1,6 @@
 """The main job behind ``make demo``: the shipped dataset -> tfds.load -> CNN and SchNet -> MAE.
 
-    python -m quantum_canvas.demo [--config paper75] [--data-dir data/tfds] [--out out/demo]
+    python -m qc_app.dataset_demo [--config paper75] [--data-dir data/tfds] [--out out/demo]
                                   [--models constant cnn schnet] [--epochs 30] [--store DIR]
 
 1. builds ``quantum_canvas/<config>`` from the pair records shipped with the package (and those
@@ -49,16 +49,16 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
         args.models.insert(0, "constant")
     start = time.perf_counter()
 
-    import tensorflow_datasets as tfds
-
     import quantum_canvas
-    from qc_jax import figures
+    import tensorflow_datasets as tfds
+    from quantum_canvas import records
+
+    from qc_app import figures
     from qc_jax.chem.labels import unit
     from qc_jax.chem.lookup import get_record
     from qc_jax.elements import parse_pair
     from qc_models.configs.base import Config
     from qc_models.train import train_and_evaluate
-    from quantum_canvas import records
 
     name = f"quantum_canvas/{args.config}"
     t = _step(f"1/4 building {name} from the shipped records (no PySCF)")
