@@ -573,6 +573,7 @@ STAMPS = ChannelSet(
                 "dipole (qc_jax.stamps), the atoms at fixed pixels whatever the geometry",
     channels=stamps.CHANNELS,
     renderer=_render_stamps,
+    on_bond_plane=False,
 )
 CHANNEL_SETS: dict[str, ChannelSet] = {s.name: s for s in (PHYSICAL, PHYSICAL_SPIN, STAMPS)}
 """The channel sets a :class:`CanvasSpec` can name."""

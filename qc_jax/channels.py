@@ -35,12 +35,15 @@ class ChannelSet:
       renderer: ``renderer(records, spec, names, batch_size, progress)`` -> [B, H, W, len(names)]
         images of ``spec.dtype``: the channels called ``names`` of each record, in that order
         (see :func:`qc_jax.canvas.render_many` for the other arguments).
+      on_bond_plane: True if the pixels sample the record's bond plane, so the spec's geometry
+        (box, pixel size, atom positions) applies to them; False for a diagram on pixel indices.
     """
 
     name: str
     description: str
     channels: tuple[Channel, ...]
     renderer: Callable[..., np.ndarray]
+    on_bond_plane: bool = True
 
     def __post_init__(self):
         if len(set(self.names)) != self.count:

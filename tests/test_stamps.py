@@ -71,3 +71,20 @@ def test_stamps_of_a_record_ignore_the_geometry():
     stretched = record.__class__(**{**record.__dict__, "positions": record.positions * 2})
     np.testing.assert_array_equal(canvas.render(stretched, spec), image)  # the paper's defect
     assert image[..., 8].max() > 0 and image[..., 9].max() > 0  # one cation, one anion
+
+
+def test_figures_draw_stamps_on_pixels_and_keep_the_backend(tmp_path):
+    import matplotlib
+    from PIL import Image
+
+    from qc_app import figures
+
+    record = compute_pair("H", "Li", settings=FAST)
+    backend = matplotlib.get_backend()
+    for channels in ("stamps", "physical"):
+        spec = canvas.CanvasSpec(channels=channels, height=16, width=16, supersample=1)
+        path = figures.canvas_figure(canvas.render(record, spec), spec, record,
+                                     tmp_path / f"{channels}.png")
+        assert Image.open(path).size == (1700, 740)  # 2 rows of 5 panels at 100 dpi
+    assert matplotlib.get_backend() == backend
+    assert not canvas.STAMPS.on_bond_plane and canvas.PHYSICAL.on_bond_plane
