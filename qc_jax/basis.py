@@ -314,11 +314,17 @@ def stack(bases: Sequence[Basis], layout: Layout | None = None) -> Basis:
     return jax.tree.map(lambda *leaves: np.stack(leaves), *[_pad(b, layout) for b in bases])
 
 
+def pad_to(array: np.ndarray, shape: Sequence[int], fill: float = 0.0) -> np.ndarray:
+    """``array`` grown to ``shape`` (each size >= the current one) by ``fill`` at the end of
+    every axis: the one padding rule of bases, tables, density matrices and canvas inputs."""
+    array = np.asarray(array)
+    return np.pad(array, [(0, size - n) for n, size in zip(array.shape, shape, strict=True)],
+                  constant_values=fill)
+
+
 def pad_matrix(matrix: np.ndarray, nao: int) -> np.ndarray:
     """Pads [..., n, n] matrices (density matrices, AO masks) with zeros to [..., nao, nao]."""
-    n = matrix.shape[-1]
-    widths = [(0, 0)] * (matrix.ndim - 2) + [(0, nao - n), (0, nao - n)]
-    return np.pad(np.asarray(matrix), widths)
+    return pad_to(matrix, (*np.shape(matrix)[:-2], nao, nao))
 
 
 def _group_shape(basis: Basis, l: int) -> tuple[int, int]:

@@ -490,12 +490,10 @@ def _padded(prepared: list[_Prepared]) -> list[_Prepared]:
     shapes = FieldInputs((2, nao, nocc), (2, nocc), (nao, n_frontier), (n_frontier,), (nao, nao),
                          (nao, nao))
 
-    def grow(array, shape):
-        return np.pad(array, [(0, size - n) for n, size in zip(array.shape, shape, strict=True)])
-
     return [_Prepared(kernels.pad_tables(p.tables, n_primitives, n_shells, nao, n_monomials,
                                          width),
-                      FieldInputs(*map(grow, p.inputs, shapes)), grow(p.partitions, (nao, 4)))
+                      FieldInputs(*map(basis_lib.pad_to, p.inputs, shapes)),
+                      basis_lib.pad_to(p.partitions, (nao, 4)))
             for p in prepared]  # fmt: skip
 
 

@@ -245,23 +245,20 @@ def pad_tables(tables: AOTables, n_primitives: int, n_shells: int, nao: int,
     old_nao, old_monomials = t.ao_shell.shape[0], n_rows // natm
     kinds = t.angular.shape[1] // old_nao
 
-    def grow(array, *sizes, fill=0.0):
-        return np.pad(array, [(0, size - n) for n, size in zip(array.shape, sizes, strict=True)],
-                      constant_values=fill)  # fmt: skip
-
-    angular = grow(t.angular.reshape(natm, old_monomials, kinds, old_nao),
-                   natm, n_monomials, kinds, nao)  # fmt: skip
+    pad = basis_lib.pad_to
+    angular = pad(t.angular.reshape(natm, old_monomials, kinds, old_nao),
+                  (natm, n_monomials, kinds, nao))
     return AOTables(
         coords=t.coords,
-        exponent_matrix=grow(t.exponent_matrix, natm, n_primitives),
-        radial=grow(t.radial, n_primitives, 3, n_shells),
-        shell_atom=grow(t.shell_atom, natm, n_shells),
-        shell_l=grow(t.shell_l, n_shells),
-        ao_shell=grow(t.ao_shell, nao),
-        ao_atom=grow(t.ao_atom, natm, nao),
+        exponent_matrix=pad(t.exponent_matrix, (natm, n_primitives)),
+        radial=pad(t.radial, (n_primitives, 3, n_shells)),
+        shell_atom=pad(t.shell_atom, (natm, n_shells)),
+        shell_l=pad(t.shell_l, (n_shells,)),
+        ao_shell=pad(t.ao_shell, (nao,)),
+        ao_atom=pad(t.ao_atom, (natm, nao)),
         angular=angular.reshape(natm * n_monomials, kinds * nao),
-        shell_exponents=grow(t.shell_exponents, n_shells, width, fill=1.0),
-        shell_coefficients=grow(t.shell_coefficients, n_shells, width),
+        shell_exponents=pad(t.shell_exponents, (n_shells, width), fill=1.0),
+        shell_coefficients=pad(t.shell_coefficients, (n_shells, width)),
     )
 
 
