@@ -167,7 +167,7 @@ def test_missing_labels_are_masked_and_left_out_of_the_scaling():
 
 def test_a_partly_labelled_target_is_scored_on_its_labelled_pairs(tmp_path, capsys):
     import qc_models
-    from qc_jax.cli import main
+    from qc_app.cli import main
 
     results = train_and_evaluate(PARTLY, tmp_path)
     assert all(np.isfinite(r["train_loss"]) and np.isfinite(r["val_loss"])
