@@ -18,7 +18,8 @@ from qc_jax.elements import (
 )
 
 #: (rule, expected PySCF time of one pair) from the measured costs in docs/chemistry.md
-#: (v2: median pair 42 CPU-s; Ni_V 411 s; Th pairs 5-6 minutes; Lu2 32 minutes at v1).
+#: (v2, 2026-11-29, before the AO cache: median pair 42 CPU-s; Ni_V 411 s; Th pairs 5-6
+#: minutes; Lu2 32 minutes at v1, 2026-11-25).
 _HEAVY = (
     (lambda za, zb: za >= 57 and zb >= 57, "tens of minutes (Lu2 took 32 minutes)"),
     (lambda za, zb: zb >= 88, "5-6 minutes (the thorium pairs)"),

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 #: Linear range of the symmetric-log colour scale, relative to each channel's largest |value|.
 LINEAR_FRACTION = 1e-4
 
-#: Panels per row of the figure (ten channels: 2 rows of 5).
+#: Panels per row of the figure (the ten channels of ``physical`` or ``stamps``: 2 rows of 5).
 COLUMNS = 5
 
 

@@ -10,7 +10,7 @@ JAX kernel (see ``docs/canvas.md`` for formulas); stored values are physical, ne
 
     spec = CanvasSpec()                        # 32 x 32, fixed 8 Angstrom box, 3 x 3 samples
     image = render(record, spec)               # [32, 32, 10] float32
-    images = render_many(records, spec)        # [B, 32, 32, 10], one compiled call per batch
+    images = render_many(records, spec)        # [B, 32, 32, 10], compiled once per AO size class
     spec.channel_set.index("elf")              # 5: where a channel is on the last axis
 """
 

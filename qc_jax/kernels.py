@@ -31,12 +31,15 @@ from qc_jax.basis import Basis
 
 #: Points evaluated together inside one ``lax.map`` step on CPU, by derivative order: chunks
 #: small enough to keep the AO jet ([points, nao] per component) in cache. Measured against
-#: 16,384-point chunks (benchmarks/README.md): rho + gradient + Laplacian 2.2-2.7x faster with
-#: 288 points, canvases 1.4-1.5x; rho alone gains less and prefers 2,304.
+#: 16,384-point chunks (``benchmarks/kernel_vs_pyscf.py --chunk-sweep``, benchmarks/README.md):
+#: rho, gradient, Laplacian and tau 1.6-1.9x faster with 288 points, rho 1.2-1.6x with 288 or
+#: 2,304 (2026-11-30; history, 2026-11-25, before the dense-table kernel: 2.2-2.7x, canvases
+#: 1.4-1.5x).
 CPU_CHUNK = {0: 2304, 1: 1152, 2: 288}
 
 #: Molecules vmapped together in a step of :func:`density_many` on CPU: one at a time was the
-#: fastest of 1, 4, 8, 16 and 64 on 64 diatomics on a 64x64 plane (benchmarks/README.md).
+#: fastest of 1, 4, 8, 16 and 64 on 64 diatomics on a 64x64 plane in two runs (2026-11-30; the
+#: comparison's command is not in the repository, benchmarks/README.md has the earlier 8).
 CPU_MOLECULES_PER_STEP = 1
 
 #: Points per step on GPUs and TPUs, which want large steps.

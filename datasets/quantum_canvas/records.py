@@ -34,7 +34,8 @@ SHIPPED_VARIABLE = "QC_CANVAS_SHIPPED"
 
 PAIR_CPU_S = 81.0
 """Mean CPU seconds per pair at the default level of theory (``benchmarks/pair_cost.py``, its
-24-pair sample of paper75), for the estimate of :func:`decide_compute`."""
+24-pair sample of paper75, 2026-11-29, before the AO cache), for the estimate of
+:func:`decide_compute`."""
 UNASKED_COMPUTE_CPU_H = 1.0
 """Up to this estimated PySCF time (CPU-hours) missing records are computed unless the builder
 is told ``compute=False``; beyond it, only when told ``compute=True``."""

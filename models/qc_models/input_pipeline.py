@@ -6,7 +6,10 @@ TFDS dataset `quantum_canvas` (and of `synthetic_dataset`, which imitates it for
 =====================  ================  ===================================================
 key                    dtype, shape      meaning
 =====================  ================  ===================================================
-canvas                 float32 [H, W, C] the quantum canvas (C = 10 channels, H = W = 32)
+canvas                 float32 [H, W, C] the quantum canvas (C: the channels of the dataset's
+                                         channel set, qc_jax.canvas.CHANNEL_SETS: 10 for
+                                         physical and stamps, 11 for physical_spin; H = W = 32
+                                         by default)
 positions              float32 [2, 3]    atom positions in Angstrom; bond along z, atom 0 is
                                          the lower atomic number, at z = -R/2
 atomic_numbers         int32 [2]         Z of the two atoms (Z_0 <= Z_1)

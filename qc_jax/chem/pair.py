@@ -265,7 +265,7 @@ def _ion_energy(
     """Zero-temperature energy E0 (Ha) of the ion of ``charge`` at the geometry of ``point``,
     the lowest of its spin starts (:func:`qc_jax.chem.spin.ion_starts`), on the search grid
     (ionisation energies on grid levels 1 and 2 agree to 1 meV for CO, O2 and MoS, at 0.6 of
-    the cost); NaN (and a note) if it does not fit in the basis or does not converge."""
+    the cost; 2026-11-29); NaN (and a note) if it does not fit in the basis or does not converge."""
     name = "cation" if charge > 0 else "anion"
     mol = diatomic(a, b, point.r * BOHR_ANGSTROM, settings.basis_map, charge)
     if not 0 < mol.nelectron <= 2 * mol.nao:

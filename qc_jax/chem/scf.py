@@ -130,7 +130,8 @@ def uks(mol, settings: Settings, grid_level: int | None = None):
         mf = mf.density_fit()
         # The 3-centre tensor in memory (a few MB for a diatomic): PySCF's default for a pure
         # functional recomputes the 3-centre integrals in every cycle, twice as slow here
-        # (IrTl: 5.0-7.2 s against 2.4-2.8 s per SCF on grid level 1, equal energies).
+        # (IrTl: 5.0-7.2 s against 2.4-2.8 s per SCF on grid level 1, equal energies; timed by
+        # hand on 2026-11-29).
         mf.with_df.build()
     if settings.dispersion:
         mf.disp = settings.dispersion

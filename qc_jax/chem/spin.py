@@ -17,9 +17,9 @@ free energy is kept:
 Starts climb only the cheap rungs of the convergence ladder (:func:`converge_starts`: molecules
 DIIS and damped DIIS, ions DIIS): a start they cannot converge is dropped, unless none converges;
 then the first climbs the whole ladder (the Newton rung costs about ten DIIS runs: 177 cycles,
-37 s, for an anion start of BV whose other start converged in 26 DIIS cycles). Results are
-stored with N_alpha >= N_beta (:func:`alpha_majority`): a state and its spin-flipped image are
-the same state.
+37 s, for an anion start of BV whose other start converged in 26 DIIS cycles; 2026-11-29).
+Results are stored with N_alpha >= N_beta (:func:`alpha_majority`): a state and its spin-flipped
+image are the same state.
 """
 
 from __future__ import annotations
