@@ -349,7 +349,7 @@ def _fields(tables: kernels.AOTables, inputs: FieldInputs, partitions: jax.Array
             points: jax.Array | kernels.Grid, names: tuple[str, ...]) -> jax.Array:
     """:func:`fields` from the AO tables of a diatomic and :func:`row_partitions`, at points
     [N, 3] or the N points of a grid (whose Gaussians are evaluated per axis)."""
-    nao, nocc = inputs.mo_coeff.shape[1:]
+    nao = inputs.mo_coeff.shape[1]
     mos = jnp.concatenate(inputs.mo_coeff, axis=1)  # [nao, 2 nocc]: alpha, then beta
     occupations = jnp.concatenate(inputs.mo_occ)
     n_frontier = inputs.frontier_weight.shape[0]
@@ -358,18 +358,15 @@ def _fields(tables: kernels.AOTables, inputs: FieldInputs, partitions: jax.Array
     partitions = partitions.astype(mos.dtype)
 
     def channels(jet):  # AO jet at P points -> [len(names), P]
-        phi, gradient, laplacian_phi = jet
+        phi, laplacian_phi = jet[0], jet[2]
         n_points = phi.shape[0]
-        mo_values = (jnp.concatenate([phi, gradient.reshape(-1, nao)]) @ mos).reshape(
-            4, n_points, 2, nocc)  # fmt: skip
-        psi, grad_psi = mo_values[0], mo_values[1:]
+        psi, grad_psi = kernels.mo_values_from_jet(jet, inputs.mo_coeff)  # per spin
         products = phi @ with_phi
         frontier = jnp.sum(inputs.frontier_weight * products[:, :n_frontier] ** 2, axis=-1)
         bond, promolecule = jnp.sum(products[:, n_frontier:].reshape(n_points, 2, nao)
                                     * phi[:, None], axis=-1).T  # fmt: skip
-        p_phi = (psi.reshape(n_points, -1) * occupations) @ mos.T  # [C, nao]: P phi
-        rho_spin, grad_rho_spin, tau_spin = kernels.mo_densities(
-            jnp.moveaxis(psi, 1, 0), jnp.moveaxis(grad_psi, 2, 0), inputs.mo_occ)
+        p_phi = (jnp.moveaxis(psi, 0, 1).reshape(n_points, -1) * occupations) @ mos.T  # P phi
+        rho_spin, grad_rho_spin, tau_spin = kernels.mo_densities(psi, grad_psi, inputs.mo_occ)
         rho = jnp.sum(rho_spin, axis=0)
         laplacian = 2 * jnp.sum(p_phi * laplacian_phi, axis=-1) + 4 * jnp.sum(tau_spin, axis=0)
         deformation = rho - promolecule

@@ -499,14 +499,21 @@ def mo_densities_from_jet(
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     """rho [..., C], grad rho [..., 3, C] and tau [..., C] of occupied MOs, from an
     :func:`ao_jet` of order >= 1, MO coefficients [..., nao, nmo] and occupations [..., nmo]
-    (``...``: e.g. a spin axis), by :func:`mo_densities`."""
+    (``...``: e.g. a spin axis), by :func:`mo_values_from_jet` and :func:`mo_densities`."""
+    return mo_densities(*mo_values_from_jet(jet, mo_coeff), mo_occ)
+
+
+def mo_values_from_jet(jet: tuple[jax.Array, ...], mo_coeff: jax.Array
+                       ) -> tuple[jax.Array, jax.Array]:
+    """MO values psi [..., C, nmo] and gradients [..., 3, C, nmo] from an :func:`ao_jet` of
+    order >= 1 and MO coefficients [..., nao, nmo], in one matrix product for all of them."""
     lead, (nao, nmo) = mo_coeff.shape[:-2], mo_coeff.shape[-2:]
     n_points = jet[0].shape[0]
     side_by_side = jnp.moveaxis(mo_coeff.reshape(-1, nao, nmo), 0, 1).reshape(nao, -1)
     values = jnp.concatenate([jet[0], jet[1].reshape(-1, nao)]) @ side_by_side  # one product
     values = jnp.moveaxis(values.reshape(4 * n_points, -1, nmo), 1, 0)
     values = values.reshape(*lead, 4, n_points, nmo)
-    return mo_densities(values[..., 0, :, :], values[..., 1:, :, :], mo_occ)
+    return values[..., 0, :, :], values[..., 1:, :, :]
 
 
 def mo_densities(psi: jax.Array, grad_psi: jax.Array, mo_occ: jax.Array
