@@ -32,14 +32,15 @@ def shipped_subset(root, names: list[str]) -> ShippedRecords:
 
 
 def test_paper75_builds_from_shipped_records_without_pyscf(tmp_path):
-    names = sorted(random.Random(75).sample(SHIPPED.names(), 8))
+    lutetium = "At_Lu"  # Lu's basis has g functions: populations up to l = 4
+    names = sorted({*random.Random(75).sample(SHIPPED.names(), 8), lutetium})
     subset = shipped_subset(tmp_path / "shipped", names)
     builder = tfds.builder("quantum_canvas/paper75", data_dir=tmp_path / "tfds",
                            store_dir=str(tmp_path / "store"), shipped_dir=str(subset.root),
                            compute=False)
     builder.download_and_prepare()
     seed42 = {"train", "validation", "test"}
-    empty = builder.info.metadata["empty_splits"]  # 8 pairs: some splits get none
+    empty = builder.info.metadata["empty_splits"]  # 9 pairs: some splits get none
     declared = set(builder.info.splits)
     assert declared | set(empty) >= seed42 and not declared & set(empty)
     examples = {ex["pair"].decode(): ex for split in seed42 - set(empty)
@@ -48,9 +49,17 @@ def test_paper75_builds_from_shipped_records_without_pyscf(tmp_path):
     assert sorted(examples) == kept and kept
     left_out = builder.info.metadata["left_out"]
     assert len(left_out) == 2850 - len(kept)
-    assert sum(why == "no record (not computed)" for why in left_out.values()) == 2850 - 8
+    assert sum(why == "no record (not computed)" for why in left_out.values()) == 2850 - len(names)
     for name in kept:
         assert examples[name]["e_g_ev"] == np.float32(subset.get(name).labels["e_g_ev"])
+    record, lu = subset.get(lutetium), examples[lutetium]
+    assert record.populations_l.shape == (2, 5) and lu["populations_l"].shape == (2, 5)
+    np.testing.assert_allclose(lu["populations_l"], record.populations_l, rtol=1e-6)
+    electrons = lu["populations_l"].sum(axis=1) + lu["mulliken_charges"]
+    np.testing.assert_allclose(electrons, [71 - 28, 85 - 60], atol=1e-4)  # Z - def2 ECP core
+    assert lu["populations_l"][0, 4] > 1e-5  # Lu's g shell holds charge
+    assert lu["populations_lm"].shape == (2, 5, 9)
+    np.testing.assert_allclose(lu["populations_lm"].sum(axis=2), lu["populations_l"], atol=1e-5)
     assert not list((tmp_path / "store").rglob("*.npz"))  # nothing computed
 
 

@@ -13,8 +13,8 @@ from qc_jax.canvas import CanvasSpec
 from qc_jax.chem.labels import LABELS
 from qc_jax.record import PairRecord
 
-L_MAX = 4
-"""Populations are zero-padded to l = 0..3 (s, p, d, f)."""
+L_MAX = 5
+"""Populations are zero-padded to l = 0..4 (s, p, d, f, g: the Lu basis has g functions)."""
 
 GEOMETRY_KEYS = ("box_width_angstrom", "box_height_angstrom", "pixel_angstrom",
                  "origin_z_angstrom", "origin_x_angstrom")
@@ -54,10 +54,10 @@ def features(spec: CanvasSpec) -> tfds.features.FeaturesDict:
                                      "z = -R/2"),
         "mulliken_charges": _tensor((2,), "Mulliken charges (e)"),
         "populations_l": _tensor((2, L_MAX), "Mulliken electron populations per atom and "
-                                             "l = 0..3 (e; zero-padded)"),
+                                             "l = 0..4 (e; zero-padded)"),
         "populations_lm": _tensor((2, L_MAX, 2 * L_MAX - 1),
                                   "Mulliken populations per atom, l and m about the bond axis "
-                                  "(e); m = -l..l at index m + 3, zero-padded"),
+                                  "(e); m = -l..l at index m + 4, zero-padded"),
         "generating_scalars": _tensor((len(GENERATING_SCALARS),),
                                       "the scalars the paper's stamp images are drawn from: "
                                       + ", ".join(GENERATING_SCALARS)),

@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.0.0")
+    VERSION = tfds.core.Version("2.1.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -50,6 +50,8 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                  "spin-polarised ELF and frontier channel; new labels spin_moment, s_squared, "
                  "zero_temperature_energy_ev, dispersion_energy_ev, van_der_waals; pairs "
                  "converged only at a raised k_B T are left out.",
+        "2.1.0": "populations_l [2, 5] and populations_lm [2, 5, 9]: l up to 4, for the g "
+                 "functions of the Lu basis (Lu pairs could not be encoded before).",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
