@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -142,6 +143,19 @@ class ShippedRecords:
                 raise ShippedRecordError(f"{self.root}: no free atom {relative}")
             self._atoms[relative] = expand_atom(*self._read(relative))
         return self._atoms[relative]
+
+    def subset(self, root: str | os.PathLike, names: list[str]) -> ShippedRecords:
+        """A copy at ``root`` (a new folder) holding only the pairs ``names`` and every free
+        atom, with its own manifest: a smaller shipped set for tests and timings."""
+        root = Path(root)
+        manifest = json.loads((self.root / "MANIFEST.json").read_text())
+        manifest["files"] = {path: digest for path, digest in self.files.items()
+                             if path.startswith("atoms/") or Path(path).stem in names}
+        for path in manifest["files"]:
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.root / path, root / path)
+        (root / "MANIFEST.json").write_text(json.dumps(manifest))
+        return ShippedRecords(root)
 
     def _read(self, relative: str) -> tuple[dict, dict[str, np.ndarray]]:
         path = self.root / relative

@@ -1,10 +1,8 @@
 """The records shipped with the package: a paper75 build from them (a seeded subset, through the
 builder's code path, in the default suite) and their reproduction from scratch (slow)."""
 
-import json
 import math
 import random
-import shutil
 
 import numpy as np
 import pytest
@@ -19,22 +17,10 @@ from qc_jax.store import Store
 SHIPPED = ShippedRecords(records.SHIPPED_DIR)
 
 
-def shipped_subset(root, names: list[str]) -> ShippedRecords:
-    """A shipped folder at ``root`` holding only the pairs ``names`` (and every atom)."""
-    manifest = json.loads((SHIPPED.root / "MANIFEST.json").read_text())
-    manifest["files"] = {path: digest for path, digest in manifest["files"].items()
-                         if path.startswith("atoms/") or path[6:-4] in names}
-    for path in manifest["files"]:
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(SHIPPED.root / path, root / path)
-    (root / "MANIFEST.json").write_text(json.dumps(manifest))
-    return ShippedRecords(root)
-
-
 def test_paper75_builds_from_shipped_records_without_pyscf(tmp_path):
     lutetium = "At_Lu"  # Lu's basis has g functions: populations up to l = 4
     names = sorted({*random.Random(75).sample(SHIPPED.names(), 8), lutetium})
-    subset = shipped_subset(tmp_path / "shipped", names)
+    subset = SHIPPED.subset(tmp_path / "shipped", names)
     builder = tfds.builder("quantum_canvas/paper75", data_dir=tmp_path / "tfds",
                            store_dir=str(tmp_path / "store"), shipped_dir=str(subset.root),
                            compute=False)
