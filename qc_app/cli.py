@@ -62,11 +62,14 @@ def _add_compute(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fast", action="store_true", help="FAST settings (sto-3g, coarse grid) for smoke tests"
     )
-    parser.add_argument("--retry-failed", action="store_true", help="recompute failed records")
+    parser.add_argument(
+        "--retry-failed", action="store_true",
+        help="recompute failed records and those converged only at a raised k_B T",
+    )
     parser.add_argument(
         "--include-shipped", action="store_true",
         help="also compute the pairs shipped with the package (default: skipped, unless failed "
-             "there and --retry-failed)",
+             "or at a raised k_B T there and --retry-failed)",
     )
     parser.add_argument(
         "--time-limit", type=float, default=None, metavar="MINUTES",
@@ -120,8 +123,8 @@ def _run_compute(args: argparse.Namespace) -> int:
 
 
 def _shipped_pairs(pairs: list[tuple[str, str]], settings, retry_failed: bool) -> list:
-    """The ``pairs`` shipped with the package at ``settings`` (failed ones only without
-    ``retry_failed``)."""
+    """The ``pairs`` shipped with the package at ``settings``, which a run skips; with
+    ``retry_failed``, those shipped failed or at a raised k_B T are not skipped."""
     from quantum_canvas.records import shipped_records
 
     shipped = shipped_records(settings)
@@ -129,7 +132,7 @@ def _shipped_pairs(pairs: list[tuple[str, str]], settings, retry_failed: bool) -
         return []
     names = set(shipped.names())
     return [(a, b) for a, b in pairs if pair_name(a, b) in names
-            and not (retry_failed and shipped.get(pair_name(a, b)).status == "failed")]
+            and not (retry_failed and shipped.get(pair_name(a, b)).retryable)]
 
 
 def _add_ship(parser: argparse.ArgumentParser) -> None:

@@ -167,8 +167,9 @@ class ShippedRecords:
 def ship(store: Store, root: str | os.PathLike, names: list[str] | None = None) -> list[str]:
     """Add the records of ``names`` (default: every record of ``store``) that ``root`` lacks, in
     compact form, with the free atoms they need, and rewrite the manifest. Files already shipped
-    are never rewritten, except a failed pair that the store now holds converged (retried with
-    ``qc-canvas compute --retry-failed``); a folder of other settings is refused. Returns the
+    are never rewritten, except a pair shipped failed or at a raised k_B T that the store now
+    holds converged at its settings' k_B T (retried with ``qc-canvas compute --retry-failed``);
+    a folder of other settings is refused. Returns the
     names added or replaced."""
     root = Path(root)
     try:
@@ -184,7 +185,8 @@ def ship(store: Store, root: str | os.PathLike, names: list[str] | None = None) 
     for name in names if names is not None else store.names():
         relative = f"pairs/{name}.npz"
         record = store.get(name)
-        if record is None or (relative in files and not _converged_since(record, root / relative)):
+        if record is None or (relative in files
+                              and not (shipped.get(name).retryable and not record.retryable)):
             continue
         for element in record.symbols if record.status != "failed" else ():
             sigma = record.labels["smearing_sigma_ev"] / HARTREE_EV
@@ -201,11 +203,6 @@ def ship(store: Store, root: str | os.PathLike, names: list[str] | None = None) 
     root.mkdir(parents=True, exist_ok=True)
     (root / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return added
-
-
-def _converged_since(record: PairRecord, shipped_file: Path) -> bool:
-    """Whether ``record`` converged where the pair shipped in ``shipped_file`` had failed."""
-    return record.status != "failed" and read_checked(shipped_file)[0]["status"] == "failed"
 
 
 def file_digest(path: str | os.PathLike) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from qc_jax.elements import atomic_number
+from qc_jax.units import HARTREE_EV
 
 SCHEMA_VERSION = 2
 """Version of the record layout written now; :data:`READABLE_SCHEMAS` are read."""
@@ -95,6 +96,21 @@ class PairRecord:
     def dm_total(self) -> np.ndarray:
         """[nao, nao] total (alpha + beta) density matrix."""
         return self.dm.sum(axis=0)
+
+    @property
+    def raised_smearing(self) -> bool:
+        """Whether the pair converged only at a k_B T above its settings' (labels of another
+        level of theory: flagged, and left out of the datasets)."""
+        if self.status == "failed":
+            return False
+        default_sigma_ev = self.settings["smearing_sigma"] * HARTREE_EV
+        return self.labels["smearing_sigma_ev"] > default_sigma_ev * (1 + 1e-9)
+
+    @property
+    def retryable(self) -> bool:
+        """Failed, or converged only at a raised k_B T: what ``qc-canvas compute --retry-failed``
+        computes again."""
+        return self.status == "failed" or self.raised_smearing
 
     @property
     def bond_length(self) -> float:

@@ -185,11 +185,12 @@ class Store:
         return path
 
     def missing(self, pairs: Iterable[tuple[str, str]], retry_failed: bool = False) -> list:
-        """The pairs without a valid record (and, with ``retry_failed``, those stored as failed)."""
+        """The pairs without a valid record (and, with ``retry_failed``, those whose record is
+        :attr:`~qc_jax.record.PairRecord.retryable`)."""
         todo = []
         for a, b in pairs:
             record = self.get(a, b)
-            if record is None or (retry_failed and record.status == "failed"):
+            if record is None or (retry_failed and record.retryable):
                 todo.append((a, b))
         return todo
 

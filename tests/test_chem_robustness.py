@@ -7,11 +7,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from qc_jax.chem import FAST, compute_pair
+from qc_jax.chem import DEFAULT, FAST, compute_pair
 from qc_jax.chem.basis_sets import MissingBasisError, basis_spec
 from qc_jax.chem.molecule import BondLengthError, canonical_positions, diatomic, record_mole
 from qc_jax.chem.scf import ScfNotConverged, run_scf
 from qc_jax.elements import UnknownElementError
+from qc_jax.store import Store
 
 
 def test_ladder_climbs_when_diis_runs_out_of_cycles():
@@ -136,3 +137,14 @@ def test_an_unguarded_script_computes_pairs_in_worker_processes(tmp_path):
                             timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.count("RESULT") == 1 and "RESULT 2 0" in result.stdout
+
+
+@pytest.mark.slow
+def test_a_pair_whose_starts_fail_at_the_start_bond_converges_shorter(tmp_path):
+    # No GFN2-xTB parameters for Th: the search starts at the covalent-radii sum, 3.76 Angstrom,
+    # where no spin start converges on any rung at k_B T 0.003 Ha (before SHORTER_STARTS the
+    # pair was recomputed at 0.01 Ha and left out of the datasets).
+    record = compute_pair("Ta", "Th", DEFAULT, store=Store(tmp_path, DEFAULT))
+    assert record.status == "ok" and not record.raised_smearing
+    assert 2.2 < record.bond_length < 2.7  # short, multiply bonded: 0.64 x the covalent sum
+    assert record.labels["binding_energy_ev"] < -1

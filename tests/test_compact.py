@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from qc_jax import canvas, orbitals
 from qc_jax.chem import DEFAULT, FAST
 from qc_jax.compact import ShippedRecordError, ShippedRecords, ship
 from qc_jax.store import Store
+from qc_jax.units import HARTREE_EV
 
 DUMMY_STORE = Path(quantum_canvas.__file__).parent / "dummy_data" / "store"
 
@@ -63,16 +65,28 @@ def test_compact_is_smaller_and_adding_again_adds_nothing(shipped, tmp_path):
     assert {p: p.stat().st_mtime_ns for p in root.rglob("*.npz")} == before
 
 
-def test_a_failed_pair_is_replaced_once_it_converges(shipped, tmp_path):
-    from dataclasses import replace
-
+@pytest.mark.parametrize("left_out", ["failed", "raised k_B T"])
+def test_a_left_out_pair_is_replaced_once_it_converges_at_the_default_k_b_t(left_out, tmp_path):
     shutil.copytree(DUMMY_STORE, tmp_path / "store")
     store = Store(tmp_path / "store", DEFAULT)
     converged = store.load("C_O")
-    store.put(replace(converged, status="failed", reason="time limit"))
+    if left_out == "failed":
+        first = replace(converged, status="failed", reason="time limit")
+    else:
+        raised = 0.01
+        first = replace(converged, status="flagged",
+                        reason=f"converged only with raised smearing sigma = {raised} Ha",
+                        labels={**converged.labels, "smearing_sigma_ev": raised * HARTREE_EV})
+        for element in ("C", "O"):
+            store.put_atom(replace(store.get_atom(element, DEFAULT.smearing_sigma), sigma=raised))
+    assert first.retryable and not converged.retryable
+    assert first.raised_smearing == (left_out != "failed")
+    store.put(first)
+    assert store.missing([("C", "O")]) == [] and store.missing([("C", "O")], True) == [("C", "O")]
     root = tmp_path / "shipped"
     assert ship(store, root, ["C_O"]) == ["C_O"]
-    assert ShippedRecords(root).get("C_O").status == "failed"
+    assert ShippedRecords(root).get("C_O").retryable
+    assert ship(store, root, ["C_O"]) == []  # still left out: nothing to replace
     store.put(converged)  # retried
     assert ship(store, root, ["C_O"]) == ["C_O"]
     assert ShippedRecords(root).get("C_O").status == "ok"

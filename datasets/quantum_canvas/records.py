@@ -22,7 +22,6 @@ from qc_jax.compact import ShippedRecords
 from qc_jax.elements import pair_name
 from qc_jax.record import PairRecord
 from qc_jax.store import Store
-from qc_jax.units import HARTREE_EV
 
 DEFAULT_STORE = "data/store"
 STORE_VARIABLE = "QC_CANVAS_STORE"
@@ -120,8 +119,7 @@ def left_out_reason(record: PairRecord) -> str | None:
     of theory (it stays in the store, flagged)."""
     if record.status == "failed":
         return f"failed: {record.reason}"
-    default_sigma_ev = record.settings["smearing_sigma"] * HARTREE_EV
-    if record.labels["smearing_sigma_ev"] > default_sigma_ev * (1 + 1e-9):
+    if record.raised_smearing:
         return f"raised smearing: {record.reason}"
     return None
 

@@ -74,17 +74,18 @@ def get_record(
 ) -> Lookup:
     """The record of pair (a, b): the ``shipped`` one, else the ``store``'s (with
     ``prefer_store`` the other way round), else (with ``compute``) computed at the store's
-    settings and stored, with a line in the store's log. A failed record counts as missing with
-    ``retry_failed``. The pair's lock is held while computing, and a record that another process
-    stored meanwhile is taken, not recomputed. An exception while computing gives status
-    ``error`` and is not stored (a rerun retries the pair); one past ``time_limit_s`` CPU seconds
-    is a failed record (:func:`qc_jax.chem.pair.compute_pair`). With ``announce``, a line is
-    printed before a computation starts."""
+    settings and stored, with a line in the store's log. A failed record, or one converged only
+    at a raised k_B T, counts as missing with ``retry_failed``. The pair's lock is held while
+    computing, and a record that another process stored meanwhile is taken, not recomputed. An
+    exception while computing gives status ``error`` and is not stored (a rerun retries the
+    pair); one past ``time_limit_s`` CPU seconds is a failed record
+    (:func:`qc_jax.chem.pair.compute_pair`). With ``announce``, a line is printed before a
+    computation starts."""
     name = pair_name(a, b)
     sources = [("store", store.get)] + ([("shipped", shipped.get)] if shipped else [])
     for source, get in sources if prefer_store else sources[::-1]:
         record = get(name)
-        if record is not None and not (retry_failed and record.status == "failed"):
+        if record is not None and not (retry_failed and record.retryable):
             return _found(record, source)
     if not compute:
         return Lookup(name, "missing", message="no record (not computed)")
@@ -93,7 +94,7 @@ def get_record(
     start = time.perf_counter()
     with store.lock(a, b):
         record = store.get(a, b)
-        if record is not None and not (retry_failed and record.status == "failed"):
+        if record is not None and not (retry_failed and record.retryable):
             return _found(record, "store")
         if announce:
             print(f"Computing {name} with PySCF (optimised bond, labels) ...", flush=True)

@@ -16,6 +16,7 @@ from qc_jax.chem.bond import (
     force_constant,
     harmonic_wavenumber,
     optimise_bond,
+    search_bounds,
     start_geometry,
 )
 from qc_jax.chem.labels import IonEnergies, electronic_labels
@@ -47,6 +48,15 @@ STATE_WINDOW_HA = 0.01
 energy (Ha, 0.27 eV) of the lowest one is tried again at the optimised bond length; one lower
 there by more than ``SAME_STATE_HA`` means the states cross, and the search is repeated from
 it."""
+
+SHORTER_STARTS = (0.7, 0.85)
+"""If no spin start converges at the start bond length, even on the whole ladder, the starts
+are tried again at these fractions of it, in this order (not below the search's lower bound),
+before the pair's k_B T is raised. A bond stretched far beyond R_e leaves near-degenerate open
+shells that no rung converges: Ta-Th at the sum of its covalent radii (no GFN2-xTB start),
+1.53 x its R_e. The bonds of such pairs are short (thorium-transition-metal R_e are 0.63-0.70 of
+the covalent sum), so the shortest fraction comes first: the spin starts compete near R_e.
+Pairs whose starts converge at the start bond length are unaffected."""
 
 FLAG_REASONS = {
     "dissociative": "free energy still decreasing at the upper bound of the bond search",
@@ -191,15 +201,12 @@ def _lowest_minimum(
     converged at the start geometry on the search grid, the lowest is optimised, and the
     competitive others are tried again at its minimum (``STATE_WINDOW_HA``)."""
     r0, curvature, _ = start_geometry(a, b, settings)
-    mol = diatomic(a, b, r0 * BOHR_ANGSTROM, settings.basis_map)
-    starts = molecule_starts(mol, atoms)
-    coarse = settings.search_grid_level
-    states = converge_starts(mol, settings, sigma, starts, coarse, ("diis", "damped"))
+    r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, r0)
     ranked = sorted(states.values(), key=lambda result: result.e_free)
     rivals = _distinct_states(ranked, ranked[0].e_free + STATE_WINDOW_HA)[1:]
     first = BondPoint(r0, ranked[0].e_free, bond_slope(ranked[0], settings), ranked[0])
     minimum = _minimum(a, b, settings, sigma, first, curvature)
-    minimum.evaluations += len(starts)
+    minimum.evaluations += tried
     for state in rivals:
         try:
             rival = run_scf(minimum.point.scf.mf.mol, settings, sigma, state.dm)
@@ -212,6 +219,27 @@ def _lowest_minimum(
             again.evaluations += minimum.evaluations
             return again
     return minimum
+
+
+def _converged_starts(
+    a: str, b: str, settings: Settings, sigma: float, atoms: tuple[AtomRecord, AtomRecord],
+    r0: float
+) -> tuple[float, dict[str, ScfResult], int]:
+    """(bond length in Bohr, start name -> converged SCF on the search grid, spin starts tried)
+    at ``r0``, or failing that at the :data:`SHORTER_STARTS` fractions of it. Raises
+    :class:`ScfNotConverged` if no start converges at any of them."""
+    lower, tried = search_bounds(a, b, settings)[1], 0
+    for fraction in (1.0, *SHORTER_STARTS):
+        r = max(fraction * r0, lower)
+        mol = diatomic(a, b, r * BOHR_ANGSTROM, settings.basis_map)
+        starts = molecule_starts(mol, atoms)
+        tried += len(starts)
+        try:
+            return r, converge_starts(mol, settings, sigma, starts, settings.search_grid_level,
+                                      ("diis", "damped")), tried
+        except ScfNotConverged as error:
+            failure = error
+    raise failure
 
 
 def _distinct_states(results: list[ScfResult], ceiling: float) -> list[ScfResult]:
