@@ -53,12 +53,14 @@ def test_rerun_computes_nothing(reference_store):
 def test_interrupted_run_resumes_to_identical_records(tmp_path, reference_store):
     process = compute(tmp_path, "--jobs", "1", wait=False)
     pairs_folder = Store(tmp_path, FAST).pairs_folder
-    deadline = time.monotonic() + 120
-    while not list(pairs_folder.glob("*.npz")) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    # Interrupt once the command has reported its first pair: it is then in its loop over the
+    # workers' results (a Ctrl-C at the first stored file was missed once under heavy load).
+    output = process.stdout.readline()  # the store line
+    first_pair = process.stdout.readline()
+    assert " ok " in first_pair, output + first_pair
     process.send_signal(signal.SIGINT)  # Ctrl-C
     process.wait(timeout=60)
-    output = process.stdout.read()
+    output += first_pair + process.stdout.read()
     assert process.returncode == 130, output
     assert "interrupted" in output
     done_before = len(list(pairs_folder.glob("*.npz")))
