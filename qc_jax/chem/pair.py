@@ -198,7 +198,8 @@ def _lowest_minimum(
     a: str, b: str, settings: Settings, sigma: float, atoms: tuple[AtomRecord, AtomRecord]
 ) -> Minimum:
     """The bond minimum of the lowest spin state (see :mod:`qc_jax.chem.spin`): every start is
-    converged at the start geometry on the search grid, the lowest is optimised, and the
+    converged at the start geometry on the search grid (or, if none converges there, at a
+    shorter bond: :func:`_converged_starts`), the lowest is optimised, and the
     competitive others are tried again at its minimum (``STATE_WINDOW_HA``)."""
     r0, curvature, _ = start_geometry(a, b, settings)
     r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, r0)
