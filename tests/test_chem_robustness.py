@@ -1,5 +1,6 @@
 """Convergence ladder, failed records and bad input."""
 
+import logging
 import math
 import time
 from dataclasses import replace
@@ -13,6 +14,7 @@ from qc_jax.chem.molecule import BondLengthError, canonical_positions, diatomic,
 from qc_jax.chem.scf import ScfNotConverged, run_scf
 from qc_jax.elements import UnknownElementError
 from qc_jax.store import Store
+from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
 
 
 def test_ladder_climbs_when_diis_runs_out_of_cycles():
@@ -148,3 +150,25 @@ def test_a_pair_whose_starts_fail_at_the_start_bond_converges_shorter(tmp_path):
     assert record.status == "ok" and not record.raised_smearing
     assert 2.2 < record.bond_length < 2.7  # short, multiply bonded: 0.64 x the covalent sum
     assert record.labels["binding_energy_ev"] < -1
+
+
+def test_a_stored_pair_at_a_raised_k_b_t_is_annealed_to_the_default_on_retry(tmp_path, caplog):
+    # The record the ladder stores when the default k_B T fails: the pair converged at the next
+    # rung, 0.01 Ha, at the store's settings otherwise.
+    store = Store(tmp_path, FAST)
+    hot = compute_pair("O", "O", replace(FAST, smearing_sigma=0.01))
+    assert math.isclose(hot.labels["smearing_sigma_ev"], 0.01 * HARTREE_EV)
+    store.put(replace(hot, status="flagged", settings=FAST.to_dict(),
+                      settings_digest=FAST.digest(),
+                      reason="converged only with raised smearing sigma = 0.01 Ha"))
+    assert store.get("O", "O").raised_smearing
+    with caplog.at_level(logging.INFO, logger="qc_jax.chem.pair"):
+        annealed = compute_pair("O", "O", FAST, store=store)
+    assert "annealing to 0.003 Ha" in caplog.text
+    assert annealed.status == "ok" and not annealed.raised_smearing
+    cold = compute_pair("O", "O", FAST, store=Store(tmp_path / "cold", FAST))
+    assert cold.status == "ok"
+    assert abs(annealed.bond_length - cold.bond_length) < FAST.bond_tol * BOHR_ANGSTROM
+    for label in ("mermin_free_energy_ev", "spin_moment", "binding_energy_ev", "i_ev"):
+        assert math.isclose(annealed.labels[label], cold.labels[label], abs_tol=1e-3), label
+    assert round(annealed.labels["spin_moment"]) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ from qc_jax.elements import canonical_order, pair_name
 from qc_jax.record import AtomRecord, PairRecord
 from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
 
+log = logging.getLogger(__name__)
+
 STATE_WINDOW_HA = 0.01
 """A spin state found at the start geometry (near the minimum: GFN2-xTB's) within this free
 energy (Ha, 0.27 eV) of the lowest one is tried again at the optimised bond length; one lower
@@ -82,7 +85,10 @@ def compute_pair(
     :class:`qc_jax.chem.basis_sets.MissingBasisError` for an element outside the basis map.
     SCF failures do not raise: they give a record with ``status == "failed"``; if the molecule
     fails at the default electronic temperature, the pair is recomputed at each
-    ``settings.raised_smearing_sigmas`` in turn (a flagged record). With ``time_limit_s``, a pair
+    ``settings.raised_smearing_sigmas`` in turn, and the first that converges is annealed back
+    to the default from its minimum (:func:`_annealed`); if that fails too, the raised one is
+    the record (flagged). A raised record already in ``store`` (a retry) is annealed first,
+    before the ladder is climbed again. With ``time_limit_s``, a pair
     still computing after that many CPU seconds (checked at every SCF cycle) is a failed record too,
     its reason naming the limit. The free atoms come from (and go to) ``store``, a
     :class:`qc_jax.store.Store` of ``settings``, when given.
@@ -95,19 +101,25 @@ def compute_pair(
     record, failures = None, []
     computed_atoms = []
     with time_limit(time_limit_s), new_atoms(computed_atoms):
-        for sigma in (settings.smearing_sigma, *settings.raised_smearing_sigmas):
+        stored = store.get(a, b) if store is not None else None
+        if stored is not None and stored.raised_smearing:  # a retry: anneal the stored one first
+            record = _annealed(a, b, settings, basis, store, stored)
+        ladder = (settings.smearing_sigma, *settings.raised_smearing_sigmas)
+        for sigma in () if record else ladder:
             try:
                 record = _compute(a, b, settings, sigma, basis, store)
-                break
             except ScfNotConverged as error:
                 failures.append(str(error))
+                continue
             except AtomNotConverged as error:
                 failures.append(str(error))
-                break
             except TimeLimitExceeded as error:
                 failures.append(f"CPU-time limit of {time_limit_s:g} s exceeded at sigma = {sigma} "
                                 f"Ha ({error}); rerun with a longer limit and --retry-failed")
-                break
+            else:
+                if sigma != settings.smearing_sigma:
+                    record = _annealed(a, b, settings, basis, store, record) or record
+            break
     if record is None:
         record = PairRecord(
             pair=pair_name(a, b),
@@ -125,15 +137,38 @@ def compute_pair(
     return record
 
 
+def _annealed(
+    a: str, b: str, settings: Settings, basis: dict, store, raised: PairRecord
+) -> PairRecord | None:
+    """The pair at the default k_B T, its search started from the bond length and density of
+    ``raised``, a record of it converged only at a raised k_B T; None if that does not converge.
+
+    Annealing: a state converged at a higher electronic temperature is often the nearest start
+    to the default one's (Bi-Th: no start converges at 0.003 Ha, but the 0.01 Ha density at its
+    minimum converges there in 46 DIIS cycles; 2026-11-30). Runs under the pair's time limit;
+    past it, None too."""
+    log.info("%s: converged only at k_B T = %s Ha; annealing to %s Ha from its minimum",
+             raised.pair, raised.labels["smearing_sigma_ev"] / HARTREE_EV, settings.smearing_sigma)
+    start = (raised.bond_length / BOHR_ANGSTROM, raised.dm)
+    try:
+        return _compute(a, b, settings, settings.smearing_sigma, basis, store, start)
+    except (ScfNotConverged, TimeLimitExceeded) as error:
+        log.info("%s: annealing not converged (%s)", raised.pair, error)
+        return None
+
+
 def _compute(
-    a: str, b: str, settings: Settings, sigma: float, basis: dict, store
+    a: str, b: str, settings: Settings, sigma: float, basis: dict, store,
+    start: tuple[float, np.ndarray] | None = None,
 ) -> PairRecord:
+    """The record at ``sigma``; ``start``: (bond length in Bohr, [2, nao, nao] density) to
+    start the search from instead of the start geometry and spin starts alone."""
     atoms = tuple(atom_reference(element, settings, sigma, store) for element in (a, b))
     for atom in atoms:
         if atom.status != "ok":
             raise AtomNotConverged(f"free atom {atom.element} not converged at sigma = "
                                    f"{sigma} Ha: {atom.reason}")
-    minimum = _lowest_minimum(a, b, settings, sigma, atoms)
+    minimum = _lowest_minimum(a, b, settings, sigma, atoms, start)
     point, notes = minimum.point, list(minimum.notes)
     mf = point.scf.mf
     ions = IonEnergies(
@@ -195,14 +230,18 @@ class Minimum:
 
 
 def _lowest_minimum(
-    a: str, b: str, settings: Settings, sigma: float, atoms: tuple[AtomRecord, AtomRecord]
+    a: str, b: str, settings: Settings, sigma: float, atoms: tuple[AtomRecord, AtomRecord],
+    start: tuple[float, np.ndarray] | None = None,
 ) -> Minimum:
     """The bond minimum of the lowest spin state (see :mod:`qc_jax.chem.spin`): every start is
     converged at the start geometry on the search grid (or, if none converges there, at a
     shorter bond: :func:`_converged_starts`), the lowest is optimised, and the
-    competitive others are tried again at its minimum (``STATE_WINDOW_HA``)."""
+    competitive others are tried again at its minimum (``STATE_WINDOW_HA``). ``start`` (bond
+    length in Bohr, [2, nao, nao] density): the bond length to start at instead, and a start
+    tried before the spin starts (:func:`_annealed`)."""
     r0, curvature, _ = start_geometry(a, b, settings)
-    r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, r0)
+    r0, first_starts = (r0, {}) if start is None else (start[0], {"annealed": start[1]})
+    r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, r0, first_starts)
     ranked = sorted(states.values(), key=lambda result: result.e_free)
     rivals = _distinct_states(ranked, ranked[0].e_free + STATE_WINDOW_HA)[1:]
     first = BondPoint(r0, ranked[0].e_free, bond_slope(ranked[0], settings), ranked[0])
@@ -224,16 +263,17 @@ def _lowest_minimum(
 
 def _converged_starts(
     a: str, b: str, settings: Settings, sigma: float, atoms: tuple[AtomRecord, AtomRecord],
-    r0: float
+    r0: float, first_starts: dict[str, np.ndarray]
 ) -> tuple[float, dict[str, ScfResult], int]:
-    """(bond length in Bohr, start name -> converged SCF on the search grid, spin starts tried)
-    at ``r0``, or failing that at the :data:`SHORTER_STARTS` fractions of it. Raises
-    :class:`ScfNotConverged` if no start converges at any of them."""
+    """(bond length in Bohr, start name -> converged SCF on the search grid, starts tried) at
+    ``r0``, or failing that at the :data:`SHORTER_STARTS` fractions of it: ``first_starts``
+    (name -> [2, nao, nao] density), then the spin starts. Raises :class:`ScfNotConverged` if no
+    start converges at any of them."""
     lower, tried = search_bounds(a, b, settings)[1], 0
     for fraction in (1.0, *SHORTER_STARTS):
         r = max(fraction * r0, lower)
         mol = diatomic(a, b, r * BOHR_ANGSTROM, settings.basis_map)
-        starts = molecule_starts(mol, atoms)
+        starts = {**first_starts, **molecule_starts(mol, atoms)}
         tried += len(starts)
         try:
             return r, converge_starts(mol, settings, sigma, starts, settings.search_grid_level,
