@@ -240,8 +240,10 @@ def _lowest_minimum(
     length in Bohr, [2, nao, nao] density): the bond length to start at instead, and a start
     tried before the spin starts (:func:`_annealed`)."""
     r0, curvature, _ = start_geometry(a, b, settings)
-    r0, first_starts = (r0, {}) if start is None else (start[0], {"annealed": start[1]})
-    r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, r0, first_starts)
+    if start is None:
+        r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, r0)
+    else:
+        r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, start[0], start[1])
     ranked = sorted(states.values(), key=lambda result: result.e_free)
     rivals = _distinct_states(ranked, ranked[0].e_free + STATE_WINDOW_HA)[1:]
     first = BondPoint(r0, ranked[0].e_free, bond_slope(ranked[0], settings), ranked[0])
@@ -263,14 +265,16 @@ def _lowest_minimum(
 
 def _converged_starts(
     a: str, b: str, settings: Settings, sigma: float, atoms: tuple[AtomRecord, AtomRecord],
-    r0: float, first_starts: dict[str, np.ndarray]
+    r0: float, annealed: np.ndarray | None = None
 ) -> tuple[float, dict[str, ScfResult], int]:
     """(bond length in Bohr, start name -> converged SCF on the search grid, starts tried) at
-    ``r0``, or failing that at the :data:`SHORTER_STARTS` fractions of it: ``first_starts``
-    (name -> [2, nao, nao] density), then the spin starts. Raises :class:`ScfNotConverged` if no
-    start converges at any of them."""
+    ``r0``, or failing that at the :data:`SHORTER_STARTS` fractions of it. With ``annealed``
+    ([2, nao, nao] density from a minimum at a higher k_B T, :func:`_annealed`), that start comes
+    first and climbs the whole ladder if no start converges, at ``r0`` only (its minimum).
+    Raises :class:`ScfNotConverged` if no start converges."""
     lower, tried = search_bounds(a, b, settings)[1], 0
-    for fraction in (1.0, *SHORTER_STARTS):
+    first_starts = {} if annealed is None else {"annealed": annealed}
+    for fraction in (1.0,) if annealed is not None else (1.0, *SHORTER_STARTS):
         r = max(fraction * r0, lower)
         mol = diatomic(a, b, r * BOHR_ANGSTROM, settings.basis_map)
         starts = {**first_starts, **molecule_starts(mol, atoms)}
