@@ -19,7 +19,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, NamedTuple
 
 import jax
@@ -436,6 +438,12 @@ def padded_mo_count(nocc: int) -> int:
     return -(-nocc // MO_PADDING) * MO_PADDING
 
 
+RENDER_THREADS: int | None = None
+"""Canvas calls running at once (host threads; None: the cores in the process's affinity mask on
+CPU, 2 on an accelerator). XLA:CPU runs one call on about one core whatever its thread pool, so
+on this 2-core machine two threads render twice as many canvases a second as one
+(``benchmarks/README.md``)."""
+
 #: The AO axis of a canvas call is padded to the first of these sizes that holds it (then to a
 #: multiple of the last), and every other axis to the largest in its size class among the
 #: records rendered together: each class compiles once (see benchmarks/README.md).
@@ -502,9 +510,10 @@ def _render_fields(records: list[PairRecord], spec: CanvasSpec, names: tuple[str
     Records are grouped by the size class of their basis (:data:`AO_SIZE_CLASSES`) and padded
     to one shape per class, so a job compiles once per class and one heavy pair (all-electron
     Lu2: 162 AOs) does not make every light pair pay for its padding. On CPU each canvas is its
-    own call (no padding of a batch; calls are dispatched asynchronously); on a GPU or TPU
-    ``batch_size`` molecules are vmapped together, the last call of a class padded. Computes
-    in ``spec.precision`` (x64 is switched on inside for float64) and casts to ``spec.dtype``.
+    own call (no padding of a batch), and as many calls run at once as the process has cores
+    (:data:`RENDER_THREADS`); on a GPU or TPU ``batch_size`` molecules are vmapped together,
+    the last call of a class padded. Computes in ``spec.precision`` (x64 is switched on inside
+    for float64) and casts to ``spec.dtype``.
     """
     from tqdm.auto import tqdm
 
@@ -512,30 +521,38 @@ def _render_fields(records: list[PairRecord], spec: CanvasSpec, names: tuple[str
     classes: dict[int, list[int]] = {}
     for i, p in enumerate(prepared):
         classes.setdefault(_size_class(p.partitions.shape[0]), []).append(i)
-    per_call = 1 if jax.default_backend() == "cpu" else min(batch_size, len(records))
+    on_cpu = jax.default_backend() == "cpu"
+    per_call = 1 if on_cpu else min(batch_size, len(records))
     # float64 exponentials are slow on CPU: take them per axis of the sample grid; in float32
     # the point form compiled faster and ran about as fast (benchmarks/README.md).
     sample = spec.sample_grid if spec.precision == "float64" else spec.sample_points
+    calls = []  # per class: (record indices, stacked inputs) of each call
+    for members in classes.values():
+        padded, calls_of_class = _padded([prepared[i] for i in members]), []
+        for start in range(0, len(members), per_call):
+            chosen = list(range(start, min(start + per_call, len(members))))
+            chosen += chosen[-1:] * (per_call - len(chosen))  # one shape per class
+            stacked = jax.tree.map(lambda *leaves: np.stack(leaves), *[padded[k] for k in chosen])
+            samples = jax.tree.map(lambda *axes: np.stack(axes), *[
+                sample(records[members[k]].bond_length) for k in chosen])
+            calls_of_class.append(([members[k] for k in chosen], (*stacked, samples)))
+        calls.append(calls_of_class)
+    # The first call of each class compiles it: those first, so that the threads compile
+    # different classes at once, not one class twice.
+    calls = [c[0] for c in calls] + [call for c in calls for call in c[1:]]
+
+    def render(call) -> np.ndarray:
+        with jax.enable_x64(spec.precision == "float64"):  # a per-thread setting
+            return np.asarray(_render_batch(*call[1], names, spec.supersample, None))
+
     images = np.zeros((len(records), spec.height, spec.width, len(names)), spec.dtype)
     with (
-        jax.enable_x64(spec.precision == "float64"),
+        ThreadPoolExecutor(RENDER_THREADS or (len(os.sched_getaffinity(0)) if on_cpu else 2))
+        as pool,
         tqdm(total=len(records), desc="canvases", unit="canvas", disable=not progress) as bar,
     ):
-        calls = []
-        for members in classes.values():
-            padded = _padded([prepared[i] for i in members])
-            for start in range(0, len(members), per_call):
-                chosen = list(range(start, min(start + per_call, len(members))))
-                chosen += chosen[-1:] * (per_call - len(chosen))  # one shape per class
-                batch = [padded[k] for k in chosen]
-                stacked = jax.tree.map(lambda *leaves: np.stack(leaves), *batch)
-                samples = jax.tree.map(lambda *axes: np.stack(axes), *[
-                    sample(records[members[k]].bond_length) for k in chosen])
-                indices = [members[k] for k in chosen]
-                calls.append((indices, _render_batch(*stacked, samples, names, spec.supersample,
-                                                     None)))
-        for indices, canvases in calls:  # dispatched asynchronously, collected here
-            images[indices] = np.asarray(canvases)  # repeated padding indices: the same canvas
+        for (indices, _), canvases in zip(calls, pool.map(render, calls), strict=True):
+            images[indices] = canvases  # repeated padding indices: the same canvas
             bar.update(len(set(indices)))
     return images
 
