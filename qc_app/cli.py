@@ -64,7 +64,8 @@ def _add_compute(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--retry-failed", action="store_true",
-        help="recompute failed records and those converged only at a raised k_B T",
+        help="recompute failed records, and those converged only at a raised k_B T (annealed "
+             "from their minimum first)",
     )
     parser.add_argument(
         "--include-shipped", action="store_true",
