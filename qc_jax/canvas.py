@@ -547,14 +547,20 @@ def _render_fields(records: list[PairRecord], spec: CanvasSpec, names: tuple[str
 
     images = np.zeros((len(records), spec.height, spec.width, len(names)), spec.dtype)
     with (
-        ThreadPoolExecutor(RENDER_THREADS or (len(os.sched_getaffinity(0)) if on_cpu else 2))
-        as pool,
+        ThreadPoolExecutor(RENDER_THREADS or (_usable_cores() if on_cpu else 2)) as pool,
         tqdm(total=len(records), desc="canvases", unit="canvas", disable=not progress) as bar,
     ):
         for (indices, _), canvases in zip(calls, pool.map(render, calls), strict=True):
             images[indices] = canvases  # repeated padding indices: the same canvas
             bar.update(len(set(indices)))
     return images
+
+
+def _usable_cores() -> int:
+    """Cores this process may run on (its affinity mask where the OS has one, as on Linux)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _render_stamps(records: list[PairRecord], spec: CanvasSpec, names: tuple[str, ...],
