@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
-from quantum_canvas import records
+from quantum_canvas import grain_pipeline, records
 
 from qc_jax import canvas
 from qc_jax.chem import DEFAULT, compute_pair
@@ -47,6 +47,16 @@ def test_paper75_builds_from_shipped_records_without_pyscf(tmp_path):
     assert lu["populations_lm"].shape == (2, 5, 9)
     np.testing.assert_allclose(lu["populations_lm"].sum(axis=2), lu["populations_l"], atol=1e-5)
     assert not list((tmp_path / "store").rglob("*.npz"))  # nothing computed
+    # Random access and grain read the same build as tf.data does.
+    split = sorted(seed42 & declared)[0]
+    in_split = {ex["pair"].decode() for ex in tfds.as_numpy(builder.as_dataset(split=split))}
+    source = tfds.data_source("quantum_canvas/paper75", split=split, data_dir=tmp_path / "tfds")
+    assert {source[i]["pair"].decode() for i in range(len(source))} == in_split
+    batched = grain_pipeline.batches("quantum_canvas/paper75", split, batch_size=4,
+                                     keys=("pair", "canvas"), data_dir=str(tmp_path / "tfds"))
+    batches = list(batched)
+    assert {pair.decode() for batch in batches for pair in batch["pair"]} == in_split
+    assert batches[0]["canvas"].shape[1:] == (32, 32, 10)
 
 
 RECOMPUTED = ("H_Li", "C_O", "O_O")
