@@ -174,6 +174,9 @@ def test_a_stored_pair_at_a_raised_k_b_t_is_annealed_to_the_default_on_retry(tmp
     for label in ("mermin_free_energy_ev", "spin_moment", "binding_energy_ev", "i_ev"):
         assert math.isclose(annealed.labels[label], cold.labels[label], abs_tol=1e-3), label
     assert round(annealed.labels["spin_moment"]) == 2
+    # A retry that fails (here: out of time at once) keeps the stored record, not a failed one.
+    kept = compute_pair("O", "O", FAST, time_limit_s=1e-3, store=store)
+    assert kept.raised_smearing and kept.labels == store.get("O", "O").labels
 
 
 @pytest.mark.slow

@@ -88,7 +88,8 @@ def compute_pair(
     ``settings.raised_smearing_sigmas`` in turn, and the first that converges is annealed back
     to the default from its minimum (:func:`_annealed`); if that fails too, the raised one is
     the record (flagged). A raised record already in ``store`` (a retry) is annealed first,
-    before the ladder is climbed again. With ``time_limit_s``, a pair
+    before the ladder is climbed again, and comes back unchanged if both fail. With
+    ``time_limit_s``, a pair
     still computing after that many CPU seconds (checked at every SCF cycle) is a failed record too,
     its reason naming the limit. The free atoms come from (and go to) ``store``, a
     :class:`qc_jax.store.Store` of ``settings``, when given.
@@ -102,8 +103,9 @@ def compute_pair(
     computed_atoms = []
     with time_limit(time_limit_s), new_atoms(computed_atoms):
         stored = store.get(a, b) if store is not None else None
-        if stored is not None and stored.raised_smearing:  # a retry: anneal the stored one first
-            record = _annealed(a, b, settings, basis, store, stored)
+        retried = stored if stored is not None and stored.raised_smearing else None
+        if retried is not None:  # a retry: anneal the stored one first
+            record = _annealed(a, b, settings, basis, store, retried)
         ladder = (settings.smearing_sigma, *settings.raised_smearing_sigmas)
         for sigma in () if record else ladder:
             try:
@@ -120,6 +122,8 @@ def compute_pair(
                 if sigma != settings.smearing_sigma:
                     record = _annealed(a, b, settings, basis, store, record) or record
             break
+    if record is None and retried is not None:  # the retry failed: nothing is lost
+        return retried
     if record is None:
         record = PairRecord(
             pair=pair_name(a, b),
