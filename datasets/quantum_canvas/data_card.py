@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -117,8 +118,9 @@ def _coverage(records: dict, expected: list[str], kept: list, settings: Settings
         lines.append("Flagged but kept (label `geom_converged` = 0 or a note): " + "; ".join(
             f"{r.pair} ({r.reason})" for r in flagged))
     if left_out:
-        lines.append("Left out: " + "; ".join(f"{name} ({why[:120]})"
-                                             for name, why in sorted(left_out.items())))
+        lines.append("Left out: " + "; ".join(
+            f"{name} ({textwrap.shorten(why, 200, placeholder=' ...')})"
+            for name, why in sorted(left_out.items())))
     return "\n\n".join(lines)
 
 
