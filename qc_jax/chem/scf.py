@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qc_jax.chem.ao_cache import caching_numint
+from qc_jax.chem.fast_numint import fast_numint
 from qc_jax.chem.settings import Settings
 
 RUNGS = ("diis", "damped", "newton")
@@ -125,7 +125,7 @@ def uks(mol, settings: Settings, grid_level: int | None = None):
     from pyscf.dft import uks as pyscf_uks
 
     mf = pyscf_uks.UKS(mol, xc=settings.xc)
-    mf._numint = caching_numint()
+    mf._numint = fast_numint()
     if settings.density_fit:
         mf = mf.density_fit()
         # The 3-centre tensor in memory (a few MB for a diatomic): PySCF's default for a pure
