@@ -4,7 +4,8 @@ The slow validation (tests/test_chem_validation.py) checks the numbers at the de
 here the same def2-SVP basis, ECPs, D3(BJ) dispersion and spin-state search run on a coarse grid
 and loose tolerances, on an ECP pair (AuH), an open-shell transition-metal oxide (ScO, a doublet
 from a doublet and a triplet atom: the restricted and ferromagnetic starts) and the O2 triplet
-(a homonuclear open-shell dimer: the antiferromagnetic start too).
+(a homonuclear open-shell dimer: the antiferromagnetic start too); and, at the default settings
+(where the case arises), He-O, whose minimum lies far from its start geometry.
 """
 
 from dataclasses import replace
@@ -12,9 +13,12 @@ from dataclasses import replace
 import pytest
 
 from qc_jax.chem import DEFAULT, compute_pair
+from qc_jax.chem.bond import start_geometry
 from qc_jax.chem.experiment import EXPERIMENT
 from qc_jax.chem.molecule import record_mole
+from qc_jax.chem.pair import FAR_FROM_START
 from qc_jax.store import Store
+from qc_jax.units import BOHR_ANGSTROM
 
 CHEAP = replace(DEFAULT, grid_level=1, search_grid_level=1, conv_tol=1e-7, bond_tol=1e-2,
                 freq_step=0.02, atom_sigma_path=(0.02,))
@@ -41,3 +45,15 @@ def test_the_ecp_leaves_gold_its_valence_electrons(records):
     record = records["H_Au"]
     assert record.basis["Au"][1] != "" and record_mole(record).nelectron == 1 + 19
     assert record.labels["n_electrons"] == 20
+
+
+def test_spin_starts_are_tried_again_at_a_minimum_far_from_the_start_geometry(tmp_path):
+    # GFN2-xTB binds He-O at 0.81 Angstrom, where the ferromagnetic start falls into the closed
+    # shell; the search follows that state out to the van der Waals distance, where O's triplet
+    # lies 1.4 eV lower. Without the second try there, the record was the singlet (binding
+    # energy +1.72 eV against +0.26 eV; 2026-11-30).
+    record = compute_pair("He", "O", DEFAULT, store=Store(tmp_path, DEFAULT))
+    start = start_geometry("He", "O", DEFAULT)[0] * BOHR_ANGSTROM
+    assert record.bond_length > (1 + FAR_FROM_START) * start  # the case under test
+    assert abs(record.labels["spin_moment"] - 2) < 1e-3  # the triplet of the O atom
+    assert record.labels["binding_energy_ev"] < 0.5

@@ -52,6 +52,13 @@ energy (Ha, 0.27 eV) of the lowest one is tried again at the optimised bond leng
 there by more than ``SAME_STATE_HA`` means the states cross, and the search is repeated from
 it."""
 
+FAR_FROM_START = 0.15
+"""A minimum farther than this fraction of the start bond length from it has its spin starts
+from the free atoms tried again there (:func:`_lowest_minimum`): the states found at the start
+geometry say little about it. Rn-Te: at GFN2-xTB's 2.78 Angstrom the ferromagnetic start falls
+into the closed shell, which the search follows to 3.83 Angstrom; there that start gives the
+triplet of the Te atom, 0.45 eV lower (2026-11-30)."""
+
 SHORTER_STARTS = (0.7, 0.85)
 """If no spin start converges at the start bond length, even on the whole ladder, the starts
 are tried again at these fractions of it, in this order (not below the search's lower bound),
@@ -240,9 +247,11 @@ def _lowest_minimum(
     """The bond minimum of the lowest spin state (see :mod:`qc_jax.chem.spin`): every start is
     converged at the start geometry on the search grid (or, if none converges there, at a
     shorter bond: :func:`_converged_starts`), the lowest is optimised, and the
-    competitive others are tried again at its minimum (``STATE_WINDOW_HA``). ``start`` (bond
-    length in Bohr, [2, nao, nao] density): the bond length to start at instead, and a start
-    tried before the spin starts (:func:`_annealed`)."""
+    competitive others are tried again at its minimum (``STATE_WINDOW_HA``), as are, at a
+    minimum far from the start geometry (``FAR_FROM_START``), the starts from the free atoms
+    meant for another spin moment than the minimum's. A lower state there restarts the search
+    from it. ``start`` (bond length in Bohr, [2, nao, nao] density): the bond length to start
+    at instead, and a start tried before the spin starts (:func:`_annealed`)."""
     r0, curvature, _ = start_geometry(a, b, settings)
     if start is None:
         r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, r0)
@@ -253,9 +262,14 @@ def _lowest_minimum(
     first = BondPoint(r0, ranked[0].e_free, bond_slope(ranked[0], settings), ranked[0])
     minimum = _minimum(a, b, settings, sigma, first, curvature)
     minimum.evaluations += tried
-    for state in rivals:
+    mol = minimum.point.scf.mf.mol
+    retried = [(state.dm, RUNGS) for state in rivals]
+    if abs(minimum.point.r - r0) > FAR_FROM_START * r0:
+        retried += [(dm, ("diis", "damped")) for dm in _other_moment_starts(
+            mol, atoms, minimum.point.scf.spin_moment)]  # fmt: skip
+    for dm0, rungs in retried:
         try:
-            rival = run_scf(minimum.point.scf.mf.mol, settings, sigma, state.dm)
+            rival = run_scf(mol, settings, sigma, dm0, rungs=rungs)
         except ScfNotConverged:
             continue
         minimum.evaluations += 1
@@ -289,6 +303,15 @@ def _converged_starts(
         except ScfNotConverged as error:
             failure = error
     raise failure
+
+
+def _other_moment_starts(mol, atoms: tuple[AtomRecord, AtomRecord], moment: float
+                         ) -> list[np.ndarray]:
+    """The [2, nao, nao] starts of :func:`molecule_starts` for ``mol`` whose spin moment
+    N_alpha - N_beta differs from ``moment`` in size by more than half an electron."""
+    overlap = mol.intor_symmetric("int1e_ovlp")
+    return [dm for dm in molecule_starts(mol, atoms).values()
+            if abs(abs(np.sum((dm[0] - dm[1]) * overlap)) - abs(moment)) > 0.5]
 
 
 def _distinct_states(results: list[ScfResult], ceiling: float) -> list[ScfResult]:
