@@ -68,6 +68,12 @@ def _add_compute(parser: argparse.ArgumentParser) -> None:
              "from their minimum first)",
     )
     parser.add_argument(
+        "--recompute", action="store_true",
+        help="compute the pairs again even if stored or shipped (after a fix of the procedure: "
+             "benchmarks/spin_recheck.py); a converged record is replaced only by a converged "
+             "one; then `qc-canvas ship --replace`",
+    )
+    parser.add_argument(
         "--include-shipped", action="store_true",
         help="also compute the pairs shipped with the package (default: skipped, unless failed "
              "or at a raised k_B T there and --retry-failed)",
@@ -102,7 +108,8 @@ def _run_compute(args: argparse.Namespace) -> int:
     except MissingBasisError as error:
         raise ValueError(str(error)) from None
     store = Store(args.store, settings)
-    skipped = [] if args.include_shipped else _shipped_pairs(todo, settings, args.retry_failed)
+    skipped = ([] if args.include_shipped or args.recompute
+               else _shipped_pairs(todo, settings, args.retry_failed))
     todo = [pair for pair in todo if pair not in skipped]
     print(f"store {store.folder} | {len(todo)} pairs | {jobs} jobs"
           + (f" | {len(skipped)} shipped with the package skipped" if skipped else ""), flush=True)
@@ -113,6 +120,7 @@ def _run_compute(args: argparse.Namespace) -> int:
         todo,
         jobs=jobs,
         retry_failed=args.retry_failed,
+        recompute=args.recompute,
         progress=not args.no_progress,
         verbose=args.verbose,
         time_limit_s=None if args.time_limit is None else 60 * args.time_limit,
@@ -145,6 +153,11 @@ def _add_ship(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pairs", default=None, help="comma-separated diatomics (CO,H2,Fe_Fe; default: all)"
     )
+    parser.add_argument(
+        "--replace", action="store_true",
+        help="rewrite the shipped records of --pairs from the store (after `qc-canvas compute "
+             "--recompute`)",
+    )
 
 
 def _run_ship(args: argparse.Namespace) -> int:
@@ -152,10 +165,13 @@ def _run_ship(args: argparse.Namespace) -> int:
     from qc_jax.compact import ShippedRecords, ship
     from qc_jax.store import Store
 
+    if args.replace and not args.pairs:
+        raise ValueError("--replace needs --pairs (the pairs computed again)")
     names = [pair_name(*pair) for pair in parse_pairs(args.pairs)] if args.pairs else None
-    added = ship(Store(args.store, DEFAULT), args.to, names)
+    added = ship(Store(args.store, DEFAULT), args.to, names, replace=args.replace)
     total = len(ShippedRecords(args.to).names())
-    print(f"shipped {len(added)} new pairs to {args.to} ({total} in all)")
+    print(f"shipped {len(added)} {'replaced' if args.replace else 'new'} pairs to {args.to} "
+          f"({total} in all)")
     return 0
 
 

@@ -164,10 +164,12 @@ class ShippedRecords:
         return read_checked(path)
 
 
-def ship(store: Store, root: str | os.PathLike, names: list[str] | None = None) -> list[str]:
+def ship(store: Store, root: str | os.PathLike, names: list[str] | None = None,
+         replace: bool = False) -> list[str]:
     """Add the records of ``names`` (default: every record of ``store``) that ``root`` lacks, in
     compact form, with the free atoms they need, and rewrite the manifest. Files already shipped
-    are never rewritten, except a pair shipped failed or at a raised k_B T that the store now
+    are rewritten only with ``replace`` (pairs computed again, ``qc-canvas compute
+    --recompute``) or for a pair shipped failed or at a raised k_B T that the store now
     holds converged at its settings' k_B T (retried with ``qc-canvas compute --retry-failed``);
     a folder of other settings is refused. Returns the
     names added or replaced."""
@@ -185,7 +187,7 @@ def ship(store: Store, root: str | os.PathLike, names: list[str] | None = None) 
     for name in names if names is not None else store.names():
         relative = f"pairs/{name}.npz"
         record = store.get(name)
-        if record is None or (relative in files
+        if record is None or (relative in files and not replace
                               and not (shipped.get(name).retryable and not record.retryable)):
             continue
         for element in record.symbols if record.status != "failed" else ():

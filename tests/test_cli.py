@@ -1,5 +1,6 @@
 """`qc-canvas compute`: a real parallel run, interruption and resume, and bad input."""
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -134,6 +135,22 @@ def test_failed_records_are_kept_unless_retried(tmp_path):
     arguments = ["compute", "--fast", "--no-progress", "--pairs", "H_H", "--store", str(tmp_path)]
     assert main(arguments) == 0 and store.load("H_H").status == "failed"
     assert main([*arguments, "--retry-failed"]) == 0 and store.load("H_H").status == "ok"
+
+
+def test_recompute_replaces_a_converged_record_only_with_a_converged_one(tmp_path, capsys):
+    store = Store(tmp_path, FAST)
+    arguments = ["compute", "--fast", "--no-progress", "--pairs", "H_H", "--store", str(tmp_path)]
+    assert main(arguments) == 0
+    computed = store.load("H_H")
+    store.put(dataclasses.replace(computed, labels={**computed.labels, "e_g_ev": -1.0}))
+    assert main(arguments) == 0 and store.load("H_H").labels["e_g_ev"] == -1.0  # kept
+
+    assert main([*arguments, "--recompute", "--time-limit", "1e-6"]) == 0  # fails: kept
+    assert "kept: computed again it was failed" in capsys.readouterr().out
+    assert store.load("H_H").labels["e_g_ev"] == -1.0
+
+    assert main([*arguments, "--recompute"]) == 0
+    assert store.load("H_H").labels == pytest.approx(computed.labels)
 
 
 def test_a_killed_worker_ends_the_run_with_errors_not_a_hang(tmp_path):

@@ -93,6 +93,17 @@ def test_a_left_out_pair_is_replaced_once_it_converges_at_the_default_k_b_t(left
     assert ship(store, root, ["C_O"]) == []
 
 
+def test_a_recomputed_pair_is_shipped_again_only_when_asked(tmp_path):
+    shutil.copytree(DUMMY_STORE, tmp_path / "store")
+    store, root = Store(tmp_path / "store", DEFAULT), tmp_path / "shipped"
+    assert ship(store, root, ["C_O"]) == ["C_O"]
+    recomputed = store.load("C_O")
+    store.put(replace(recomputed, labels={**recomputed.labels, "e_g_ev": 1.0}))
+    assert ship(store, root, ["C_O"]) == []
+    assert ship(store, root, ["C_O"], replace=True) == ["C_O"]
+    assert ShippedRecords(root).get("C_O").labels["e_g_ev"] == 1.0
+
+
 def test_a_changed_file_fails_the_manifest(shipped, tmp_path):
     root = tmp_path / "copy"
     shutil.copytree(shipped.root, root)

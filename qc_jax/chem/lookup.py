@@ -71,6 +71,7 @@ def get_record(
     retry_failed: bool = False,
     time_limit_s: float | None = None,
     announce: bool = False,
+    recompute: bool = False,
 ) -> Lookup:
     """The record of pair (a, b): the ``shipped`` one, else the ``store``'s (with
     ``prefer_store`` the other way round), else (with ``compute``) computed at the store's
@@ -80,12 +81,13 @@ def get_record(
     exception while computing gives status ``error`` and is not stored (a rerun retries the
     pair); one past ``time_limit_s`` CPU seconds is a failed record
     (:func:`qc_jax.chem.pair.compute_pair`). With ``announce``, a line is printed before a
-    computation starts."""
+    computation starts. With ``recompute`` the pair is computed even if a record exists (after a
+    fix of the procedure); a converged stored record is replaced only by a converged one."""
     name = pair_name(a, b)
     sources = [("store", store.get)] + ([("shipped", shipped.get)] if shipped else [])
     for source, get in sources if prefer_store else sources[::-1]:
         record = get(name)
-        if record is not None and not (retry_failed and record.retryable):
+        if record is not None and not (retry_failed and record.retryable) and not recompute:
             return _found(record, source)
     if not compute:
         return Lookup(name, "missing", message="no record (not computed)")
@@ -93,14 +95,16 @@ def get_record(
 
     start = time.perf_counter()
     with store.lock(a, b):
-        record = store.get(a, b)
-        if record is not None and not (retry_failed and record.retryable):
-            return _found(record, "store")
+        stored = store.get(a, b)
+        if stored is not None and not (retry_failed and stored.retryable) and not recompute:
+            return _found(stored, "store")
         if announce:
             print(f"Computing {name} with PySCF (optimised bond, labels) ...", flush=True)
         try:
             record = compute_pair(a, b, store.settings, time_limit_s, store)
-            store.put(record)
+            kept = stored is not None and record.retryable and not stored.retryable
+            if not kept:
+                store.put(record)
         except Exception as error:  # reported, not stored: the pair is retried by the next run
             lookup = Lookup(name, "error", message=f"no record (the computation raised "
                             f"{type(error).__name__}: {error})",
@@ -108,6 +112,10 @@ def get_record(
         else:
             lookup = dataclasses.replace(_found(record, "computed"),
                                          elapsed_s=time.perf_counter() - start)
+            if kept:
+                lookup = dataclasses.replace(
+                    _found(stored, "store"), elapsed_s=lookup.elapsed_s,
+                    message=f"kept: computed again it was {record.status} ({record.reason})")
     store.append_log(lookup.line())
     return lookup
 

@@ -66,6 +66,7 @@ def compute_missing(
     log: Callable[[str], None] | None = None,
     verbose: bool = False,
     time_limit_s: float | None = None,
+    recompute: bool = False,
 ) -> RunSummary:
     """Compute the ``pairs`` that ``store`` lacks with ``jobs`` worker processes.
 
@@ -76,14 +77,15 @@ def compute_missing(
     SIGTERM the workers are stopped and the summary says ``interrupted``; if a worker process
     dies, the pairs not finished by then are reported as errors (rerun to retry them). A pair
     still computing after ``time_limit_s`` CPU seconds is stored as failed (see
-    :func:`qc_jax.chem.pair.compute_pair`).
+    :func:`qc_jax.chem.pair.compute_pair`). With ``recompute``, every pair of ``pairs`` is
+    computed, stored or not (:func:`qc_jax.chem.lookup.get_record`).
     """
     from tqdm import tqdm
 
     start = time.perf_counter()
     store.make_writable()
     store.remove_stale_temporaries()
-    todo = store.missing(pairs, retry_failed)
+    todo = list(pairs) if recompute else store.missing(pairs, retry_failed)
     todo.sort(key=lambda ab: -(atomic_number(ab[0]) + atomic_number(ab[1])))
     summary = RunSummary(len(pairs), len(pairs) - len(todo))
     bar = tqdm(total=len(todo), unit="pair", disable=not (progress and todo), dynamic_ncols=True)
@@ -95,7 +97,8 @@ def compute_missing(
         # The workers start at submission: they inherit one thread and skip the main script.
         with _one_thread_per_worker(), _workers_skip_the_main_script():
             futures = {executor.submit(_compute_in_worker, str(store.root), store.settings, a, b,
-                                       time_limit_s, retry_failed): (a, b) for a, b in todo}
+                                       time_limit_s, retry_failed, recompute): (a, b)
+                   for a, b in todo}
         for future in as_completed(futures):
             lookup = _lookup(future, futures[future], store)
             summary.outcomes.append(lookup.without_record())
@@ -182,8 +185,8 @@ def _init_worker(verbose: bool) -> None:
 
 
 def _compute_in_worker(root: str, settings: Settings, a: str, b: str,
-                       time_limit_s: float | None, retry_failed: bool) -> Lookup:
+                       time_limit_s: float | None, retry_failed: bool, recompute: bool) -> Lookup:
     """Pool worker: :func:`qc_jax.chem.lookup.get_record` of (a, b) in the store at ``root`` of
     ``settings``, computing it if missing."""
     return get_record(a, b, Store(root, settings), retry_failed=retry_failed,
-                      time_limit_s=time_limit_s)
+                      time_limit_s=time_limit_s, recompute=recompute)

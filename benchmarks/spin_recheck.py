@@ -1,0 +1,73 @@
+"""Recheck stored records for a lower spin state at their minimum (records computed before 67032a0).
+
+    OMP_NUM_THREADS=1 python benchmarks/spin_recheck.py --store data/store [--pairs Rn_Te,...]
+
+Since 67032a0, ``compute_pair`` converges the spin starts from the free atoms again at a minimum
+far from the start geometry (``qc_jax.chem.pair.FAR_FROM_START``), when they are meant for
+another spin moment than the minimum's: He-O and Rn-Te had been singlets. This script looks for
+that case in records computed before: for each converged record at the default k_B T whose bond
+length is that far from its start geometry, it converges the record's own state and those starts
+at the record's geometry, on the final grid, and prints the free energy of each start relative to
+the record's state. A start lower by more than ``SAME_STATE_HA`` marks a record to compute again
+(``qc-canvas compute --pairs ... --recompute``). Prints a Markdown table and, last, the pairs to
+compute again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from qc_jax.chem import DEFAULT
+from qc_jax.chem.atoms import atom_reference
+from qc_jax.chem.bond import start_geometry
+from qc_jax.chem.molecule import record_mole
+from qc_jax.chem.pair import FAR_FROM_START, _other_moment_starts
+from qc_jax.chem.scf import ScfNotConverged, run_scf
+from qc_jax.chem.spin import SAME_STATE_HA
+from qc_jax.elements import pair_name, parse_pairs
+from qc_jax.store import Store
+from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", default="data/store")
+    parser.add_argument("--pairs", default=None, help="comma-separated pairs (default: all)")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    store = Store(args.store, DEFAULT)
+    names = [pair_name(a, b) for a, b in parse_pairs(args.pairs)] if args.pairs else store.names()
+    sigma = DEFAULT.smearing_sigma
+    print("| pair | R_e (A) | start (A) | moment | other start: moment, F - F_record (eV) |")
+    print("|---|---:|---:|---:|---|")
+    again = []
+    for name in names:
+        record = store.get(name)
+        if record is None or record.status == "failed" or record.raised_smearing:
+            continue
+        a, b = record.symbols
+        r0 = start_geometry(a, b, DEFAULT)[0] * BOHR_ANGSTROM
+        if abs(record.bond_length - r0) <= FAR_FROM_START * r0:
+            continue
+        mol = record_mole(record)
+        atoms = tuple(atom_reference(element, DEFAULT, sigma, store) for element in (a, b))
+        own = run_scf(mol, DEFAULT, sigma, record.dm)
+        cells = []
+        for dm0 in _other_moment_starts(mol, atoms, own.spin_moment):
+            try:
+                other = run_scf(mol, DEFAULT, sigma, dm0, rungs=("diis", "damped"))
+            except ScfNotConverged:
+                cells.append("not converged")
+                continue
+            gain = (other.e_free - own.e_free) * HARTREE_EV
+            cells.append(f"{other.spin_moment:.2f}, {gain:+.3f}")
+            if other.e_free < own.e_free - SAME_STATE_HA and name not in again:
+                again.append(name)
+        print(f"| {name} | {record.bond_length:.3f} | {r0:.3f} | {abs(own.spin_moment):.2f} | "
+              f"{'; '.join(cells) or '-'} |", flush=True)
+    print(f"\ncompute again ({len(again)}): {','.join(again)}")
+
+
+if __name__ == "__main__":
+    main()
