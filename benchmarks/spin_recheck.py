@@ -6,11 +6,11 @@ Since 67032a0, ``compute_pair`` converges the spin starts from the free atoms ag
 far from the start geometry (``qc_jax.chem.pair.FAR_FROM_START``), when they are meant for
 another spin moment than the minimum's: He-O and Rn-Te had been singlets. This script looks for
 that case in records computed before: for each converged record at the default k_B T whose bond
-length is that far from its start geometry, it converges the record's own state and those starts
-at the record's geometry, on the final grid, and prints the free energy of each start relative to
-the record's state. A start lower by more than ``SAME_STATE_HA`` marks a record to compute again
-(``qc-canvas compute --pairs ... --recompute``). Prints a Markdown table and, last, the pairs to
-compute again.
+length is that far from its start geometry (``--far``: a fraction of it), it converges the
+record's own state and those starts at the record's geometry, on the final grid, and prints the
+free energy of each start relative to the record's state. A start lower by more than
+``SAME_STATE_HA`` marks a record to compute again (``qc-canvas compute --pairs ... --recompute``).
+Prints a Markdown table and, last, the pairs to compute again.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", default="data/store")
     parser.add_argument("--pairs", default=None, help="comma-separated pairs (default: all)")
+    parser.add_argument("--far", type=float, default=FAR_FROM_START,
+                        help="check records farther than this fraction of the start bond length "
+                             "from it (default: FAR_FROM_START; 0 checks every record)")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     store = Store(args.store, DEFAULT)
@@ -48,7 +51,7 @@ def main() -> None:
             continue
         a, b = record.symbols
         r0 = start_geometry(a, b, DEFAULT)[0] * BOHR_ANGSTROM
-        if abs(record.bond_length - r0) <= FAR_FROM_START * r0:
+        if abs(record.bond_length - r0) <= args.far * r0:
             continue
         mol = record_mole(record)
         atoms = tuple(atom_reference(element, DEFAULT, sigma, store) for element in (a, b))

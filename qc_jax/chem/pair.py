@@ -57,7 +57,10 @@ FAR_FROM_START = 0.15
 from the free atoms tried again there (:func:`_lowest_minimum`): the states found at the start
 geometry say little about it. Rn-Te: at GFN2-xTB's 2.78 Angstrom the ferromagnetic start falls
 into the closed shell, which the search follows to 3.83 Angstrom; there that start gives the
-triplet of the Te atom, 0.45 eV lower (2026-11-30)."""
+triplet of the Te atom, 0.45 eV lower (2026-11-30). So are the starts of a pair whose starts
+converged only at a shorter bond (:data:`SHORTER_STARTS`), some of them having failed: Ta-Th's
+ferromagnetic start converges at its minimum to a moment of 3, 0.36 eV below the M = 0 state
+the search had followed."""
 
 SHORTER_STARTS = (0.7, 0.85)
 """If no spin start converges at the start bond length, even on the whole ladder, the starts
@@ -248,15 +251,17 @@ def _lowest_minimum(
     converged at the start geometry on the search grid (or, if none converges there, at a
     shorter bond: :func:`_converged_starts`), the lowest is optimised, and the
     competitive others are tried again at its minimum (``STATE_WINDOW_HA``), as are, at a
-    minimum far from the start geometry (``FAR_FROM_START``), the starts from the free atoms
-    meant for another spin moment than the minimum's. A lower state there restarts the search
-    from it. ``start`` (bond length in Bohr, [2, nao, nao] density): the bond length to start
-    at instead, and a start tried before the spin starts (:func:`_annealed`)."""
-    r0, curvature, _ = start_geometry(a, b, settings)
+    minimum far from the start geometry (``FAR_FROM_START``) or when the starts converged only
+    at a shorter bond, the starts from the free atoms meant for another spin moment than the
+    minimum's. A lower state there restarts the search from it. ``start`` (bond length in Bohr,
+    [2, nao, nao] density): the bond length to start at instead, and a start tried before the
+    spin starts (:func:`_annealed`)."""
+    r_start, curvature, _ = start_geometry(a, b, settings)
     if start is None:
-        r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, r0)
+        r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, r_start)
     else:
-        r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, start[0], start[1])
+        r_start = start[0]
+        r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, r_start, start[1])
     ranked = sorted(states.values(), key=lambda result: result.e_free)
     rivals = _distinct_states(ranked, ranked[0].e_free + STATE_WINDOW_HA)[1:]
     first = BondPoint(r0, ranked[0].e_free, bond_slope(ranked[0], settings), ranked[0])
@@ -264,7 +269,7 @@ def _lowest_minimum(
     minimum.evaluations += tried
     mol = minimum.point.scf.mf.mol
     retried = [(state.dm, RUNGS) for state in rivals]
-    if abs(minimum.point.r - r0) > FAR_FROM_START * r0:
+    if abs(minimum.point.r - r_start) > FAR_FROM_START * r_start or r0 != r_start:
         retried += [(dm, ("diis", "damped")) for dm in _other_moment_starts(
             mol, atoms, minimum.point.scf.spin_moment)]  # fmt: skip
     for dm0, rungs in retried:
