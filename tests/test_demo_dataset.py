@@ -15,9 +15,11 @@ DUMMY_STORE = Path(quantum_canvas.__file__).parent / "dummy_data" / "store"
 def test_demo_builds_without_pyscf_trains_and_writes_figures(tmp_path, capsys):
     out = tmp_path / "out"
     mae = demo.main(["--config", "tiny", "--store", str(DUMMY_STORE), "--data-dir",
-                     str(tmp_path / "tfds"), "--out", str(out), "--epochs", "2"])
+                     str(tmp_path / "tfds"), "--out", str(out), "--epochs", "2",
+                     "--samples", "17"])
     printed = capsys.readouterr().out
     assert "17/2/2 train/validation/test pairs, 0 of 21 left out" in printed
+    assert "seed-42 split (1 epochs)" in printed and "cnn: 1 epochs" in printed  # 17 samples
     assert "skill cnn" in printed and "skill schnet" in printed
     assert set(mae) == {"constant", "cnn", "schnet"}
     assert json.loads((out / "mae.json").read_text()) == mae
