@@ -110,12 +110,11 @@ def get_record(
                             f"{type(error).__name__}: {error})",
                             elapsed_s=time.perf_counter() - start)
         else:
-            lookup = dataclasses.replace(_found(record, "computed"),
-                                         elapsed_s=time.perf_counter() - start)
+            elapsed_s = time.perf_counter() - start
+            lookup = dataclasses.replace(_found(record, "computed"), elapsed_s=elapsed_s)
             if kept:
-                lookup = dataclasses.replace(
-                    _found(stored, "store"), elapsed_s=lookup.elapsed_s,
-                    message=f"kept: computed again it was {record.status} ({record.reason})")
+                lookup = dataclasses.replace(_found(stored, "store"), elapsed_s=elapsed_s, message=(
+                    f"kept: computed again it was {record.status} ({record.reason})"))
     store.append_log(lookup.line())
     return lookup
 
