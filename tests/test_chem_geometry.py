@@ -7,6 +7,7 @@ import pytest
 
 from qc_jax.chem import FAST
 from qc_jax.chem.bond import (
+    BondSteps,
     evaluate,
     force_constant,
     harmonic_wavenumber,
@@ -79,6 +80,26 @@ def test_search_that_runs_out_of_steps_is_flagged():
     assert not found.converged and found.flag == "max_steps"
 
 
+# Lu-Th annealed from 0.01 to 0.003 Ha (data/retry_Lu_Th.log, 2026-11-30): bond length (Bohr),
+# slope (Ha/Bohr) and spin moment of its first three search points. The first is a moment-0
+# state; the next two a moment-1.1 state 0.7 eV lower, still descending towards longer bonds.
+LU_TH = [(5.8871, +3.41e-3, 0.000), (5.7532, -1.65e-2, 1.158), (5.8642, -1.27e-2, 1.102)]
+
+
+def lu_th_steps(moments):
+    steps = BondSteps(lower=3.0, upper=15.0, curvature=0.5, tolerance=5e-3)
+    proposals = [steps.next_length(r, slope, m) for (r, slope, _), m in zip(LU_TH, moments, strict=True)]
+    return proposals[-1]
+
+
+def test_the_bracket_of_another_spin_state_is_dropped():
+    # The new state's curve descends past the old state's positive-slope point: the search
+    # walks on (a full trusted step) instead of bisecting towards 5.8871 Bohr.
+    assert lu_th_steps([m for *_, m in LU_TH]) > 5.8642 + 0.25
+    # On one curve, the same slopes bracket a minimum, and the search bisects the bracket.
+    assert lu_th_steps([0.0, 0.0, 0.0]) == pytest.approx(0.5 * (5.8642 + 5.8871))
+
+
 def test_harmonic_wavenumber_units():
     # H2 with k = 0.37 Ha/Bohr^2 (about the experimental curvature) gives about 4400 cm^-1.
     assert 4300 < harmonic_wavenumber(0.37, "H", "H") < 4500
@@ -107,3 +128,23 @@ def test_the_longest_searched_bond_fits_the_default_canvas():
 
     width = CanvasSpec().geometry(DEFAULT.max_bond_angstrom)["box_width_angstrom"]
     assert DEFAULT.max_bond_angstrom / 2 + 0.5 <= width / 2
+
+
+def test_a_soft_minimum_is_found_again_on_the_final_grid(tmp_path):
+    # He-Ne in STO-3G: the final grid (level 3) puts the minimum 0.29 Bohr beyond the search
+    # grid's (level 0), far outside the force constant's two points; the search continues on the
+    # final grid until the record's slope there is flat.
+    from dataclasses import replace
+
+    from qc_jax.chem import compute_pair
+    from qc_jax.store import Store
+    from qc_jax.units import HARTREE_EV
+
+    settings = replace(FAST, search_grid_level=0, grid_level=3, bond_tol=5e-3, freq_step=0.01)
+    on_search_grid = search("He", "Ne", replace(settings, grid_level=0))
+    record = compute_pair("He", "Ne", settings, store=Store(tmp_path, settings))
+    assert record.labels["geom_converged"] == 1, record.reason  # (the ions do not fit STO-3G)
+    assert record.bond_length / BOHR_ANGSTROM - on_search_grid.point.r > 0.2  # the case
+    slope = record.labels["geom_slope_ev_ang"] * BOHR_ANGSTROM / HARTREE_EV  # Ha/Bohr
+    k = force_constant("He", "Ne", on_search_grid.point, settings, settings.smearing_sigma)[0]
+    assert abs(slope) < k * settings.freq_step  # within one Newton step of size freq_step

@@ -31,6 +31,12 @@ in an unchanged direction, up to ``MAX_TRUST_RADIUS``."""
 MAX_TRUST_RADIUS = 1.2
 FIRST_CURVATURE = 0.5
 """Force-constant guess for the first step when GFN2-xTB gives none (Ha/Bohr^2)."""
+MOMENT_JUMP = 0.5
+"""Consecutive points of the bond search whose spin moments differ in size by more than this
+(electrons) belong to different states (:class:`BondSteps`). Lu-Th, annealed from 0.01 Ha: the
+first point (moment 0, slope > 0) bounded the bracket from above; every later point (moment
+1.1, 0.7 eV lower) had a negative slope, and the search bisected towards the first point's bond
+length, never reaching the new state's minimum (2026-11-30)."""
 
 
 @dataclass
@@ -133,6 +139,64 @@ def _xtb_minimum(a: str, b: str, r0: float) -> tuple[float, float]:
     return r, (energy(r + h) - 2 * found.fun + energy(r - h)) / h**2
 
 
+@dataclass
+class BondSteps:
+    """The step rule of :func:`optimise_bond`: safeguarded Newton steps on the bond length
+    (Bohr) between ``lower`` and ``upper``, from the points evaluated so far.
+
+    ``curvature`` (Ha/Bohr^2) sets the first step; then the secant of the last two slopes does.
+    The bracket (``below``: a negative slope seen there, ``above``: a positive one) turns a
+    step that leaves it into a bisection. Points of another spin state (moments N_alpha - N_beta
+    differing in size by more than :data:`MOMENT_JUMP`) lie on another curve: at such a jump the
+    bracket and the secant are dropped and the search starts afresh on the new state's curve."""
+
+    lower: float
+    upper: float
+    curvature: float
+    tolerance: float
+    """A Newton step shorter than this (Bohr) ends the search, converged."""
+    below: float = -math.inf
+    above: float = math.inf
+    trust: float = TRUST_RADIUS
+    full_step: bool = False
+    previous: tuple[float, float, float] | None = None
+    """(bond length, slope, spin moment) of the last point."""
+
+    def next_length(self, r: float, slope: float, moment: float) -> float | str:
+        """The bond length (Bohr) to evaluate after the point at ``r`` (slope in Ha/Bohr, spin
+        moment in electrons), or the search's end: ``""`` (converged), ``"dissociative"`` or
+        ``"collapse"``."""
+        if self.previous is not None and abs(abs(moment) - abs(self.previous[2])) > MOMENT_JUMP:
+            self.below, self.above, self.previous = -math.inf, math.inf, None
+        if slope < 0:
+            self.below = max(self.below, r)
+        else:
+            self.above = min(self.above, r)
+        if self.previous is not None:  # the secant curvature of the last two slopes
+            r_before, slope_before, _ = self.previous
+            if self.full_step and slope * slope_before > 0:  # a walk down a steady slope
+                self.trust = min(2 * self.trust, MAX_TRUST_RADIUS)
+            self.curvature = (slope - slope_before) / (r - r_before)
+        if self.curvature > 0:
+            step = -slope / self.curvature
+            if abs(step) < self.tolerance:
+                return ""
+        else:  # concave: go downhill as far as trusted
+            step = -math.copysign(self.trust, slope)
+        step = max(-self.trust, min(self.trust, step))
+        r_next = r + step
+        if not self.below < r_next < self.above:
+            r_next = 0.5 * (self.below + self.above)
+        if slope < 0 and r >= self.upper:
+            return "dissociative"
+        if slope > 0 and r <= self.lower:
+            return "collapse"
+        r_next = min(max(r_next, self.lower), self.upper)
+        self.full_step = abs(step) == self.trust and r_next == r + step
+        self.previous = (r, slope, moment)
+        return r_next
+
+
 def optimise_bond(
     a: str,
     b: str,
@@ -143,41 +207,16 @@ def optimise_bond(
     curvature: float = FIRST_CURVATURE,
 ) -> BondSearch:
     """Minimise the free energy of pair (a, b) over the bond length on ``grid_level`` (see
-    module docstring), from the evaluated point ``start`` (it warm-starts the next SCF);
-    ``curvature`` (Ha/Bohr^2) is the estimate that sets the first Newton step."""
+    module docstring and :class:`BondSteps`), from the evaluated point ``start`` (it warm-starts
+    the next SCF); ``curvature`` (Ha/Bohr^2) is the estimate that sets the first Newton step."""
     _, lower, upper = search_bounds(a, b, settings)
-    point = start
-    history = [point]
-    below, above = -math.inf, math.inf  # bracket: slope < 0 seen at `below`, > 0 at `above`
-    previous: BondPoint | None = None
-    trust, full_step = TRUST_RADIUS, False
+    steps = BondSteps(lower, upper, curvature, settings.bond_tol)
+    point, history = start, [start]
     for _ in range(settings.max_bond_steps):
-        if point.slope < 0:
-            below = max(below, point.r)
-        else:
-            above = min(above, point.r)
-        if previous is not None:  # the secant curvature of the last two slopes
-            if full_step and point.slope * previous.slope > 0:  # a walk down a steady slope
-                trust = min(2 * trust, MAX_TRUST_RADIUS)
-            curvature = (point.slope - previous.slope) / (point.r - previous.r)
-        if curvature > 0:
-            step = -point.slope / curvature
-            if abs(step) < settings.bond_tol:
-                return BondSearch(point, True, "", history)
-        else:  # concave: go downhill as far as trusted
-            step = -math.copysign(trust, point.slope)
-        step = max(-trust, min(trust, step))
-        r_next = point.r + step
-        if not below < r_next < above:
-            r_next = 0.5 * (below + above)
-        if point.slope < 0 and point.r >= upper:
-            return BondSearch(point, False, "dissociative", history)
-        if point.slope > 0 and point.r <= lower:
-            return BondSearch(point, False, "collapse", history)
-        r_next = min(max(r_next, lower), upper)
-        full_step = abs(step) == trust and r_next == point.r + step
-        previous = point
-        point = evaluate(a, b, r_next, settings, sigma, previous, grid_level)
+        r_next = steps.next_length(point.r, point.slope, point.scf.spin_moment)
+        if isinstance(r_next, str):
+            return BondSearch(point, r_next == "", r_next, history)
+        point = evaluate(a, b, r_next, settings, sigma, point, grid_level)
         history.append(point)
     return BondSearch(point, False, "max_steps", history)
 
