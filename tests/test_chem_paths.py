@@ -5,7 +5,8 @@ here the same def2-SVP basis, ECPs, D3(BJ) dispersion and spin-state search run 
 and loose tolerances, on an ECP pair (AuH), an open-shell transition-metal oxide (ScO, a doublet
 from a doublet and a triplet atom: the restricted and ferromagnetic starts) and the O2 triplet
 (a homonuclear open-shell dimer: the antiferromagnetic start too); and, at the default settings
-(where the case arises), He-O, whose minimum lies far from its start geometry.
+(where the case arises), He-O, whose minimum lies far from its start geometry; and CaF, an odd
+electron count that the atoms' starts leave half filled in both spins.
 """
 
 from dataclasses import replace
@@ -57,3 +58,15 @@ def test_spin_starts_are_tried_again_at_a_minimum_far_from_the_start_geometry(tm
     assert record.bond_length > (1 + FAR_FROM_START) * start  # the case under test
     assert abs(record.labels["spin_moment"] - 2) < 1e-3  # the triplet of the O atom
     assert record.labels["binding_energy_ev"] < 0.5
+
+
+def test_an_odd_electron_count_is_not_left_half_filled_in_both_spins(tmp_path):
+    # CaF (X 2Sigma+, R_e 1.967 Angstrom, Huber-Herzberg): the restricted start keeps alpha =
+    # beta, and the F atom's moment in the ferromagnetic start is quenched by the charge
+    # transfer to F, so both starts end with the top level half filled in both spins (moment 0,
+    # <S^2> 0.25). The polarised start from that state finds the doublet, 0.15 eV lower.
+    record = compute_pair("Ca", "F", CHEAP, store=Store(tmp_path, CHEAP))
+    assert record.status == "ok", record.reason
+    assert abs(record.labels["spin_moment"] - 1) < 0.05
+    assert abs(record.labels["s_squared"] - 0.75) < 0.05
+    assert abs(record.labels["distance_ang"] - 1.967) < 0.06

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -39,6 +40,7 @@ from qc_jax.chem.spin import (
     converge_starts,
     ion_starts,
     molecule_starts,
+    polarised_start,
 )
 from qc_jax.elements import canonical_order, pair_name
 from qc_jax.record import AtomRecord, PairRecord
@@ -70,6 +72,9 @@ shells that no rung converges: Ta-Th at the sum of its covalent radii (no GFN2-x
 1.53 x its R_e. The bonds of such pairs are short (thorium-transition-metal R_e are 0.63-0.70 of
 the covalent sum), so the shortest fraction comes first: the spin starts compete near R_e.
 Pairs whose starts converge at the start bond length are unaffected."""
+
+CHEAP_RUNGS = ("diis", "damped")
+"""The rungs a second-chance start climbs (the Newton rung costs about ten DIIS runs)."""
 
 FLAG_REASONS = {
     "dissociative": "free energy still decreasing at the upper bound of the bond search",
@@ -251,11 +256,13 @@ def _lowest_minimum(
 ) -> Minimum:
     """The bond minimum of the lowest spin state (see :mod:`qc_jax.chem.spin`): every start is
     converged at the start geometry on the search grid (or, if none converges there, at a
-    shorter bond: :func:`_converged_starts`), the lowest is optimised, and the
+    shorter bond: :func:`_converged_starts`; then the polarised start from the lowest,
+    :func:`qc_jax.chem.spin.polarised_start`), the lowest is optimised, and the
     competitive others are tried again at its minimum (``STATE_WINDOW_HA``), as are, at a
     minimum far from the start geometry (``FAR_FROM_START``) or when the starts converged only
     at a shorter bond, the starts from the free atoms meant for another spin moment than the
-    minimum's. A lower state there restarts the search from it. ``start`` (bond length in Bohr,
+    minimum's, and the polarised start from the minimum's state. A lower state there restarts
+    the search from it. ``start`` (bond length in Bohr,
     [2, nao, nao] density): the bond length to start at instead, and a start tried before the
     spin starts (:func:`_annealed`)."""
     r_start, curvature, _ = start_geometry(a, b, settings)
@@ -265,6 +272,13 @@ def _lowest_minimum(
         r_start = start[0]
         r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, r_start, start[1])
     ranked = sorted(states.values(), key=lambda result: result.e_free)
+    polarised = polarised_start(ranked[0].mf)
+    if polarised is not None:
+        tried += 1
+        with contextlib.suppress(ScfNotConverged):
+            ranked = sorted([*ranked, run_scf(ranked[0].mf.mol, settings, sigma, polarised,
+                                              settings.search_grid_level, rungs=CHEAP_RUNGS)],
+                            key=lambda result: result.e_free)
     rivals = _distinct_states(ranked, ranked[0].e_free + STATE_WINDOW_HA)[1:]
     first = BondPoint(r0, ranked[0].e_free, bond_slope(ranked[0], settings), ranked[0])
     minimum = _minimum(a, b, settings, sigma, first, curvature)
@@ -272,8 +286,11 @@ def _lowest_minimum(
     mol = minimum.point.scf.mf.mol
     retried = [(state.dm, RUNGS) for state in rivals]
     if abs(minimum.point.r - r_start) > FAR_FROM_START * r_start or r0 != r_start:
-        retried += [(dm, ("diis", "damped")) for dm in _other_moment_starts(
+        retried += [(dm, CHEAP_RUNGS) for dm in _other_moment_starts(
             mol, atoms, minimum.point.scf.spin_moment)]  # fmt: skip
+    polarised = polarised_start(minimum.point.scf.mf)
+    if polarised is not None:
+        retried.append((polarised, CHEAP_RUNGS))
     for dm0, rungs in retried:
         try:
             rival = run_scf(mol, settings, sigma, dm0, rungs=rungs)
@@ -306,7 +323,7 @@ def _converged_starts(
         tried += len(starts)
         try:
             return r, converge_starts(mol, settings, sigma, starts, settings.search_grid_level,
-                                      ("diis", "damped")), tried
+                                      CHEAP_RUNGS), tried
         except ScfNotConverged as error:
             failure = error
     raise failure

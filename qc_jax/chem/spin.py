@@ -9,7 +9,8 @@ free energy is kept:
   ``ferromagnetic`` (the spin-polarised free atoms with parallel moments) and, for homonuclear
   dimers of open-shell atoms, ``antiferromagnetic`` (the moment of atom B reversed: the
   broken-symmetry start; in heteronuclear pairs, measured on B_V, it reached the ferromagnetic
-  state again);
+  state again); and, where the lowest of these has an odd electron count and no moment, the
+  ``polarised`` start from its orbitals (:func:`polarised_start`);
 - ions (:func:`ion_starts`): the neutral's orbitals with one electron removed from the top
   (cation), or added at the bottom (anion), of the alpha or of the beta levels: one start for a
   closed shell (the two are mirror images), two for an open shell (moment M - 1 and M + 1).
@@ -53,6 +54,28 @@ def molecule_starts(mol, atoms: tuple[AtomRecord, AtomRecord]) -> dict[str, np.n
     if atoms[0].element == atoms[1].element and atoms[0].spin_moment > 0.5:
         starts["antiferromagnetic"] = placed((0, 1), (1, 0))
     return starts
+
+
+def polarised_start(mf) -> np.ndarray | None:
+    """[2, nao, nao] start of spin moment 1 from the orbitals of the converged UKS object ``mf``
+    if its electron count is odd and its moment below half an electron; None otherwise.
+
+    Such a state half fills its top level in both spins: a start with alpha = beta never leaves
+    it, and the ferromagnetic start can relax into it too when charge transfer quenches the
+    moment it started with (CaF, SrCl, BaF from the F or Cl atom's moment: moment 0, <S^2> 0.25,
+    where experiment has doublets; 2026-11-30). The start fills the levels of each spin in the
+    order of their energies, (N + 1) / 2 alpha and (N - 1) / 2 beta electrons."""
+    occ = np.asarray(mf.mo_occ)
+    n = round(float(occ.sum()))
+    if n % 2 == 0 or abs(occ[0].sum() - occ[1].sum()) > 0.5:
+        return None
+    starts = []
+    for coeff, energy, count in zip(np.asarray(mf.mo_coeff), np.asarray(mf.mo_energy),
+                                    ((n + 1) // 2, (n - 1) // 2), strict=True):
+        filled = np.zeros(len(energy))
+        filled[np.argsort(energy)[:count]] = 1.0
+        starts.append((coeff * filled) @ coeff.T)
+    return np.stack(starts)
 
 
 def converge_starts(mol, settings: Settings, sigma: float, starts: dict[str, np.ndarray],
