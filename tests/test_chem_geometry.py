@@ -88,8 +88,8 @@ LU_TH = [(5.8871, +3.41e-3, 0.000), (5.7532, -1.65e-2, 1.158), (5.8642, -1.27e-2
 
 def lu_th_steps(moments):
     steps = BondSteps(lower=3.0, upper=15.0, curvature=0.5, tolerance=5e-3)
-    proposals = [steps.next_length(r, slope, m) for (r, slope, _), m in zip(LU_TH, moments, strict=True)]
-    return proposals[-1]
+    points = zip(LU_TH, moments, strict=True)
+    return [steps.next_length(r, slope, m) for (r, slope, _), m in points][-1]
 
 
 def test_the_bracket_of_another_spin_state_is_dropped():

@@ -6,7 +6,8 @@ and loose tolerances, on an ECP pair (AuH), an open-shell transition-metal oxide
 from a doublet and a triplet atom: the restricted and ferromagnetic starts) and the O2 triplet
 (a homonuclear open-shell dimer: the antiferromagnetic start too); and, at the default settings
 (where the case arises), He-O, whose minimum lies far from its start geometry; and CaF, an odd
-electron count that the atoms' starts leave half filled in both spins.
+electron count that the atoms' starts leave half filled in both spins; and Kr-O, whose first
+minimum lies above its free atoms.
 """
 
 from dataclasses import replace
@@ -70,3 +71,18 @@ def test_an_odd_electron_count_is_not_left_half_filled_in_both_spins(tmp_path):
     assert abs(record.labels["spin_moment"] - 1) < 0.05
     assert abs(record.labels["s_squared"] - 0.75) < 0.05
     assert abs(record.labels["distance_ang"] - 1.967) < 0.06
+
+
+def test_a_minimum_above_the_free_atoms_is_searched_again_from_the_van_der_waals_distance(
+        tmp_path):
+    # Kr-O: GFN2-xTB's start leads to a singlet minimum at 1.86 Angstrom whose free energy lies
+    # above the free atoms'; from the sum of the van der Waals radii the search finds the
+    # triplet of the O atom bound by dispersion at 2.87 Angstrom, 1.1 eV lower.
+    from qc_jax.units import HARTREE_EV
+
+    store = Store(tmp_path, CHEAP)
+    record = compute_pair("O", "Kr", CHEAP, store=store)
+    assert record.status == "ok", record.reason
+    atoms = sum(store.get_atom(element, CHEAP.smearing_sigma).e_free for element in ("O", "Kr"))
+    assert record.labels["mermin_free_energy_ev"] < atoms * HARTREE_EV
+    assert record.bond_length > 2.5 and abs(record.labels["spin_moment"] - 2) < 1e-3

@@ -90,15 +90,21 @@ def evaluate(
     return point
 
 
+def van_der_waals_length(a: str, b: str) -> float:
+    """Sum of the van der Waals radii of a and b (Bohr; PySCF's table, NaN where it has none)."""
+    from pyscf.data.radii import VDW
+
+    return float(VDW[atomic_number(a)] + VDW[atomic_number(b)])
+
+
 def search_bounds(a: str, b: str, settings: Settings) -> tuple[float, float, float]:
     """(start, lower bound, upper bound) of the bond search in Bohr: the start is the sum of the
     covalent radii, the bounds 0.5 x that and max(2.5 x that, 1.2 x the sum of vdW radii), but
     at most ``settings.max_bond_angstrom`` (the atoms stay inside the canvas)."""
-    from pyscf.data.radii import COVALENT, VDW
+    from pyscf.data.radii import COVALENT
 
-    za, zb = atomic_number(a), atomic_number(b)
-    start = float(COVALENT[za] + COVALENT[zb])
-    vdw = float(VDW[za] + VDW[zb])
+    start = float(COVALENT[atomic_number(a)] + COVALENT[atomic_number(b)])
+    vdw = van_der_waals_length(a, b)
     upper = max(2.5 * start, 1.2 * vdw) if math.isfinite(vdw) else 2.5 * start
     upper = min(upper, settings.max_bond_angstrom / BOHR_ANGSTROM)
     return min(start, upper), 0.5 * start, upper
