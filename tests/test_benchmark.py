@@ -180,16 +180,10 @@ def test_a_partly_labelled_target_is_kept_counted_and_reported(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_tfds(tmp_path_factory):
-    quantum_canvas = pytest.importorskip("quantum_canvas")
-    from quantum_canvas import quantum_canvas_dataset_builder
-
-    data_dir = tmp_path_factory.mktemp("tfds")
-    store = Path(quantum_canvas.__file__).parent / "dummy_data" / "store"
-    for config in ("tiny", "tiny_stamps"):
-        quantum_canvas_dataset_builder.Builder(
-            data_dir=str(data_dir), config=config, store_dir=str(store), jobs=1
-        ).download_and_prepare()
-    return str(data_dir)
+    """An empty TFDS data directory: the benchmark builds `tiny` and `tiny_stamps` in it on
+    first use, from the dataset's dummy store (`$QC_CANVAS_STORE`), as a user's would."""
+    pytest.importorskip("quantum_canvas")
+    return str(tmp_path_factory.mktemp("tfds"))
 
 
 SMALL = {"cnn": {"features": 4}, "pair_mlp": {"features": 8}, "scalar_mlp": {"features": 8}}
@@ -198,6 +192,9 @@ SMALL = {"cnn": {"features": 4}, "pair_mlp": {"features": 8}, "scalar_mlp": {"fe
 @pytest.fixture(scope="module")
 def finished(tiny_tfds, tmp_path_factory):
     """Every control on one seed: the CNN and the element-pair lookup as control models."""
+    import quantum_canvas
+    from quantum_canvas.records import STORE_VARIABLE
+
     options = benchmark.Options(
         dataset="tiny", out=str(tmp_path_factory.mktemp("benchmark")), data_dir=tiny_tfds,
         models=("cnn",), targets=("e_g_ev", "dipole_mag_d", "q_absmean"), seeds=(42,),
@@ -205,8 +202,19 @@ def finished(tiny_tfds, tmp_path_factory):
         channel_importance=True, control_models=("cnn", "pair_mlp"), epochs=2, batch_size=4,
         model_kwargs=SMALL,
     )  # fmt: skip
-    done = benchmark.run_benchmark(options, "test")
+    store = Path(quantum_canvas.__file__).parent / "dummy_data" / "store"
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv(STORE_VARIABLE, str(store))
+        done = benchmark.run_benchmark(options, "test")
     return options, done
+
+
+def test_the_benchmark_builds_its_datasets_on_first_use(finished):
+    import tensorflow_datasets as tfds
+
+    options, _ = finished
+    for name in ("quantum_canvas/tiny", "quantum_canvas/tiny_stamps"):
+        assert tfds.builder(name, data_dir=options.data_dir).is_prepared()
 
 
 def _rows(path):

@@ -324,6 +324,7 @@ def run_benchmark(options: Options, command: str = "") -> int:
 
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
+    prepare_datasets(options)
     started = provenance()
     record_invocation(out, options, command, missing_labels(options), started)
     done = 0
@@ -333,6 +334,23 @@ def run_benchmark(options: Options, command: str = "") -> int:
             write_report(options.runs_dir, out)
     write_report(options.runs_dir, out)
     return done
+
+
+def prepare_datasets(options: Options) -> None:
+    """Builds the configs the grid reads (the dataset and, with the stamps control, its
+    `_stamps` twin) where `options.data_dir` does not hold them yet. The builder reads the
+    records shipped with the package and the store (`$QC_CANVAS_STORE`); it computes missing
+    pairs with PySCF only when that is minutes of CPU, and otherwise stops with an error that
+    says how to go on (`quantum_canvas.records.decide_compute`)."""
+    import quantum_canvas  # noqa: F401  (registers the builder)
+    import tensorflow_datasets as tfds
+
+    twins = ("", "_stamps") if options.stamps else ("",)
+    for name in (f"quantum_canvas/{options.dataset}{twin}" for twin in twins):
+        builder = tfds.builder(name, data_dir=options.data_dir)
+        if not builder.is_prepared():
+            print(f"building {name} in {builder.data_dir} (first use)", flush=True)
+            builder.download_and_prepare()
 
 
 def missing_labels(options: Options) -> dict[str, int]:
