@@ -152,6 +152,14 @@ def test_recompute_replaces_a_converged_record_only_with_a_converged_one(tmp_pat
     assert main([*arguments, "--recompute"]) == 0
     assert store.load("H_H").labels == pytest.approx(computed.labels)
 
+    # A stored state 1 eV lower in free energy is not replaced by a higher one.
+    free_energy = computed.labels["mermin_free_energy_ev"]
+    lower = {**computed.labels, "mermin_free_energy_ev": free_energy - 1}
+    store.put(dataclasses.replace(computed, labels=lower))
+    assert main([*arguments, "--recompute"]) == 0
+    assert "free energy +1.000 eV" in capsys.readouterr().out
+    assert store.load("H_H").labels == pytest.approx(lower)
+
 
 def test_a_killed_worker_ends_the_run_with_errors_not_a_hang(tmp_path):
     import multiprocessing

@@ -18,6 +18,7 @@ from qc_jax.compact import ShippedRecords
 from qc_jax.elements import pair_name
 from qc_jax.record import PairRecord
 from qc_jax.store import Store
+from qc_jax.units import HARTREE_EV
 
 SOURCES = ("shipped", "store", "computed")
 """Where a found record came from (``Lookup.source``)."""
@@ -82,7 +83,8 @@ def get_record(
     pair); one past ``time_limit_s`` CPU seconds is a failed record
     (:func:`qc_jax.chem.pair.compute_pair`). With ``announce``, a line is printed before a
     computation starts. With ``recompute`` the pair is computed even if a record exists (after a
-    fix of the procedure); a converged stored record is replaced only by a converged one."""
+    fix of the procedure); a converged stored record is replaced only by a converged one, and
+    not by one of higher free energy at the same k_B T (:func:`_worse`)."""
     name = pair_name(a, b)
     sources = [("store", store.get)] + ([("shipped", shipped.get)] if shipped else [])
     for source, get in sources if prefer_store else sources[::-1]:
@@ -102,7 +104,7 @@ def get_record(
             print(f"Computing {name} with PySCF (optimised bond, labels) ...", flush=True)
         try:
             record = compute_pair(a, b, store.settings, time_limit_s, store)
-            kept = stored is not None and record.retryable and not stored.retryable
+            kept = stored is not None and _worse(record, stored)
             if not kept:
                 store.put(record)
         except Exception as error:  # reported, not stored: the pair is retried by the next run
@@ -113,10 +115,31 @@ def get_record(
             elapsed_s = time.perf_counter() - start
             lookup = dataclasses.replace(_found(record, "computed"), elapsed_s=elapsed_s)
             if kept:
+                higher = _free_energy_ev(record) - _free_energy_ev(stored)
+                detail = f", free energy {higher:+.3f} eV" if math.isfinite(higher) else ""
                 lookup = dataclasses.replace(_found(stored, "store"), elapsed_s=elapsed_s, message=(
-                    f"kept: computed again it was {record.status} ({record.reason})"))
+                    f"kept: computed again it was {record.status} ({record.reason}){detail}"))
     store.append_log(lookup.line())
     return lookup
+
+
+def _worse(record: PairRecord, stored: PairRecord) -> bool:
+    """Whether ``record``, computed again, is worse than the ``stored`` one: failed or at a
+    raised k_B T where the stored one is neither, or at the same k_B T of higher Mermin free
+    energy (by more than ``SAME_STATE_HA``): a recomputation that reached a higher state (Hg_Th,
+    2026-11-30: +1.04 eV, after the default k_B T had failed and the pair was annealed from
+    0.01 Ha) keeps the lower one."""
+    from qc_jax.chem.spin import SAME_STATE_HA
+
+    if record.retryable or stored.retryable:
+        return record.retryable and not stored.retryable
+    same_sigma = record.labels["smearing_sigma_ev"] == stored.labels["smearing_sigma_ev"]
+    return same_sigma and (_free_energy_ev(record) - _free_energy_ev(stored)
+                           > SAME_STATE_HA * HARTREE_EV)
+
+
+def _free_energy_ev(record: PairRecord) -> float:
+    return record.labels.get("mermin_free_energy_ev", math.nan)
 
 
 def _found(record: PairRecord, source: str) -> Lookup:
