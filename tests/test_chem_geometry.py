@@ -148,3 +148,18 @@ def test_a_soft_minimum_is_found_again_on_the_final_grid(tmp_path):
     slope = record.labels["geom_slope_ev_ang"] * BOHR_ANGSTROM / HARTREE_EV  # Ha/Bohr
     k = force_constant("He", "Ne", on_search_grid.point, settings, settings.smearing_sigma)[0]
     assert abs(slope) < k * settings.freq_step  # within one Newton step of size freq_step
+
+
+def test_the_force_constant_points_of_one_state_obey_the_trapezoid_rule():
+    # The check for points in different states (bond.STENCIL_MISMATCH_HA) must leave one
+    # state's points alone: for CO, F(R + h) - F(R - h) = h (slope(R + h) + slope(R - h)) up to
+    # the rule's error (2/3) h^3 |d3F/dR3|, 2.9e-5 Ha at FAST's h = 0.02 Bohr (3.6e-6 Ha at the
+    # default h = 0.01 Bohr).
+    from qc_jax.chem.bond import STENCIL_MISMATCH_HA
+
+    point = evaluate("C", "O", 2.15, FAST, FAST.smearing_sigma)
+    _, (plus, minus) = force_constant("C", "O", point, FAST, FAST.smearing_sigma)
+    h = FAST.freq_step
+    mismatch = abs(plus.e_free - minus.e_free - h * (plus.slope + minus.slope))
+    assert mismatch < 0.5 * STENCIL_MISMATCH_HA
+    assert abs(plus.e_free - minus.e_free) > 50 * STENCIL_MISMATCH_HA  # a real difference

@@ -31,6 +31,11 @@ in an unchanged direction, up to ``MAX_TRUST_RADIUS``."""
 MAX_TRUST_RADIUS = 1.2
 FIRST_CURVATURE = 0.5
 """Force-constant guess for the first step when GFN2-xTB gives none (Ha/Bohr^2)."""
+STENCIL_MISMATCH_HA = 1e-4
+"""Largest difference (Ha) between the free energies of the force constant's two points and
+the trapezoid rule of their slopes for points of one state (the rule's own error is about
+(2/3) h^3 |d3F/dR3|, 4e-6 Ha for CO at h = 0.01 Bohr). Hg-Th at 0.003 Ha (2026-11-30): 9e-3 Ha, the
+two points in states of moments 1.98 and 2.00, 0.25 eV apart (:func:`force_constant`)."""
 MOMENT_JUMP = 0.5
 """Consecutive points of the bond search whose spin moments differ in size by more than this
 (electrons) belong to different states (:class:`BondSteps`). Lu-Th, annealed from 0.01 Ha: the
@@ -232,10 +237,20 @@ def force_constant(
 ) -> tuple[float, list[BondPoint]]:
     """d^2 e_free / dR^2 (Ha/Bohr^2) around ``point`` by central differences of the analytic
     slope (step ``settings.freq_step``, grid ``settings.grid_level``); also returns the two
-    displaced points."""
+    displaced points.
+
+    Both are warm-started from ``point`` and can still land in different states; then their
+    free energies differ by more than the trapezoid rule of their slopes allows
+    (:data:`STENCIL_MISMATCH_HA`), and the higher one is converged again from the lower one."""
     h = settings.freq_step
     plus = evaluate(a, b, point.r + h, settings, sigma, point)
     minus = evaluate(a, b, point.r - h, settings, sigma, point)
+    if abs(plus.e_free - minus.e_free - h * (plus.slope + minus.slope)) > STENCIL_MISMATCH_HA:
+        log.debug("%s-%s: the force constant's points are in different states", a, b)
+        if plus.e_free > minus.e_free:
+            plus = evaluate(a, b, plus.r, settings, sigma, minus)
+        else:
+            minus = evaluate(a, b, minus.r, settings, sigma, plus)
     return (plus.slope - minus.slope) / (2 * h), [plus, minus]
 
 

@@ -433,11 +433,13 @@ def _refined(
 ) -> tuple[float, float, BondPoint]:
     """(force constant in Ha/Bohr^2, Newton step in Bohr, the point it reaches) on the final
     grid around ``point``: the step to the minimum of the force constant's two points, capped at
-    ``settings.freq_step`` (0 where the curvature is not positive)."""
+    ``settings.freq_step`` (0 where the curvature is not positive). That point's SCF starts
+    from the lower of the two, converged on the final grid already."""
     k, stencil = force_constant(a, b, point, settings, sigma)
     step = -0.5 * (stencil[0].slope + stencil[1].slope) / k if k > 0 else 0.0
     step = max(-settings.freq_step, min(settings.freq_step, step))
-    return k, step, evaluate(a, b, point.r + step, settings, sigma, point)
+    lower = min(stencil, key=lambda displaced: displaced.e_free)
+    return k, step, evaluate(a, b, point.r + step, settings, sigma, lower)
 
 
 def _ion_energy(
