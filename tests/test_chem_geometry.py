@@ -80,24 +80,37 @@ def test_search_that_runs_out_of_steps_is_flagged():
     assert not found.converged and found.flag == "max_steps"
 
 
-# Lu-Th annealed from 0.01 to 0.003 Ha (data/retry_Lu_Th.log, 2026-11-30): bond length (Bohr),
-# slope (Ha/Bohr) and spin moment of its first three search points. The first is a moment-0
-# state; the next two a moment-1.1 state 0.7 eV lower, still descending towards longer bonds.
-LU_TH = [(5.8871, +3.41e-3, 0.000), (5.7532, -1.65e-2, 1.158), (5.8642, -1.27e-2, 1.102)]
+# Bond length (Bohr), slope (Ha/Bohr), spin moment and free energy (Ha) of real search points
+# (2026-11-30). Lu-Th annealed from 0.01 to 0.003 Ha (data/retry_Lu_Th.log): a moment-0 state,
+# then a moment-1.1 state 0.65 eV lower, still descending towards longer bonds.
+LU_TH = [(5.8871, +3.41e-3, 0.000, -1272.20720109), (5.7532, -1.65e-2, 1.158, -1272.23122787),
+         (5.8642, -1.27e-2, 1.102, -1272.23284322)]
+# Bi-Th at 0.003 Ha: a fractional moment that changes by 0.7 between 6.33 and 5.73 Bohr, then
+# back by 0.7 at 5.13 Bohr, in a state 0.13 eV higher.
+BI_TH = [(6.6273, +3.23e-2, 0.745, -250.45574477), (6.3273, +3.03e-2, 0.976, -250.46529598),
+         (5.7273, +1.51e-2, 1.712, -250.48053413), (5.1273, -4.70e-2, 1.008, -250.47589022)]
 
 
-def lu_th_steps(moments):
+def next_length(points, moments=None):
+    """The bond search's next length after ``points`` (their moments replaced by ``moments``)."""
     steps = BondSteps(lower=3.0, upper=15.0, curvature=0.5, tolerance=5e-3)
-    points = zip(LU_TH, moments, strict=True)
-    return [steps.next_length(r, slope, m) for (r, slope, _), m in points][-1]
+    moments = moments or [m for _, _, m, _ in points]
+    rows = zip(points, moments, strict=True)
+    return [steps.next_length(r, slope, m, f) for (r, slope, _, f), m in rows][-1]
 
 
-def test_the_bracket_of_another_spin_state_is_dropped():
-    # The new state's curve descends past the old state's positive-slope point: the search
-    # walks on (a full trusted step) instead of bisecting towards 5.8871 Bohr.
-    assert lu_th_steps([m for *_, m in LU_TH]) > 5.8642 + 0.25
+def test_the_bracket_of_a_higher_spin_state_is_dropped():
+    # Lu-Th: the lower state's curve descends past the first point's positive slope: the
+    # search walks on (a full trusted step) instead of bisecting towards 5.8871 Bohr.
+    assert next_length(LU_TH) > 5.8642 + 0.25
     # On one curve, the same slopes bracket a minimum, and the search bisects the bracket.
-    assert lu_th_steps([0.0, 0.0, 0.0]) == pytest.approx(0.5 * (5.8642 + 5.8871))
+    assert next_length(LU_TH, [0.0, 0.0, 0.0]) == pytest.approx(0.5 * (5.8642 + 5.8871))
+
+
+def test_a_jump_to_a_higher_state_keeps_the_bracket():
+    # Bi-Th: dropping the bracket at the jump back to the higher state sent the search back to
+    # 5.73 Bohr, and so on until it ran out of steps; kept, it closes on the crossing.
+    assert 5.1273 < next_length(BI_TH) < 5.7273
 
 
 def test_harmonic_wavenumber_units():
