@@ -96,7 +96,6 @@ FLAG_REASONS = {
 }
 
 
-
 class AtomNotConverged(RuntimeError):
     """A free atom of the pair did not converge (the pair fails; its k_B T is not raised)."""
 
@@ -296,10 +295,10 @@ def _lowest_minimum(
     minimum far from the start geometry (``FAR_FROM_START``) or when the starts converged only
     at a shorter bond, the starts from the free atoms meant for another spin moment than the
     minimum's, and the polarised start from the minimum's state. A lower state there restarts
-    the search from it. ``start`` (bond length in Bohr,
-    [2, nao, nao] density): the bond length to start at instead, and a start tried before the
-    spin starts (:func:`_annealed`). ``from_van_der_waals``: start at the sum of the van der
-    Waals radii (:func:`_ground_minimum`) instead of the start geometry."""
+    the search from it. ``start`` (bond length in Bohr, [2, nao, nao] density): the bond length
+    to start at instead, and a start tried before the spin starts (:func:`_annealed`).
+    ``from_van_der_waals``: start at the sum of the van der Waals radii
+    (:func:`_ground_minimum`) instead of the start geometry."""
     r_start, curvature, _ = start_geometry(a, b, settings)
     if from_van_der_waals:
         r_start, curvature = van_der_waals_length(a, b), VAN_DER_WAALS_CURVATURE
