@@ -12,6 +12,7 @@ import pytest
 
 from qc_app.cli import heavy_pair_estimate, main, warn_if_heavy
 from qc_jax.chem import DEFAULT, FAST
+from qc_jax.chem.lookup import _worse
 from qc_jax.elements import parse_pair
 from qc_jax.store import Store
 
@@ -159,6 +160,10 @@ def test_recompute_replaces_a_converged_record_only_with_a_converged_one(tmp_pat
     assert main([*arguments, "--recompute"]) == 0
     assert "free energy +1.000 eV" in capsys.readouterr().out
     assert store.load("H_H").labels == pytest.approx(lower)
+
+    # Of the same free energy, a flagged record does not replace an ok one; the reverse does.
+    flagged = dataclasses.replace(computed, status="flagged", reason="SCF of the anion failed")
+    assert _worse(flagged, computed) and not _worse(computed, flagged)
 
 
 def test_a_killed_worker_ends_the_run_with_errors_not_a_hang(tmp_path):

@@ -125,17 +125,20 @@ def get_record(
 
 def _worse(record: PairRecord, stored: PairRecord) -> bool:
     """Whether ``record``, computed again, is worse than the ``stored`` one: failed or at a
-    raised k_B T where the stored one is neither, or at the same k_B T of higher Mermin free
-    energy (by more than ``SAME_STATE_HA``): a recomputation that reached a higher state (Hg_Th,
-    2026-11-30: +1.04 eV, after the default k_B T had failed and the pair was annealed from
-    0.01 Ha) keeps the lower one."""
+    raised k_B T where the stored one is neither; or, at the same k_B T, of higher Mermin free
+    energy (by more than ``SAME_STATE_HA``), or of the same free energy but flagged where the
+    stored one is ok. A recomputation that reached a higher state (Hg_Th, 2026-11-30: +1.04 eV,
+    after the default k_B T had failed and the pair was annealed from 0.01 Ha) keeps the lower
+    one, and one whose ion SCF failed this time (Th_Xe, 2026-11-30) keeps the ionisation energy."""
     from qc_jax.chem.spin import SAME_STATE_HA
 
     if record.retryable or stored.retryable:
         return record.retryable and not stored.retryable
-    same_sigma = record.labels["smearing_sigma_ev"] == stored.labels["smearing_sigma_ev"]
-    return same_sigma and (_free_energy_ev(record) - _free_energy_ev(stored)
-                           > SAME_STATE_HA * HARTREE_EV)
+    if record.labels["smearing_sigma_ev"] != stored.labels["smearing_sigma_ev"]:
+        return False
+    higher_ha = (_free_energy_ev(record) - _free_energy_ev(stored)) / HARTREE_EV
+    flagged_anew = record.status == "flagged" and stored.status == "ok"
+    return higher_ha > SAME_STATE_HA or (flagged_anew and higher_ha >= -SAME_STATE_HA)
 
 
 def _free_energy_ev(record: PairRecord) -> float:
