@@ -6,10 +6,12 @@ and loose tolerances, on an ECP pair (AuH), an open-shell transition-metal oxide
 from a doublet and a triplet atom: the restricted and ferromagnetic starts) and the O2 triplet
 (a homonuclear open-shell dimer: the antiferromagnetic start too); and, at the default settings
 (where the case arises), He-O, whose minimum lies far from its start geometry; and CaF, an odd
-electron count that the atoms' starts leave half filled in both spins; and Kr-O, whose first
-minimum lies above its free atoms.
+electron count that the atoms' starts leave half filled in both spins; and Kr-O and Ar-O, whose
+first minima lie above their free atoms in free energy and in E0 (slow: Ir-Xe, where the second
+test finds the ground state).
 """
 
+import logging
 from dataclasses import replace
 
 import pytest
@@ -86,3 +88,30 @@ def test_a_minimum_above_the_free_atoms_is_searched_again_from_the_van_der_waals
     atoms = sum(store.get_atom(element, CHEAP.smearing_sigma).e_free for element in ("O", "Kr"))
     assert record.labels["mermin_free_energy_ev"] < atoms * HARTREE_EV
     assert record.bond_length > 2.5 and abs(record.labels["spin_moment"] - 2) < 1e-3
+
+
+def test_a_minimum_above_the_atoms_in_e0_only_is_searched_again(tmp_path, caplog):
+    # Ar-O: the first minimum, at 2.83 Angstrom, is below the free atoms in free energy but above
+    # them in E0 (the O atom's -TS at 0.003 Ha hides it): the second test searches again.
+    from qc_jax.units import HARTREE_EV
+
+    caplog.set_level(logging.INFO, logger="qc_jax.chem.pair")
+    store = Store(tmp_path, CHEAP)
+    record = compute_pair("O", "Ar", CHEAP, store=store)
+    assert record.status == "ok", record.reason
+    atoms = [store.get_atom(element, CHEAP.smearing_sigma) for element in ("O", "Ar")]
+    assert record.labels["mermin_free_energy_ev"] < sum(a.e_free for a in atoms) * HARTREE_EV
+    assert record.labels["binding_energy_ev"] > 0
+    assert "lies above the free atoms; searching again" in caplog.text
+
+
+@pytest.mark.slow
+def test_ir_xe_is_bound_by_dispersion_not_at_a_metastable_short_bond(tmp_path):
+    # Ir-Xe at the default settings (200 CPU-s): the first minimum, at 2.53 Angstrom and moment
+    # 1.3, lies 0.03 eV below the atoms in free energy (the Ir atom's -TS is 0.34 eV) and 0.16 eV
+    # above them in E0; searched again from the sum of the van der Waals radii, the quartet bound
+    # by dispersion at 3.27 Angstrom is 0.20 eV lower in free energy (2026-11-30).
+    record = compute_pair("Ir", "Xe", DEFAULT, store=Store(tmp_path, DEFAULT))
+    assert record.status == "ok", record.reason
+    assert record.bond_length > 3.0 and record.labels["binding_energy_ev"] < 0
+    assert abs(record.labels["spin_moment"] - 3) < 0.05

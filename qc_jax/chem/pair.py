@@ -265,15 +265,19 @@ def _ground_minimum(
     a: str, b: str, settings: Settings, sigma: float, atoms: tuple[AtomRecord, AtomRecord],
     start: tuple[float, np.ndarray] | None = None,
 ) -> Minimum:
-    """The minimum of :func:`_lowest_minimum`, unless its free energy lies above the free
-    atoms' (F(AB) > F(A) + F(B), at the same k_B T) at a bond shorter than
-    :data:`METASTABLE_FRACTION` of the sum of the van der Waals radii: such a minimum is
-    metastable, so the search is repeated from that sum (every spin start) and the minimum of
-    lower free energy is kept."""
+    """The minimum of :func:`_lowest_minimum`, unless it lies above the free atoms at a bond
+    shorter than :data:`METASTABLE_FRACTION` of the sum of the van der Waals radii, in free
+    energy (F(AB) > F(A) + F(B), at the same k_B T) or in the binding energy's terms
+    (E0(AB) > E(A) + E(B), ``binding_energy_ev`` > 0): such a minimum may be metastable, so
+    the search is repeated from that sum (every spin start) and the minimum of lower free
+    energy is kept. The second test catches a smeared open-shell atom whose -TS (Ir: 0.34 eV
+    at 0.003 Ha) leaves F(AB) below the atoms' although E0 is above (Ir-Xe at 2.53 Angstrom:
+    F -0.03 eV, E_bind +0.16 eV; 2026-11-30)."""
     minimum = _lowest_minimum(a, b, settings, sigma, atoms, start)
     vdw = van_der_waals_length(a, b)
-    if not (minimum.point.e_free > math.fsum(atom.e_free for atom in atoms)
-            and minimum.point.r < METASTABLE_FRACTION * vdw):
+    above_atoms = (minimum.point.e_free > math.fsum(atom.e_free for atom in atoms)
+                   or minimum.point.scf.e_zero > math.fsum(atom.e_ground for atom in atoms))
+    if not (above_atoms and minimum.point.r < METASTABLE_FRACTION * vdw):
         return minimum
     log.info("%s-%s: the minimum at %.3f Bohr lies above the free atoms; searching again from "
              "%.3f Bohr", a, b, minimum.point.r, vdw)
