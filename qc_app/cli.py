@@ -71,7 +71,8 @@ def _add_compute(parser: argparse.ArgumentParser) -> None:
         "--recompute", action="store_true",
         help="compute the pairs again even if stored or shipped (after a fix of the procedure: "
              "benchmarks/spin_recheck.py); a converged record is replaced only by a converged "
-             "one of no higher free energy; then `qc-canvas ship --replace`",
+             "one of no higher free energy, and an ok one not by a flagged one of the same; then "
+             "`qc-canvas ship --replace`",
     )
     parser.add_argument(
         "--include-shipped", action="store_true",
