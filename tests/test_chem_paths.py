@@ -8,10 +8,11 @@ from a doublet and a triplet atom: the restricted and ferromagnetic starts) and 
 (where the case arises), He-O, whose minimum lies far from its start geometry; and CaF, an odd
 electron count that the atoms' starts leave half filled in both spins; and Kr-O and Ar-O, whose
 first minima lie above their free atoms in free energy and in E0 (slow: Ir-Xe, where the second
-test finds the ground state).
+test finds the ground state); and He2, with no positive curvature on the final grid (flagged).
 """
 
 import logging
+import math
 from dataclasses import replace
 
 import pytest
@@ -20,7 +21,7 @@ from qc_jax.chem import DEFAULT, compute_pair
 from qc_jax.chem.bond import start_geometry
 from qc_jax.chem.experiment import EXPERIMENT
 from qc_jax.chem.molecule import record_mole
-from qc_jax.chem.pair import FAR_FROM_START
+from qc_jax.chem.pair import FAR_FROM_START, FLAG_REASONS
 from qc_jax.store import Store
 from qc_jax.units import BOHR_ANGSTROM
 
@@ -103,6 +104,18 @@ def test_a_minimum_above_the_atoms_in_e0_only_is_searched_again(tmp_path, caplog
     assert record.labels["mermin_free_energy_ev"] < sum(a.e_free for a in atoms) * HARTREE_EV
     assert record.labels["binding_energy_ev"] > 0
     assert "lies above the free atoms; searching again" in caplog.text
+
+
+def test_a_minimum_without_positive_curvature_on_the_final_grid_is_flagged(tmp_path):
+    # He2, bound by about 1 meV: at the minimum of the search grid (level 0 here) the force
+    # constant's two points on the final grid (level 1) give no positive curvature. The record
+    # keeps its labels but has no omega_e, and says so (Cs-Hg at the default settings had been
+    # stored as ok with a NaN omega_e; 2026-11-30).
+    settings = replace(CHEAP, search_grid_level=0)
+    record = compute_pair("He", "He", settings, store=Store(tmp_path, settings))
+    assert record.status == "flagged" and record.reason == FLAG_REASONS["flat"]
+    assert math.isnan(record.labels["omega_e_cm1"]) and record.labels["geom_converged"] == 0
+    assert -0.01 < record.labels["binding_energy_ev"] < 0
 
 
 @pytest.mark.slow

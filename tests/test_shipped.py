@@ -13,6 +13,7 @@ from qc_jax import canvas
 from qc_jax.chem import DEFAULT, compute_pair
 from qc_jax.compact import ShippedRecords
 from qc_jax.store import Store
+from qc_jax.units import HARTREE_EV
 
 SHIPPED = ShippedRecords(records.SHIPPED_DIR)
 
@@ -57,6 +58,28 @@ def test_paper75_builds_from_shipped_records_without_pyscf(tmp_path):
     batches = list(batched)
     assert {pair.decode() for batch in batches for pair in batch["pair"]} == in_split
     assert batches[0]["canvas"].shape[1:] == (32, 32, 10)
+
+
+def test_converged_shipped_records_are_regular_minima_with_every_label():
+    """An ``ok`` record is a minimum of positive curvature (a finite omega_e) at the default
+    k_B T with every label defined, E0 = (E + F) / 2; anything less is flagged or failed with
+    its reason."""
+    sigma_ev = DEFAULT.smearing_sigma * HARTREE_EV
+    irregular = {}
+    for name in SHIPPED.names():
+        record = SHIPPED.get(name)
+        if record.status != "ok":
+            assert record.reason, name
+            continue
+        labels = record.labels
+        undefined = sorted(label for label, value in labels.items() if not math.isfinite(value))
+        energies = labels["total_energy_ev"], labels["mermin_free_energy_ev"]
+        if (undefined or not labels["omega_e_cm1"] > 0
+                or not math.isclose(labels["smearing_sigma_ev"], sigma_ev, rel_tol=1e-9)
+                or not math.isclose(labels["zero_temperature_energy_ev"], sum(energies) / 2,
+                                    rel_tol=0, abs_tol=1e-9)):
+            irregular[name] = undefined
+    assert not irregular
 
 
 RECOMPUTED = ("H_Li", "C_O", "O_O")

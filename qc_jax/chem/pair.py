@@ -93,6 +93,7 @@ FLAG_REASONS = {
     "collapse": "free energy still decreasing at the lower bound of the bond search",
     "max_steps": "bond search did not converge within max_bond_steps",
     "final_grid": "the final grid's minimum not reached by its own search",
+    "flat": "no positive curvature at the minimum on the final grid: no frequency",
 }
 
 
@@ -403,7 +404,8 @@ def _minimum(
     beyond the two points (He-Ne in STO-3G on grid levels 0 and 3: 0.29 Bohr; Au-Xe at the
     default levels 1 and 2 ended 0.10 eV/Angstrom from flat when the refinement was capped at
     three steps of ``freq_step``; 2026-11-30). Then the search continues on the final grid, and
-    is refined again."""
+    is refined again. A minimum whose curvature on the final grid is not positive is flagged
+    (``FLAG_REASONS["flat"]``; Cs-Hg at 4.27 Angstrom, 2026-11-30): omega_e is undefined there."""
     search = optimise_bond(a, b, settings, sigma, start, settings.search_grid_level, curvature)
     notes = [FLAG_REASONS[search.flag]] if search.flag else []
     evaluations = len(search.history)
@@ -424,6 +426,8 @@ def _minimum(
             evaluations += 3
             if abs(step) >= settings.freq_step:
                 notes.append(FLAG_REASONS["final_grid"])
+        if not k > 0:
+            notes.append(FLAG_REASONS["flat"])
     except ScfNotConverged:
         notes.append("SCF at a displaced bond length not converged: no frequency")
         final = evaluate(a, b, point.r, settings, sigma, point)
