@@ -2,7 +2,7 @@
 
 For the CNN, ViT, SchNet and EGNN at batch 64 (default hyper-parameters of qc_models), it times
 full training steps (forward, L1 loss, backward, gradient clipping, AdamW) on synthetic batches with
-the dataset's shapes: JAX/Flax NNX through `qc_models.train.train_step`, and PyTorch (eager, as the
+the dataset's shapes: JAX/Flax NNX through `qc_models.steps.train_step`, and PyTorch (eager, as the
 paper's PyTorch/PyG code runs) through small re-implementations of the same architectures and
 widths written below (dense two-atom graphs; PyG is not installed here). Prints samples/s and the
 ratio JAX / PyTorch.
@@ -10,7 +10,8 @@ ratio JAX / PyTorch.
     python benchmarks/train_throughput.py [--threads 2] [--steps 30] [--models cnn vit schnet egnn]
 
 Needs `pip install -c constraints.txt -e '.[bench]'` (torch 2.13 CPU). JAX runs on its default
-backend (a GPU when one is visible); PyTorch runs on the CPU.
+backend (a GPU when one is visible); PyTorch on ``--torch-device`` (default: the CPU; ``cuda`` on
+a lent GPU, see benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def parse_args():
     parser.add_argument("--steps", type=int, default=30, help="timed steps per repeat")
     parser.add_argument("--repeats", type=int, default=3, help="best of this many repeats")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: library default)")
+    parser.add_argument("--torch-device", default="cpu", help="PyTorch's device (default: cpu)")
     return parser.parse_args()
 
 
@@ -50,7 +52,7 @@ from qc_models import input_pipeline  # noqa: E402
 from qc_models.configs.base import DEFAULT_TARGETS, Config  # noqa: E402
 from qc_models.layers import count_params  # noqa: E402
 from qc_models.registry import create_model  # noqa: E402
-from qc_models.train import make_optimizer, train_step  # noqa: E402
+from qc_models.steps import make_optimizer, train_step  # noqa: E402
 
 # --------------------------------------------------------------------------- PyTorch models
 
@@ -189,7 +191,7 @@ def timed(step, steps: int) -> float:
 
 
 def jax_step(name: str, batch: dict, config: Config):
-    """The training loop's step (qc_models.train.train_step, cached_partial) and param count."""
+    """The training loop's step (qc_models.steps.train_step, cached_partial) and param count."""
     model = create_model(config.replace(model=name), len(DEFAULT_TARGETS),
                          in_channels=batch["canvas"].shape[-1])
     optimizer = nnx.Optimizer(model, make_optimizer(config, 100), wrt=nnx.Param)
@@ -203,7 +205,7 @@ def torch_step(name: str, batch: dict, config: Config):
     torch.manual_seed(0)
     model = TORCH_MODELS[name](len(DEFAULT_TARGETS))
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
-    tensors = {k: torch.from_numpy(np.asarray(v)) for k, v in batch.items()}
+    tensors = {k: torch.from_numpy(np.asarray(v)).to(ARGS.torch_device) for k, v in batch.items()}
     tensors["atomic_numbers"] = tensors["atomic_numbers"].long()
 
     def step():
@@ -220,13 +222,14 @@ def torch_step(name: str, batch: dict, config: Config):
 def main() -> None:
     if ARGS.threads:
         torch.set_num_threads(ARGS.threads)
+    torch.set_default_device(ARGS.torch_device)  # parameters and the tensors made in forward
     config = Config(batch_size=ARGS.batch_size)
     data = input_pipeline.synthetic_dataset(ARGS.batch_size, seed=0)
     batch = input_pipeline.Normalizer.fit(data, DEFAULT_TARGETS)(data)
     batch["mask"] = np.ones(ARGS.batch_size, np.float32)
     print(
         f"jax {jax.__version__} ({jax.default_backend()}, {jax.device_count()} device), "
-        f"torch {torch.__version__} ({torch.get_num_threads()} threads), "
+        f"torch {torch.__version__} ({ARGS.torch_device}, {torch.get_num_threads()} threads), "
         f"batch {ARGS.batch_size}, best of {ARGS.repeats} x {ARGS.steps} steps"
     )
     print(f"{'model':8s} {'params jax/torch':>18s} {'jax/s':>9s} {'torch/s':>9s} {'ratio':>6s}")
