@@ -90,6 +90,8 @@ def _add_compute(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_compute(args: argparse.Namespace) -> int:
+    from quantum_canvas.records import shipped_records
+
     from qc_jax.chem.basis_sets import MissingBasisError, basis_spec
     from qc_jax.chem.runner import compute_missing
     from qc_jax.chem.settings import DEFAULT, FAST
@@ -109,8 +111,9 @@ def _run_compute(args: argparse.Namespace) -> int:
     except MissingBasisError as error:
         raise ValueError(str(error)) from None
     store = Store(args.store, settings)
-    skipped = ([] if args.include_shipped or args.recompute
-               else _shipped_pairs(todo, settings, args.retry_failed))
+    shipped = shipped_records(settings)
+    skipped = ([] if args.include_shipped or args.recompute or shipped is None
+               else _shipped_pairs(todo, shipped, args.retry_failed))
     todo = [pair for pair in todo if pair not in skipped]
     print(f"store {store.folder} | {len(todo)} pairs | {jobs} jobs"
           + (f" | {len(skipped)} shipped with the package skipped" if skipped else ""), flush=True)
@@ -125,6 +128,7 @@ def _run_compute(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         verbose=args.verbose,
         time_limit_s=None if args.time_limit is None else 60 * args.time_limit,
+        shipped=shipped,
     )
     print(summary.text(), flush=True)
     if summary.interrupted:
@@ -132,14 +136,9 @@ def _run_compute(args: argparse.Namespace) -> int:
     return 1 if summary.counts["error"] else 0
 
 
-def _shipped_pairs(pairs: list[tuple[str, str]], settings, retry_failed: bool) -> list:
-    """The ``pairs`` shipped with the package at ``settings``, which a run skips; with
-    ``retry_failed``, those shipped failed or at a raised k_B T are not skipped."""
-    from quantum_canvas.records import shipped_records
-
-    shipped = shipped_records(settings)
-    if shipped is None:
-        return []
+def _shipped_pairs(pairs: list[tuple[str, str]], shipped, retry_failed: bool) -> list:
+    """The ``pairs`` in ``shipped``, which a run skips; with ``retry_failed``, those shipped
+    failed or at a raised k_B T are not skipped."""
     names = set(shipped.names())
     return [(a, b) for a, b in pairs if pair_name(a, b) in names
             and not (retry_failed and shipped.get(pair_name(a, b)).retryable)]

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -205,6 +206,31 @@ def ship(store: Store, root: str | os.PathLike, names: list[str] | None = None,
     root.mkdir(parents=True, exist_ok=True)
     (root / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return added
+
+
+def seed_atoms(store: Store, shipped: ShippedRecords, elements: Iterable[str]) -> list[str]:
+    """Write into ``store`` the shipped free atoms of ``elements`` (every k_B T shipped) that it
+    lacks, if both are of the same settings; returns the files written.
+
+    A pair's binding energy is taken against its store's free atoms, and an atom computed again
+    in a new store can reach another state where states lie close (Ni at 0.003 Ha: 0.17 eV
+    lower in free energy, 0.24 eV in E0; Th's integer-occupation energy 13 meV; 2026-11-30): so
+    pairs computed next to shipped ones take the shipped atoms, the one computation that every
+    shipped record's promolecule is built from. Saves their computation too (up to 2 minutes an
+    atom)."""
+    if shipped.digest != store.digest:
+        return []
+    wanted = set(elements)
+    written = []
+    for relative in sorted(shipped.files):
+        element, _, sigma = Path(relative).stem.rpartition("_")
+        if not relative.startswith("atoms/") or element not in wanted:
+            continue
+        with store.lock(f"atom_{element}_{sigma}"):
+            if store.get_atom(element, float(sigma)) is None:
+                store.put_atom(shipped.atom(element, float(sigma)))
+                written.append(relative)
+    return written
 
 
 def file_digest(path: str | os.PathLike) -> str:

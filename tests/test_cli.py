@@ -248,3 +248,30 @@ def test_pairs_shipped_with_the_package_are_not_computed_again(tmp_path, capsys,
     out = capsys.readouterr().out
     assert "| 0 pairs |" in out and "2 shipped with the package skipped" in out
     assert Store(store, DEFAULT).names() == []
+
+
+def test_a_new_store_takes_the_free_atoms_of_the_shipped_records(tmp_path, capsys, monkeypatch):
+    # The pair is computed against the shipped H atom, not against one computed again (in a new
+    # store an atom can reach another state: the Ni atom did, 0.24 eV lower in E0).
+    from pathlib import Path
+
+    import quantum_canvas
+    from quantum_canvas.records import SHIPPED_VARIABLE
+
+    from qc_jax.compact import ShippedRecords, ship
+    from qc_jax.units import HARTREE_EV
+
+    dummy = Store(Path(quantum_canvas.__file__).parent / "dummy_data" / "store", DEFAULT)
+    ship(dummy, tmp_path / "shipped", ["H_H"])
+    monkeypatch.setenv(SHIPPED_VARIABLE, str(tmp_path / "shipped"))
+    store = Store(tmp_path / "store", DEFAULT)
+    assert main(["compute", "--pairs", "H2", "--include-shipped", "--store", str(store.root),
+                 "--jobs", "1", "--no-progress"]) == 0
+    assert "1 free atoms taken from the shipped records" in capsys.readouterr().out
+    shipped_atom = ShippedRecords(tmp_path / "shipped").atom("H", DEFAULT.smearing_sigma)
+    stored_atom = store.get_atom("H", DEFAULT.smearing_sigma)
+    assert stored_atom.cpu_time_s == shipped_atom.cpu_time_s  # copied, not computed
+    assert stored_atom.e_ground == shipped_atom.e_ground
+    labels = store.get("H", "H").labels  # E_bind = E0(H2) - 2 E(H), the shipped atom's E
+    assert labels["binding_energy_ev"] == pytest.approx(
+        labels["zero_temperature_energy_ev"] - 2 * shipped_atom.e_ground * HARTREE_EV, abs=1e-9)

@@ -11,7 +11,7 @@ import quantum_canvas
 
 from qc_jax import canvas, orbitals
 from qc_jax.chem import DEFAULT, FAST
-from qc_jax.compact import ShippedRecordError, ShippedRecords, ship
+from qc_jax.compact import ShippedRecordError, ShippedRecords, seed_atoms, ship
 from qc_jax.store import Store
 from qc_jax.units import HARTREE_EV
 
@@ -102,6 +102,19 @@ def test_a_recomputed_pair_is_shipped_again_only_when_asked(tmp_path):
     assert ship(store, root, ["C_O"]) == []
     assert ship(store, root, ["C_O"], replace=True) == ["C_O"]
     assert ShippedRecords(root).get("C_O").labels["e_g_ev"] == 1.0
+
+
+def test_a_store_is_seeded_with_the_shipped_free_atoms_it_lacks(shipped, tmp_path):
+    store = Store(tmp_path / "store", DEFAULT)
+    assert seed_atoms(store, shipped, ["O", "C", "Xe"]) == ["atoms/C_0.003.npz",
+                                                            "atoms/O_0.003.npz"]
+    for element in ("C", "O"):
+        stored, original = store.get_atom(element, 0.003), shipped.atom(element, 0.003)
+        assert stored.e_ground == original.e_ground and stored.e_free == original.e_free
+        np.testing.assert_array_equal(stored.dm, original.dm)
+    assert store.get_atom("H", 0.003) is None  # only the elements asked for
+    assert seed_atoms(store, shipped, ["C", "O"]) == []  # an atom stored is kept
+    assert seed_atoms(Store(tmp_path / "fast", FAST), shipped, ["C"]) == []  # other settings
 
 
 def test_a_changed_file_fails_the_manifest(shipped, tmp_path):

@@ -147,7 +147,7 @@ def load_records(
         print(f"Computing {len(missing)} of {len(pairs)} pair records with PySCF into "
               f"{store.folder} ...", flush=True)
         summary = compute_missing(store, missing, jobs=jobs or os.cpu_count() or 1,
-                                  progress=progress, time_limit_s=time_limit_s)
+                                  progress=progress, time_limit_s=time_limit_s, shipped=shipped)
         print(summary.text(), flush=True)
         errors = {lookup.pair: lookup for lookup in summary.outcomes if lookup.record is None}
         lookups.update({pair_name(a, b): errors.get(pair_name(a, b))

@@ -14,7 +14,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from qc_jax.compact import ShippedRecords
+from qc_jax.compact import ShippedRecords, seed_atoms
 from qc_jax.elements import pair_name
 from qc_jax.record import PairRecord
 from qc_jax.store import Store
@@ -84,7 +84,9 @@ def get_record(
     (:func:`qc_jax.chem.pair.compute_pair`). With ``announce``, a line is printed before a
     computation starts. With ``recompute`` the pair is computed even if a record exists (after a
     fix of the procedure); a converged stored record is replaced only by a converged one, and
-    not by one of higher free energy at the same k_B T (:func:`_worse`)."""
+    not by one of higher free energy at the same k_B T (:func:`_worse`). A pair computed here
+    takes the free atoms of ``shipped`` where the store lacks them
+    (:func:`qc_jax.compact.seed_atoms`)."""
     name = pair_name(a, b)
     sources = [("store", store.get)] + ([("shipped", shipped.get)] if shipped else [])
     for source, get in sources if prefer_store else sources[::-1]:
@@ -100,6 +102,8 @@ def get_record(
         stored = store.get(a, b)
         if stored is not None and not (retry_failed and stored.retryable) and not recompute:
             return _found(stored, "store")
+        if shipped is not None:
+            seed_atoms(store, shipped, (a, b))
         if announce:
             print(f"Computing {name} with PySCF (optimised bond, labels) ...", flush=True)
         try:

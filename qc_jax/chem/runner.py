@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from qc_jax.chem.lookup import Lookup, get_record
 from qc_jax.chem.settings import Settings
+from qc_jax.compact import ShippedRecords, seed_atoms
 from qc_jax.elements import atomic_number, pair_name
 from qc_jax.store import Store
 
@@ -67,6 +68,7 @@ def compute_missing(
     verbose: bool = False,
     time_limit_s: float | None = None,
     recompute: bool = False,
+    shipped: ShippedRecords | None = None,
 ) -> RunSummary:
     """Compute the ``pairs`` that ``store`` lacks with ``jobs`` worker processes.
 
@@ -78,7 +80,9 @@ def compute_missing(
     dies, the pairs not finished by then are reported as errors (rerun to retry them). A pair
     still computing after ``time_limit_s`` CPU seconds is stored as failed (see
     :func:`qc_jax.chem.pair.compute_pair`). With ``recompute``, every pair of ``pairs`` is
-    computed, stored or not (:func:`qc_jax.chem.lookup.get_record`).
+    computed, stored or not (:func:`qc_jax.chem.lookup.get_record`). The free atoms of
+    ``shipped`` records are written into the store first, where it lacks them
+    (:func:`qc_jax.compact.seed_atoms`).
     """
     from tqdm import tqdm
 
@@ -90,6 +94,9 @@ def compute_missing(
     summary = RunSummary(len(pairs), len(pairs) - len(todo))
     bar = tqdm(total=len(todo), unit="pair", disable=not (progress and todo), dynamic_ncols=True)
     log = log or bar.write
+    seeded = seed_atoms(store, shipped, {e for pair in todo for e in pair}) if shipped else []
+    if seeded:
+        log(f"{len(seeded)} free atoms taken from the shipped records into {store.folder}")
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     executor = ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"),
                                    initializer=_init_worker, initargs=(verbose,))
