@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from qc_jax import orbitals
-from qc_jax.record import AtomRecord, PairRecord
+from qc_jax.record import AtomRecord, PairRecord, promolecule_dm
 from qc_jax.store import Store, read_checked, write_checked
 from qc_jax.units import HARTREE_EV
 
@@ -74,22 +74,12 @@ def expand_pair(meta: dict, arrays: dict[str, np.ndarray], atoms: dict[str, Atom
     if meta["status"] != "failed":
         coeff = np.asarray(arrays["mo_coeff"], np.float64)
         occ = values["mo_occ"]
-        blocks = [atoms[element].dm.sum(axis=0) for element in meta["symbols"]]
         values.update(
             mo_coeff=coeff,
             dm=np.einsum("sim,sm,sjm->sij", coeff, occ, coeff),
-            dm_promolecule=_block_diagonal(blocks),
+            dm_promolecule=promolecule_dm(tuple(atoms[element] for element in meta["symbols"])),
         )
     return PairRecord(**values)
-
-
-def _block_diagonal(blocks: list[np.ndarray]) -> np.ndarray:
-    size = sum(block.shape[0] for block in blocks)
-    out, start = np.zeros((size, size)), 0
-    for block in blocks:
-        out[start:start + block.shape[0], start:start + block.shape[0]] = block
-        start += block.shape[0]
-    return out
 
 
 def compact_atom(atom: AtomRecord) -> tuple[dict, dict[str, np.ndarray]]:

@@ -195,6 +195,14 @@ class AtomRecord:
         return cls(**meta, **{name: np.asarray(arrays[name]) for name in cls.ARRAY_FIELDS})
 
 
+def promolecule_dm(atoms: tuple[AtomRecord, ...]) -> np.ndarray:
+    """[nao, nao] spin-summed density matrix of the free ``atoms`` placed block-diagonally in
+    the AO basis of the molecule made of them, in their order."""
+    from scipy.linalg import block_diag
+
+    return block_diag(*(atom.dm.sum(axis=0) for atom in atoms))
+
+
 def _split_fields(record) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """(metadata, arrays) of a record dataclass whose ``ARRAY_FIELDS`` are its arrays."""
     arrays = {name: np.asarray(getattr(record, name)) for name in record.ARRAY_FIELDS}

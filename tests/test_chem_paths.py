@@ -8,22 +8,24 @@ from a doublet and a triplet atom: the restricted and ferromagnetic starts) and 
 (where the case arises), He-O, whose minimum lies far from its start geometry; and CaF, an odd
 electron count that the atoms' starts leave half filled in both spins; and Kr-O and Ar-O, whose
 first minima lie above their free atoms in free energy and in E0 (slow: Ir-Xe, where the second
-test finds the ground state); and He2, with no positive curvature on the final grid (flagged).
+test finds the ground state); and He2, with no positive curvature on the final grid (flagged);
+and H2, whose binding energy follows its store's free atoms.
 """
 
 import logging
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from qc_jax.chem import DEFAULT, compute_pair
 from qc_jax.chem.bond import start_geometry
 from qc_jax.chem.experiment import EXPERIMENT
 from qc_jax.chem.molecule import record_mole
-from qc_jax.chem.pair import FAR_FROM_START, FLAG_REASONS
+from qc_jax.chem.pair import FAR_FROM_START, FLAG_REASONS, refer_to_atoms
 from qc_jax.store import Store
-from qc_jax.units import BOHR_ANGSTROM
+from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
 
 CHEAP = replace(DEFAULT, grid_level=1, search_grid_level=1, conv_tol=1e-7, bond_tol=1e-2,
                 freq_step=0.02, atom_sigma_path=(0.02,))
@@ -128,3 +130,22 @@ def test_ir_xe_is_bound_by_dispersion_not_at_a_metastable_short_bond(tmp_path):
     assert record.status == "ok", record.reason
     assert record.bond_length > 3.0 and record.labels["binding_energy_ev"] < 0
     assert abs(record.labels["spin_moment"] - 3) < 0.05
+
+
+def test_a_record_is_referred_to_the_atoms_of_its_store(tmp_path):
+    """What a record takes from its free atoms follows an atom computed again (a kept record,
+    ``qc_jax.chem.lookup.get_record``): the binding energy by twice the H atom's shift here."""
+    store = Store(tmp_path, CHEAP)
+    record = compute_pair("H", "H", CHEAP, store=store)
+    same = refer_to_atoms(record, store)
+    assert same.labels["binding_energy_ev"] == pytest.approx(
+        record.labels["binding_energy_ev"], abs=1e-9)
+    assert np.array_equal(same.dm_promolecule, record.dm_promolecule)
+    atom = store.get_atom("H", CHEAP.smearing_sigma)
+    lower = replace(atom, e_ground=atom.e_ground - 0.01, dm=atom.dm[::-1])  # another state
+    store.put_atom(lower)
+    again = refer_to_atoms(record, store)
+    assert again.labels["binding_energy_ev"] == pytest.approx(
+        record.labels["binding_energy_ev"] + 0.02 * HARTREE_EV, abs=1e-9)
+    assert np.array_equal(again.dm_promolecule, record.dm_promolecule)  # spin-summed: the same
+    assert again.labels["zero_temperature_energy_ev"] == record.labels["zero_temperature_energy_ev"]

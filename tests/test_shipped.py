@@ -2,7 +2,10 @@
 builder's code path, in the default suite) and their reproduction from scratch (slow)."""
 
 import math
+import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,6 +14,7 @@ from quantum_canvas import grain_pipeline, records
 
 from qc_jax import canvas
 from qc_jax.chem import DEFAULT, compute_pair
+from qc_jax.chem.runner import THREAD_VARIABLES
 from qc_jax.compact import ShippedRecords
 from qc_jax.store import Store
 from qc_jax.units import HARTREE_EV
@@ -120,3 +124,19 @@ def test_shipped_records_are_reproduced_from_scratch(name, tmp_path):
     scale = np.abs(again_canvas).max(axis=(0, 1))
     scale[8:] = np.abs(again_canvas[..., 0] + again_canvas[..., 1]).max()  # see test_compact
     assert np.all(np.abs(shipped_canvas - again_canvas).max(axis=(0, 1)) <= 1e-5 * scale)
+
+
+@pytest.mark.slow
+def test_the_shipped_nickel_atom_is_reproduced_by_a_one_thread_process():
+    """Ni has close states at 0.003 Ha (smeared: 6.2 mHa apart in F); a process started on one
+    thread, as every worker of ``qc-canvas compute`` is, reaches the shipped one, which a
+    process started on two threads did not (1 minute)."""
+    script = ("from qc_jax.chem.atoms import compute_atom; from qc_jax.chem import DEFAULT; "
+              "atom = compute_atom('Ni', DEFAULT, DEFAULT.smearing_sigma); "
+              "print(atom.e_free, atom.e_ground)")
+    env = dict(os.environ, **{name: "1" for name in THREAD_VARIABLES})
+    output = subprocess.run([sys.executable, "-c", script], env=env, check=True,
+                            capture_output=True, text=True).stdout.split()
+    shipped = SHIPPED.atom("Ni", DEFAULT.smearing_sigma)
+    assert float(output[-2]) == pytest.approx(shipped.e_free, abs=1e-7)
+    assert float(output[-1]) == pytest.approx(shipped.e_ground, abs=1e-7)

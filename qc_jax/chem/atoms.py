@@ -1,7 +1,7 @@
 """Spin-polarised free atoms at the level of theory of the pairs, computed once and stored.
 
 They give the binding energy (E0(AB) - E(A) - E(B), :func:`atoms_energy`), the promolecule
-density matrix (free-atom density matrices placed in the molecular AO basis) and the starting
+density matrix (:func:`qc_jax.record.promolecule_dm`) and the starting
 densities of the molecules (:mod:`qc_jax.chem.spin`).
 
 Each atom has a convergence path of its own, so an atom never changes the electronic temperature
@@ -10,6 +10,13 @@ is converged at the largest k_B T of ``settings.atom_sigma_path`` with that mome
 Fermi level per spin), then released to one common Fermi level and cooled down the path to the
 requested k_B T, each step warm-started from the one before. The lowest free energy at the
 requested k_B T is kept; its moment is the atom's (a moment the start did not fix).
+
+Where an atom has close states, the one reached depends on rounding, and so on the threads of
+the process (Ni at 0.003 Ha: two smeared states 6.2 mHa apart in F; a process started with
+``OMP_NUM_THREADS=1``, as every worker of :func:`qc_jax.chem.runner.compute_missing` is,
+reaches the lower one, one started with two threads the upper one, even with OpenMP and BLAS
+limited to one thread inside it). Hence the shipped atoms are the reference
+(:func:`qc_jax.compact.seed_atoms`).
 
 Smearing leaves a degenerate open shell spherically and fractionally occupied (O: one beta
 electron spread over three p orbitals). The energy used for binding energies, ``e_ground``, is the
@@ -182,15 +189,6 @@ def _polarised_guess(mol) -> np.ndarray:
     n_alpha, n_beta = mol.nelec
     total = n_alpha + n_beta
     return np.stack([dm * n_alpha / total, dm * n_beta / total])
-
-
-def promolecule_dm(mol, atoms: tuple[AtomRecord, ...]) -> np.ndarray:
-    """[nao, nao] block-diagonal spin-summed density matrix of the free atoms in the AO basis of
-    ``mol`` (one atom per atom of ``mol``, same order)."""
-    dm = np.zeros((mol.nao, mol.nao))
-    for (_, _, start, stop), atom in zip(mol.aoslice_by_atom(), atoms, strict=True):
-        dm[start:stop, start:stop] = atom.dm.sum(axis=0)
-    return dm
 
 
 def atoms_energy(atoms: tuple[AtomRecord, ...]) -> float:

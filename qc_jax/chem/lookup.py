@@ -84,7 +84,8 @@ def get_record(
     (:func:`qc_jax.chem.pair.compute_pair`). With ``announce``, a line is printed before a
     computation starts. With ``recompute`` the pair is computed even if a record exists (after a
     fix of the procedure); a converged stored record is replaced only by a converged one, and
-    not by one of higher free energy at the same k_B T (:func:`_worse`). A pair computed here
+    not by one of higher free energy at the same k_B T (:func:`_worse`); a kept record is
+referred to the store's free atoms (:func:`qc_jax.chem.pair.refer_to_atoms`). A pair computed here
     takes the free atoms of ``shipped`` where the store lacks them
     (:func:`qc_jax.compact.seed_atoms`)."""
     name = pair_name(a, b)
@@ -95,7 +96,7 @@ def get_record(
             return _found(record, source)
     if not compute:
         return Lookup(name, "missing", message="no record (not computed)")
-    from qc_jax.chem.pair import compute_pair
+    from qc_jax.chem.pair import compute_pair, refer_to_atoms
 
     start = time.perf_counter()
     with store.lock(a, b):
@@ -109,8 +110,9 @@ def get_record(
         try:
             record = compute_pair(a, b, store.settings, time_limit_s, store)
             kept = stored is not None and _worse(record, stored)
-            if not kept:
-                store.put(record)
+            if kept:
+                stored = refer_to_atoms(stored, store)
+            store.put(stored if kept else record)
         except Exception as error:  # reported, not stored: the pair is retried by the next run
             lookup = Lookup(name, "error", message=f"no record (the computation raised "
                             f"{type(error).__name__}: {error})",

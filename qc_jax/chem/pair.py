@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import time
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qc_jax.chem.atoms import atom_reference, atoms_energy, new_atoms, promolecule_dm
+from qc_jax.chem.atoms import atom_reference, atoms_energy, new_atoms
 from qc_jax.chem.basis_sets import basis_spec
 from qc_jax.chem.bond import (
     BondPoint,
@@ -44,7 +45,7 @@ from qc_jax.chem.spin import (
     polarised_start,
 )
 from qc_jax.elements import canonical_order, pair_name
-from qc_jax.record import AtomRecord, PairRecord
+from qc_jax.record import AtomRecord, PairRecord, promolecule_dm
 from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,23 @@ def compute_pair(
     return record
 
 
+def refer_to_atoms(record: PairRecord, store) -> PairRecord:
+    """``record`` with what it takes from its free atoms (binding energy, ``van_der_waals``,
+    promolecule) taken from the atoms of ``store`` (a :class:`qc_jax.store.Store`) at its k_B
+    T: a stored record kept over a recomputation must refer to the atoms its neighbours were
+    computed against, which may since have been computed again (Ni, 2026-12-01)."""
+    if record.status == "failed":
+        return record
+    sigma = float(f"{record.labels['smearing_sigma_ev'] / HARTREE_EV:g}")
+    atoms = tuple(atom_reference(element, store.settings, sigma, store)
+                  for element in record.symbols)  # fmt: skip
+    labels = dict(record.labels)
+    binding = labels["zero_temperature_energy_ev"] - atoms_energy(atoms) * HARTREE_EV
+    labels.update(binding_energy_ev=binding,
+                  van_der_waals=float(binding - labels["dispersion_energy_ev"] >= 0))
+    return dataclasses.replace(record, labels=labels, dm_promolecule=promolecule_dm(atoms))
+
+
 def _annealed(
     a: str, b: str, settings: Settings, basis: dict, store, raised: PairRecord
 ) -> PairRecord | None:
@@ -229,7 +247,7 @@ def _compute(
         mo_coeff=coeff,
         mo_energy=energy,
         mo_occ=occ,
-        dm_promolecule=promolecule_dm(mf.mol, atoms),
+        dm_promolecule=promolecule_dm(atoms),
         mulliken_charges=populations.charges,
         populations_l=populations.by_l,
         populations_lm=populations.by_lm,

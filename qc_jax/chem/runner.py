@@ -28,7 +28,9 @@ from qc_jax.compact import ShippedRecords, seed_atoms
 from qc_jax.elements import atomic_number, pair_name
 from qc_jax.store import Store
 
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""Set to 1 in the environment of every worker (the threads a process starts with can decide
+which of two close states an SCF reaches: :mod:`qc_jax.chem.atoms`)."""
 
 
 @dataclass
@@ -150,8 +152,8 @@ def _terminate_workers(executor: ProcessPoolExecutor) -> None:
 @contextlib.contextmanager
 def _one_thread_per_worker() -> Iterator[None]:
     """Set OpenMP/BLAS to one thread in this process's environment for the ``with`` block."""
-    saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
-    os.environ.update({name: "1" for name in _THREAD_VARIABLES})
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in THREAD_VARIABLES})
     try:
         yield
     finally:
