@@ -70,13 +70,14 @@ moments of the free atoms, not imposed on the result."""
 
 PERTURBED_STARTS = (1, 2)
 """Seeds of the perturbed starts tried at each start moment after the plain one: the MINAO guess
-plus a symmetric Gaussian perturbation of standard deviation :data:`PERTURBATION` per density
-matrix element, which breaks an open shell's spherical symmetry in other directions. Close
-states are then found, not reached by rounding: at 0.003 Ha Fe has one 7.2 mHa (0.19 eV) and Th
-one 32 mHa lower in F than the plain starts reach (2026-12-01). A start replaces the best so
-far only if lower by more than ``SAME_STATE_HA``."""
+plus a Gaussian perturbation of each density matrix element (standard deviation
+:data:`PERTURBATION`, then symmetrised), which breaks an open shell's spherical symmetry in
+other directions. Close states are then found, not reached by rounding: at 0.003 Ha Fe has one
+7.2 mHa (0.19 eV) and Th one 32 mHa lower in F than the plain starts reach (2026-12-01). A
+start replaces the best so far only if lower by more than ``SAME_STATE_HA``."""
 
 PERTURBATION = 0.02
+"""Standard deviation of the perturbed starts' noise (density matrix elements, per spin)."""
 
 INTEGER_RUNGS = ("diis", "damped", "newton")
 """Ladder of the integer-occupation atom (:func:`_integer_occupation_energy`)."""
