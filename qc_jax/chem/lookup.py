@@ -85,8 +85,8 @@ def get_record(
     computation starts. With ``recompute`` the pair is computed even if a record exists (after a
     fix of the procedure); a converged stored record is replaced only by a converged one, and
     not by one of higher free energy at the same k_B T (:func:`_worse`); a kept record is
-referred to the store's free atoms (:func:`qc_jax.chem.pair.refer_to_atoms`). A pair computed here
-    takes the free atoms of ``shipped`` where the store lacks them
+    referred to the store's free atoms (:func:`qc_jax.chem.pair.refer_to_atoms`). A pair
+    computed here takes the free atoms of ``shipped`` where the store lacks them
     (:func:`qc_jax.compact.seed_atoms`)."""
     name = pair_name(a, b)
     sources = [("store", store.get)] + ([("shipped", shipped.get)] if shipped else [])
