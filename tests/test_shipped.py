@@ -14,6 +14,7 @@ from quantum_canvas import grain_pipeline, records
 
 from qc_jax import canvas
 from qc_jax.chem import DEFAULT, compute_pair
+from qc_jax.chem.labels import NON_NEGATIVE
 from qc_jax.chem.runner import THREAD_VARIABLES
 from qc_jax.compact import ShippedRecords
 from qc_jax.store import Store
@@ -84,6 +85,17 @@ def test_converged_shipped_records_are_regular_minima_with_every_label():
                                     rel_tol=0, abs_tol=1e-9)):
             irregular[name] = undefined
     assert not irregular
+
+
+def test_labels_non_negative_by_definition_are_so_in_every_shipped_record():
+    """The claim behind `NON_NEGATIVE` (models never predict those labels below 0)."""
+    negative = {
+        (name, label): value
+        for name in SHIPPED.names()
+        for label, value in SHIPPED.get(name).labels.items()
+        if label in NON_NEGATIVE and value < -1e-12  # round-off of an <S^2> of 0
+    }
+    assert not negative
 
 
 def test_binding_energies_refer_to_the_shipped_free_atoms():

@@ -165,6 +165,17 @@ def test_missing_labels_are_masked_and_left_out_of_the_scaling():
         input_pipeline.Normalizer.fit(unlabelled, PARTLY.targets)
 
 
+def test_a_non_negative_target_is_never_predicted_below_zero():
+    data = synthetic_splits(FAST)["train"]
+    assert np.mean(data["e_g_ev"] == 0) > 0.2  # zero-inflated, as the dataset's gap
+    normalizer = input_pipeline.Normalizer.fit(data, ("e_g_ev", "e_homo_ev"))
+    physical = np.array([[-0.5, -9.0], [0.0, 1.0], [2.0, -1.0]])
+    clipped = normalizer.clip_predictions(normalizer.scale_targets(physical))
+    np.testing.assert_allclose(
+        normalizer.unscale_targets(clipped), [[0.0, -9.0], [0.0, 1.0], [2.0, -1.0]], atol=1e-5
+    )
+
+
 def test_a_partly_labelled_target_is_scored_on_its_labelled_pairs(tmp_path, capsys):
     import qc_models
     from qc_app.cli import main

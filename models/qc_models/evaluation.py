@@ -21,9 +21,10 @@ from qc_models.steps import predict_step
 def predict_split(
     model: nnx.Module, source: Source, normalizer: Normalizer, batch_size: int, sharder: Sharder
 ) -> dict[str, np.ndarray]:
-    """A whole split in order, on every process: `targets` and `predictions` [N, T] (scaled),
-    `target_mask` [N, T] (1 where the label is finite), `atomic_numbers` [N, 2]. Each process
-    reads and feeds only its share of every batch."""
+    """A whole split in order, on every process: `targets` and `predictions` [N, T] (scaled;
+    predictions clipped to their label's domain, `Normalizer.clip_predictions`), `target_mask`
+    [N, T] (1 where the label is finite), `atomic_numbers` [N, 2]. Each process reads and feeds
+    only its share of every batch."""
     keys = ("targets", "target_mask", "atomic_numbers")
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("predictions", *keys)}
     for batch in evaluation_batches(source, normalizer, batch_size).to_iter_dataset(READ_OPTIONS):
@@ -31,7 +32,9 @@ def predict_split(
         parts["predictions"].append(gather(predict_step(model, sharder.batch(batch)))[real])
         for key in keys:
             parts[key].append(gather(batch[key])[real])
-    return {key: np.concatenate(values) for key, values in parts.items()}
+    split = {key: np.concatenate(values) for key, values in parts.items()}
+    split["predictions"] = normalizer.clip_predictions(split["predictions"])
+    return split
 
 
 def target_errors(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, np.ndarray]:

@@ -39,6 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from qc_jax.chem.labels import NON_NEGATIVE
 from qc_jax.splits import PAPER_FRACTIONS, seeded_parts
 
 Dataset = dict[str, np.ndarray]
@@ -266,6 +267,15 @@ class Normalizer:
 
     def unscale_targets(self, y: np.ndarray) -> np.ndarray:
         return y * self.scale + self.center
+
+    def clip_predictions(self, y: np.ndarray) -> np.ndarray:
+        """Scaled predictions [N, T], each target that is non-negative by definition
+        (`qc_jax.chem.labels.NON_NEGATIVE`: the gap, the dipole magnitude, ...) raised to its
+        scaled 0 where below it. A zero-inflated target such as the gap (0 for every metal-like
+        pair) is then predicted exactly 0 wherever the model predicts 0 or less."""
+        floor = [-c / s if t in NON_NEGATIVE else -np.inf
+                 for t, c, s in zip(self.targets, self.center, self.scale, strict=True)]
+        return np.maximum(y, np.asarray(floor, dtype=y.dtype))
 
     def __call__(self, data: Dataset) -> Dataset:
         """Model-ready arrays: normalised inputs and, when `data` has the labels, `targets`

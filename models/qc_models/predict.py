@@ -37,13 +37,15 @@ class Trained:
     epoch: int  # the epoch of the best checkpoint
 
     def predict(self, examples: Dataset) -> np.ndarray:
-        """Predictions [N, T] in physical units for `config.targets`.
+        """Predictions [N, T] in physical units for `config.targets` (a target that is
+        non-negative by definition is never predicted below 0).
 
         examples: `canvas` [N, H, W, C], `positions` [N, 2, 3] Å, `atomic_numbers` [N, 2],
         `generating_scalars` [N, 6] (physical units, as in the dataset); labels not needed.
         """
         scaled = predict_step(self.model, self.normalizer(examples))
-        return self.normalizer.unscale_targets(np.asarray(scaled, np.float64))
+        clipped = self.normalizer.clip_predictions(np.asarray(scaled, np.float64))
+        return self.normalizer.unscale_targets(clipped)
 
     def evaluate(self, source: Source, batch_size: int | None = None) -> tuple[dict, dict]:
         """Metrics and per-pair arrays of a labelled split (see `evaluation.evaluate`)."""

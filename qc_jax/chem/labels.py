@@ -96,6 +96,13 @@ LABELS: tuple[Label, ...] = (
 )  # fmt: skip
 
 LABEL_NAMES: tuple[str, ...] = tuple(label.name for label in LABELS)
+
+NON_NEGATIVE: frozenset[str] = frozenset({
+    "e_g_ev", "spin_moment", "s_squared", "omega_e_cm1", "dipole_mag_d", "q_absmean", "q_maxabs",
+    "q_std", "distance_ang",
+})  # fmt: skip
+"""Labels that are >= 0 by their definition above; a model's prediction of one is never below 0
+(``qc_models.input_pipeline.Normalizer.clip_predictions``)."""
 _UNITS = {label.name: label.unit for label in LABELS}
 
 
