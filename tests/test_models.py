@@ -192,6 +192,25 @@ def test_the_loss_averages_over_the_labelled_entries_only(kind):
     assert np.all(np.asarray(grad)[~real] == 0) and np.all(np.asarray(grad)[real] != 0)
 
 
+@pytest.mark.parametrize("kind", ["l1", "mse"])
+def test_a_censored_label_is_missed_only_by_a_prediction_above_it(kind):
+    """A non-negative label at 0 (the gap of a metal-like pair) is predicted as max(output, 0):
+    any output at or below the scaled 0 has no error and no gradient; above it, the usual one."""
+    predictions, targets, padding, target_mask = loss_batch(2, missing=0.0)
+    censored = jnp.asarray(np.random.default_rng(3).random((12, 3)) < 0.5, jnp.float32)
+    assert 0 < float(jnp.sum(censored)) < 36
+    error = np.asarray(predictions - targets, np.float64)
+    error = np.where(np.asarray(censored) > 0, np.maximum(error, 0), error)
+    real = np.broadcast_to(np.asarray(padding)[:, None] > 0, error.shape)
+    expected = np.mean((np.abs(error) if kind == "l1" else error**2)[real])
+    loss = masked_loss(predictions, targets, padding, target_mask, kind, censored)
+    assert float(loss) == pytest.approx(expected, rel=1e-6)
+    grad = np.asarray(jax.grad(masked_loss)(predictions, targets, padding, target_mask, kind,
+                                            censored))
+    below = np.asarray((censored > 0) & (predictions < targets))
+    assert below[real].any() and np.all(grad[below] == 0) and np.all(grad[real & ~below] != 0)
+
+
 def test_constant_baseline_predicts_the_training_median(batch):
     model = tiny("constant")
     model.fit(np.asarray(batch["targets"]))

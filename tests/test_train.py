@@ -165,7 +165,7 @@ def test_missing_labels_are_masked_and_left_out_of_the_scaling():
         input_pipeline.Normalizer.fit(unlabelled, PARTLY.targets)
 
 
-def test_a_non_negative_target_is_never_predicted_below_zero():
+def test_a_non_negative_target_is_never_predicted_below_zero_and_its_zeros_are_censored():
     data = synthetic_splits(FAST)["train"]
     assert np.mean(data["e_g_ev"] == 0) > 0.2  # zero-inflated, as the dataset's gap
     normalizer = input_pipeline.Normalizer.fit(data, ("e_g_ev", "e_homo_ev"))
@@ -174,6 +174,11 @@ def test_a_non_negative_target_is_never_predicted_below_zero():
     np.testing.assert_allclose(
         normalizer.unscale_targets(clipped), [[0.0, -9.0], [0.0, 1.0], [2.0, -1.0]], atol=1e-5
     )
+    # the loss treats a gap of 0 as censored (any prediction <= 0 is exact); the HOMO never is
+    arrays = normalizer(data)
+    np.testing.assert_array_equal(arrays["target_censored"][:, 0], data["e_g_ev"] == 0)
+    assert not arrays["target_censored"][:, 1].any()
+    np.testing.assert_allclose(arrays["targets"][data["e_g_ev"] == 0, 0], -1.0)  # the scaled 0
 
 
 def test_a_partly_labelled_target_is_scored_on_its_labelled_pairs(tmp_path, capsys):

@@ -26,7 +26,9 @@ generating_scalars     float32 [S]       the per-pair scalars the paper's images
 
 A missing label is masked per example and target: the normaliser's statistics use the finite
 labels only, and model-ready arrays carry `target_mask` [N, T] (1 where the label is finite) next
-to `targets` [N, T], which hold 0 for a missing label, never NaN.
+to `targets` [N, T], which hold 0 for a missing label, never NaN, and `target_censored` [N, T]
+(1 where a label that is non-negative by definition is 0: the loss counts only a prediction above
+it as an error, `steps.masked_loss`).
 
 Sources of examples (TFDS through `tfds.data_source`, or these arrays) and the per-process batch
 pipelines are in `qc_models.sources`.
@@ -279,8 +281,9 @@ class Normalizer:
 
     def __call__(self, data: Dataset) -> Dataset:
         """Model-ready arrays: normalised inputs and, when `data` has the labels, `targets`
-        float32 [N, T] (scaled; 0 where the label is missing) and `target_mask` float32 [N, T]
-        (1 where the label is finite, 0 where it is missing)."""
+        float32 [N, T] (scaled; 0 where the label is missing), `target_mask` float32 [N, T]
+        (1 where the label is finite, 0 where it is missing) and `target_censored` float32
+        [N, T] (1 where a label of `NON_NEGATIVE` is 0)."""
         canvas = data["canvas"]
         if self.pixel_permutation_seed is not None:
             canvas = permute_pixels(canvas, self.pixel_permutation_seed)
@@ -297,4 +300,6 @@ class Normalizer:
             labelled = np.isfinite(y)
             inputs["targets"] = np.where(labelled, self.scale_targets(y), np.float32(0))
             inputs["target_mask"] = labelled.astype(np.float32)
+            floor = np.array([t in NON_NEGATIVE for t in self.targets])
+            inputs["target_censored"] = (labelled & floor & (y == 0)).astype(np.float32)
         return inputs

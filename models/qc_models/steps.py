@@ -69,12 +69,20 @@ def _to_json(state) -> dict:
 
 
 def masked_loss(
-    predictions: jax.Array, targets: jax.Array, mask: jax.Array, target_mask: jax.Array, kind: str
+    predictions: jax.Array,
+    targets: jax.Array,
+    mask: jax.Array,
+    target_mask: jax.Array,
+    kind: str,
+    censored: jax.Array | None = None,
 ) -> jax.Array:
     """Mean of |error| ("l1") or error^2 ("mse") over the real (example, target) entries.
 
     predictions, targets: [B, T] scaled (a missing label's target must be finite: the input
-    pipeline gives 0); mask: [B], 0 for padding; target_mask: [B, T], 0 for a missing label.
+    pipeline gives 0); mask: [B], 0 for padding; target_mask: [B, T], 0 for a missing label;
+    censored: [B, T], 1 where a non-negative label is 0 (`Normalizer`): there the error is
+    max(error, 0), as the prediction is max(output, 0) (a gap of 0 is predicted by any output
+    <= 0, so a metal-like pair can be pushed below 0 with a margin).
     Each example's mean over its T targets (missing ones as 0) is summed over the real examples
     and divided by the summed fractions of labelled targets; a batch without any real entry has
     loss 0. With every label present, the masks only multiply by 1 and every fraction is 1: the
@@ -83,6 +91,8 @@ def masked_loss(
     either form in the last bit).
     """
     error = predictions - targets
+    if censored is not None:
+        error = jnp.where(censored > 0, jnp.maximum(error, 0.0), error)
     per_example = jnp.mean((jnp.abs(error) if kind == "l1" else error**2) * target_mask, axis=-1)
     real = jnp.sum(jnp.mean(target_mask, axis=-1) * mask)
     return jnp.sum(per_example * mask) / jnp.where(real > 0, real, 1.0)
@@ -92,7 +102,8 @@ def masked_loss(
 def train_step(model: nnx.Module, optimizer: nnx.Optimizer, batch: dict, loss: str) -> jax.Array:
     def loss_fn(model):
         return masked_loss(
-            model(batch), batch["targets"], batch["mask"], batch["target_mask"], loss
+            model(batch), batch["targets"], batch["mask"], batch["target_mask"], loss,
+            batch.get("target_censored"),
         )
 
     value, grads = nnx.value_and_grad(loss_fn)(model)
