@@ -270,14 +270,18 @@ class Normalizer:
     def unscale_targets(self, y: np.ndarray) -> np.ndarray:
         return y * self.scale + self.center
 
+    @property
+    def non_negative(self) -> np.ndarray:
+        """[T] bool: the targets that are non-negative by definition (`NON_NEGATIVE`)."""
+        return np.array([t in NON_NEGATIVE for t in self.targets], dtype=bool)
+
     def clip_predictions(self, y: np.ndarray) -> np.ndarray:
         """Scaled predictions [N, T], each target that is non-negative by definition
         (`qc_jax.chem.labels.NON_NEGATIVE`: the gap, the dipole magnitude, ...) raised to its
         scaled 0 where below it. A zero-inflated target such as the gap (0 for every metal-like
         pair) is then predicted exactly 0 wherever the model predicts 0 or less."""
-        floor = [-c / s if t in NON_NEGATIVE else -np.inf
-                 for t, c, s in zip(self.targets, self.center, self.scale, strict=True)]
-        return np.maximum(y, np.asarray(floor, dtype=y.dtype))
+        floor = np.where(self.non_negative, -self.center / self.scale, -np.inf)
+        return np.maximum(y, floor.astype(y.dtype))
 
     def __call__(self, data: Dataset) -> Dataset:
         """Model-ready arrays: normalised inputs and, when `data` has the labels, `targets`
@@ -300,6 +304,6 @@ class Normalizer:
             labelled = np.isfinite(y)
             inputs["targets"] = np.where(labelled, self.scale_targets(y), np.float32(0))
             inputs["target_mask"] = labelled.astype(np.float32)
-            floor = np.array([t in NON_NEGATIVE for t in self.targets])
-            inputs["target_censored"] = (labelled & floor & (y == 0)).astype(np.float32)
+            censored = labelled & self.non_negative & (y == 0)
+            inputs["target_censored"] = censored.astype(np.float32)
         return inputs

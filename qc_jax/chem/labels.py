@@ -103,6 +103,7 @@ NON_NEGATIVE: frozenset[str] = frozenset({
 })  # fmt: skip
 """Labels that are >= 0 by their definition above; a model's prediction of one is never below 0
 (``qc_models.input_pipeline.Normalizer.clip_predictions``)."""
+
 _UNITS = {label.name: label.unit for label in LABELS}
 
 
