@@ -4,7 +4,10 @@
 import csv
 import dataclasses
 import json
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +70,25 @@ def test_run_configs_select_dataset_splits_and_permutation():
     with pytest.raises(ValueError, match="seeds"):
         benchmark.run_config(benchmark.Run("main", "cnn", 7), options)
     assert benchmark.Options(out="out/x").runs_dir.is_absolute()  # orbax needs absolute paths
+
+
+def test_grid_cost_times_each_model_of_a_benchmark_command_and_projects_its_grid():
+    script = Path(__file__).parents[1] / "benchmarks" / "grid_cost.py"
+    command = [sys.executable, str(script), "--models", "gcn", "--baselines", "--seeds", "42,123",
+               "--epochs", "20", "--timing-epochs", "2"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rows = {line.split("|")[1].strip(" `"): line.split("|")[2:-1]
+            for line in out.splitlines() if line.startswith("| `")}
+    assert sorted(rows) == ["gcn", "pair_mlp", "scalar_mlp"]  # the constant is fitted, not timed
+    hours = 0.0
+    for parameters, seconds, runs, model_hours in rows.values():
+        assert int(runs) == 2 and int(parameters.replace(",", "")) > 0
+        assert float(model_hours) == pytest.approx(float(seconds) * 20 * 2 / 3600, abs=0.006)
+        hours += float(model_hours)
+    total = re.search(r"grid: ([0-9.]+) hours at most \(20 epochs per run\)", out)
+    assert float(total[1]) == pytest.approx(hours, abs=0.06)
+    one_epoch = subprocess.run([*command[:-1], "1"], capture_output=True, text=True)
+    assert one_epoch.returncode == 2 and "first epoch compiles" in one_epoch.stderr
 
 
 # --------------------------------------------------------------------------- pixel permutation
