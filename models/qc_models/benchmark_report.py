@@ -27,11 +27,11 @@ import numpy as np
 
 from qc_jax.chem.labels import unit
 from qc_models.benchmark_targets import (
-    INPUT_OF,
     LEFT_OUT,
     PAPER_BEST,
     PAPER_CONSTANT,
     PAPER_LEFT_OUT,
+    inputs_of,
     paper_skill,
 )
 
@@ -157,7 +157,7 @@ def best_models(summary: dict[tuple, dict], experiment: str, training: str) -> d
     candidates = defaultdict(list)
     for (exp, mode, model, target), cell in summary.items():
         if (exp, mode) == (experiment, training) and model != "constant":
-            if target not in INPUT_OF.get(model, ()):
+            if target not in inputs_of(experiment, model):
                 candidates[target].append((cell["mae"][0], model))
     return {t: min(c)[1] for t, c in candidates.items() if len(c) > 1}
 
@@ -199,7 +199,8 @@ def experiment_table(summary: dict[tuple, dict], experiment: str, training: str)
         for target, cell in zip(targets, cells, strict=True):
             row.append(
                 "" if cell is None
-                else cell_text(cell, best.get(target) == model, target in INPUT_OF.get(model, ()))
+                else cell_text(cell, best.get(target) == model,
+                               target in inputs_of(experiment, model))
             )  # fmt: skip
         lines.append("| " + " | ".join(row) + " |")
     labelled = labelled_row(summary, keys, targets)
@@ -240,21 +241,25 @@ def verdicts(summary: dict[tuple, dict], rows: Sequence[dict]) -> list[str]:
         for control in ("stamps", "permuted"):
             models = sorted({k[2] for k in summary if k[:2] == (control, training)})
             for model in models:
-                pairs = [
-                    (summary[("main", training, model, t)]["mae"][0], cell["mae"][0])
-                    for (exp, mode, m, t), cell in summary.items()
-                    if (exp, mode, m) == (control, training, model)
-                    and ("main", training, model, t) in summary
-                ]
+                inputs = inputs_of(control, model)
+                targets = [t for (exp, mode, m, t) in summary
+                           if (exp, mode, m) == (control, training, model)
+                           and ("main", training, model, t) in summary]  # fmt: skip
+                pairs = [(summary[("main", training, model, t)]["mae"][0],
+                          summary[(control, training, model, t)]["mae"][0])
+                         for t in targets if t not in inputs]  # fmt: skip
                 if not pairs:
                     continue
                 ratio = np.exp(np.mean([np.log(c / p) for p, c in pairs]))
                 better = sum(p < c for p, c in pairs)
                 what = "stamp" if control == "stamps" else "pixel-permuted"
+                skipped = [f"`{t}`" for t in targets if t in inputs]
                 out.append(
                     f"{model} ({training}-target): physical canvases beat {what} canvases on "
                     f"{better} of {len(pairs)} targets; {what} MAE / physical MAE = "
                     f"{ratio:.2f} (geometric mean over targets)"
+                    + (f"; left out: {', '.join(skipped)}, drawn into the {what}s"
+                       if skipped else "")
                 )
         gap = [
             (cell["skill"], model)
@@ -333,7 +338,8 @@ def markdown(rows: Sequence[dict], importance: Sequence[dict], invocations: Sequ
         "mean ± standard deviation over the seeds (n - 1), in the target's unit; in brackets the "
         "skill ratio MAE / constant-predictor MAE on the same split (mean over seeds); **bold**: "
         "the lowest MAE of the table (the constant and † excluded); †: the target is an input of "
-        "the model. `epochs`: epochs run (early stopping), `wall s`: seconds per run.",
+        "the model (the scalar baseline's scalars and the stamps hold the dipole and the charges). "
+        "`epochs`: epochs run (early stopping), `wall s`: seconds per run.",
         "",
         "Commands run into this folder (commit, machine):",
         "",

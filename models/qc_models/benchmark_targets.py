@@ -72,8 +72,22 @@ LEFT_OUT = {
     "geom_slope_ev_ang": _META + "convergence metadata",
 }
 
-#: Targets that are inputs of a baseline (its generating scalars hold the dipole and charges).
-INPUT_OF = {"scalar_mlp": ("dipole_mag_d", "q_absmean")}
+#: Targets drawn into the paper's population stamps (`qc_jax.stamps`: |mu| in `dipole_pattern`,
+#: |q_i| in `charge`, `cation` and `anion`) and held by the scalar baseline's generating scalars.
+STAMPED = ("dipole_mag_d", "q_absmean")
+
+#: Model -> the targets among its inputs.
+INPUT_OF = {"scalar_mlp": STAMPED}
+
+#: Experiment -> the targets among the inputs of every model of it (the stamps control's
+#: canvases are the stamps).
+INPUT_OF_EXPERIMENT = {"stamps": STAMPED}
+
+
+def inputs_of(experiment: str, model: str) -> tuple[str, ...]:
+    """The targets that `model` reads among its inputs in `experiment`: their MAE measures no
+    learning (marked in the tables, never the best, left out of the controls' verdicts)."""
+    return INPUT_OF.get(model, ()) + INPUT_OF_EXPERIMENT.get(experiment, ())
 
 
 @dataclasses.dataclass(frozen=True)
