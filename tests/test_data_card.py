@@ -34,6 +34,24 @@ def test_label_statistics_are_those_of_the_records(section):
     assert f"| `e_g_ev` | {np.mean(gaps):.3g} ± {np.std(gaps):.3g}" in section
 
 
+def test_the_gap_s_difficulty_is_that_of_the_records(section):
+    records = list(Store(DUMMY_STORE, DEFAULT).records())
+    assert "Fewer than half of the gaps are zero." in section  # tiny: light, mostly gapped
+    # a metal-like majority, as in paper75: every zero gap and the three smallest others
+    zero = [r for r in records if r.labels["e_g_ev"] == 0]
+    others = sorted((r for r in records if r.labels["e_g_ev"] > 0),
+                    key=lambda r: r.labels["e_g_ev"])
+    assert len(zero) > 3
+    text = data_card._gap_as_a_target(zero + others[:3])
+    small = [r.labels["e_g_ev"] for r in others[:3]]
+    n = len(zero) + 3
+    # the constant (0) misses each pair by its gap; the told predictor misses the three
+    # non-zero gaps by their distance from the middle one, the zero ones not at all
+    constant, told = sum(small) / n, (small[2] - small[0]) / n
+    assert f"MAE {constant:.3f} eV" in text
+    assert f"({small[1]:.2f} eV), has MAE {told:.3f} eV, skill ratio {told / constant:.2f}" in text
+
+
 def test_basis_table_names_the_ecp_cores():
     table = data_card.basis_table(["Kr", "Rb", "Xe", "Cs", "Lu", "Hf", "Th"], "def2-svp")
     assert "| Rb to Xe | def2-svp | 28 |" in table and "| Hf | def2-svp | 60 |" in table
