@@ -7,8 +7,10 @@ in validation; `input_pipeline.synthetic_dataset`, in memory like a built datase
 its six default targets, as the head's width hardly matters).
 Seconds per epoch: the mean over the epochs after the first (which compiles). Prints per model
 the parameters, seconds per epoch and the grid's runs of it, then the grid's projected wall time
-at `--epochs` epochs per run: an upper bound, since early stopping ends many runs sooner. Every
-run is costed as a main-table run (the composition split trains on fewer pairs).
+of its epochs, every run going to `--epochs` (early stopping may end some sooner). Not counted:
+reading the dataset and the test evaluation of each run (measured once at about a quarter more:
+docs/benchmark.md, *Budget*). Every run is costed as a main-table run (the composition split
+trains on fewer pairs).
 
     OMP_NUM_THREADS=1 python benchmarks/grid_cost.py --all-controls [--timing-epochs 3]
 """
@@ -50,7 +52,8 @@ def main() -> None:
                                if run.model != "constant")
     print(f"{sum(runs.values())} runs of {len(runs)} models at up to {options.epochs} epochs; "
           f"timing {args.timing_epochs} epochs of each on synthetic data", flush=True)
-    print("| model | parameters | s per epoch | runs | hours at most |\n|---|---:|---:|---:|---:|")
+    print("| model | parameters | s per epoch | runs | hours of epochs |")
+    print("|---|---:|---:|---:|---:|")
     total_h = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for model, count in runs.items():
@@ -62,8 +65,8 @@ def main() -> None:
             hours = seconds * options.epochs * count / 3600
             total_h += hours
             print(f"| `{model}` | {params:,} | {seconds:.1f} | {count} | {hours:.2f} |", flush=True)
-    print(f"\ngrid: {total_h:.1f} hours at most ({options.epochs} epochs per run), "
-          "before early stopping")
+    print(f"\ngrid: {total_h:.1f} hours of epochs ({options.epochs} epochs per run), before "
+          "early stopping, without reading the data and the test evaluations")
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ def test_grid_cost_times_each_model_of_a_benchmark_command_and_projects_its_grid
         assert int(runs) == 2 and int(parameters.replace(",", "")) > 0
         assert float(model_hours) == pytest.approx(float(seconds) * 20 * 2 / 3600, abs=0.006)
         hours += float(model_hours)
-    total = re.search(r"grid: ([0-9.]+) hours at most \(20 epochs per run\)", out)
+    total = re.search(r"grid: ([0-9.]+) hours of epochs \(20 epochs per run\)", out)
     assert float(total[1]) == pytest.approx(hours, abs=0.06)
     one_epoch = subprocess.run([*command[:-1], "1"], capture_output=True, text=True)
     assert one_epoch.returncode == 2 and "first epoch compiles" in one_epoch.stderr
