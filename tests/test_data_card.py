@@ -42,6 +42,8 @@ def test_the_gap_s_difficulty_is_that_of_the_records(section):
     others = sorted((r for r in records if r.labels["e_g_ev"] > 0),
                     key=lambda r: r.labels["e_g_ev"])
     assert len(zero) > 3
+    assert data_card._gap_as_a_target(zero).endswith("Every gap is zero.")
+    assert data_card._gap_as_a_target([]).endswith("No pairs yet.")
     text = data_card._gap_as_a_target(zero + others[:3])
     small = [r.labels["e_g_ev"] for r in others[:3]]
     n = len(zero) + 3

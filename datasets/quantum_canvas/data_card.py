@@ -165,7 +165,11 @@ def _gap_as_a_target(kept: list[PairRecord]) -> str:
     pair the median of the non-zero gaps."""
     gaps = np.array([r.labels["e_g_ev"] for r in kept])
     positive = gaps[gaps > 0]
-    if not len(positive) or np.median(gaps) != 0:
+    if not len(gaps):
+        return "**The gap as a target.** No pairs yet."
+    if not len(positive):
+        return "**The gap as a target.** Every gap is zero."
+    if np.median(gaps) != 0:
         return "**The gap as a target.** Fewer than half of the gaps are zero."
     constant = gaps.mean()
     told = np.abs(positive - np.median(positive)).sum() / len(gaps)
