@@ -122,8 +122,9 @@ def test_a_cutoff_shorter_than_a_bond_is_refused(tmp_path):
 
 
 def test_constant_baseline_scores_the_training_median(tmp_path):
-    # of the labelled pairs only, in training and test
-    config = PARTLY.replace(model="constant", model_kwargs={}, num_epochs=1)
+    # of the labelled pairs only, in training and test; the total energy has no atom reference
+    targets = (*PARTLY.targets, "total_energy_ev")
+    config = PARTLY.replace(model="constant", model_kwargs={}, num_epochs=1, targets=targets)
     results = train_and_evaluate(config, tmp_path)
     splits = synthetic_splits(config)
     for t in config.targets:
@@ -165,14 +166,51 @@ def test_missing_labels_are_masked_and_left_out_of_the_scaling():
         input_pipeline.Normalizer.fit(unlabelled, PARTLY.targets)
 
 
+def test_extensive_energies_are_scaled_as_residuals_from_a_least_squares_atom_reference():
+    data = input_pipeline.synthetic_dataset(2000, seed=3)  # every element in about 45 pairs
+    targets = ("total_energy_ev", "e_homo_ev")
+    normalizer = input_pipeline.Normalizer.fit(data, targets)
+    atoms = data["atomic_numbers"]
+    energy = data["total_energy_ev"].astype(np.float64)
+    residual = energy - normalizer.reference(atoms)[:, 0]
+    # least squares: for every element, the residuals of its pairs, counted per atom, sum to 0
+    per_element = np.zeros(119)
+    np.add.at(per_element, atoms[:, 0], residual)
+    np.add.at(per_element, atoms[:, 1], residual)
+    assert np.abs(per_element).max() < 1e-6 * np.abs(energy).sum()
+    # the free atoms carry the energy: the residuals spread over a few eV, the energies over 100s
+    assert np.ptp(residual) < 0.05 * np.ptp(energy)
+    np.testing.assert_allclose(
+        [normalizer.center[0], normalizer.scale[0]],
+        [(residual.max() + residual.min()) / 2, np.ptp(residual) / 2],
+        rtol=1e-9,
+    )
+    np.testing.assert_allclose(normalizer.median[0], np.median(energy))  # physical units
+    # the HOMO has none; a round trip through the scaling gives the physical values back
+    assert not normalizer.atom_reference[1].any() and not normalizer.reference(atoms)[:, 1].any()
+    y = np.stack([data[t] for t in targets], 1).astype(np.float64)
+    back = normalizer.unscale_targets(normalizer.scale_targets(y, atoms), atoms)
+    np.testing.assert_allclose(back, y, rtol=0, atol=1e-6 * np.abs(residual).max())
+    again = input_pipeline.Normalizer.from_dict(json.loads(json.dumps(normalizer.to_dict())))
+    np.testing.assert_array_equal(again.reference(atoms), normalizer.reference(atoms))
+    # without it the scaling is the plain min-max of the energies
+    plain = input_pipeline.Normalizer.fit(data, targets, referenced=())
+    assert plain.atom_reference is None and plain.scale[0] == np.ptp(energy) / 2
+    with pytest.raises(ValueError, match="e_g_ev cannot have an atom reference"):
+        input_pipeline.Normalizer.fit(data, ("e_g_ev",), referenced=("e_g_ev",))
+
+
 def test_a_non_negative_target_is_never_predicted_below_zero_and_its_zeros_are_censored():
     data = synthetic_splits(FAST)["train"]
     assert np.mean(data["e_g_ev"] == 0) > 0.2  # zero-inflated, as the dataset's gap
     normalizer = input_pipeline.Normalizer.fit(data, ("e_g_ev", "e_homo_ev"))
     physical = np.array([[-0.5, -9.0], [0.0, 1.0], [2.0, -1.0]])
-    clipped = normalizer.clip_predictions(normalizer.scale_targets(physical))
+    atoms = data["atomic_numbers"][:3]
+    clipped = normalizer.clip_predictions(normalizer.scale_targets(physical, atoms))
     np.testing.assert_allclose(
-        normalizer.unscale_targets(clipped), [[0.0, -9.0], [0.0, 1.0], [2.0, -1.0]], atol=1e-5
+        normalizer.unscale_targets(clipped, atoms),
+        [[0.0, -9.0], [0.0, 1.0], [2.0, -1.0]],
+        atol=1e-5,
     )
     # the loss treats a gap of 0 as censored (any prediction <= 0 is exact); the HOMO never is
     arrays = normalizer(data)

@@ -135,7 +135,8 @@ def grid(options: Options) -> list[Run]:
 def protocol(options: Options):
     """The paper's protocol, corrected: Adam 1e-3 without weight decay, batch 64, 50 epochs,
     early stopping after 10 epochs without a better validation MAE, learning rate x0.8 after 10
-    such epochs, L1 loss on targets min-max scaled on the training split only."""
+    such epochs, L1 loss on targets min-max scaled on the training split only; the energies that
+    grow with the atoms as residuals from a per-element reference fitted on it (`Config`)."""
     from qc_models.configs.base import Config
 
     return Config(

@@ -73,8 +73,9 @@ def evaluate(
     split = predict_split(model, source, normalizer, batch_size, sharder)
     labelled = split["target_mask"] > 0
     error = (split["predictions"] - split["targets"])[labelled]
-    y_true = np.where(labelled, normalizer.unscale_targets(split["targets"]), np.nan)
-    y_pred = normalizer.unscale_targets(split["predictions"])
+    atoms = split["atomic_numbers"]
+    y_true = np.where(labelled, normalizer.unscale_targets(split["targets"], atoms), np.nan)
+    y_pred = normalizer.unscale_targets(split["predictions"], atoms)
     per_target = target_errors(y_true, y_pred)
     metrics = {
         "loss": float(np.mean(np.abs(error) if loss == "l1" else error**2)),

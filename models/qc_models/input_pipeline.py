@@ -24,6 +24,11 @@ generating_scalars     float32 [S]       the per-pair scalars the paper's images
                                          label (e.g. i_ev when an ion's SCF did not converge)
 =====================  ================  ===================================================
 
+Energies that grow with the atoms (`ATOM_REFERENCED`: the total and band energies) are learned as
+residuals from a per-element additive reference, sum over the atoms of e[Z], fitted by least
+squares on the training split (`fit_atom_reference`; SchNetPack's atom references, nequip's
+per-species shifts): the free atoms carry all but a few eV of a total energy of up to 10^5 eV.
+
 A missing label is masked per example and target: the normaliser's statistics use the finite
 labels only, and model-ready arrays carry `target_mask` [N, T] (1 where the label is finite) next
 to `targets` [N, T], which hold 0 for a missing label, never NaN, and `target_censored` [N, T]
@@ -43,6 +48,7 @@ import numpy as np
 
 from qc_jax.chem.labels import NON_NEGATIVE
 from qc_jax.splits import PAPER_FRACTIONS, seeded_parts
+from qc_models.configs.base import ATOM_REFERENCED
 
 Dataset = dict[str, np.ndarray]
 
@@ -172,6 +178,29 @@ def random_split(
 
 # --------------------------------------------------------------------------- normalisation
 
+#: Rows of a per-element table: atomic numbers 0..118.
+NUM_ELEMENTS = 119
+
+
+def element_counts(atomic_numbers: np.ndarray) -> np.ndarray:
+    """[N, NUM_ELEMENTS] float64: how many atoms of each element the examples [N, A] hold."""
+    counts = np.zeros((len(atomic_numbers), NUM_ELEMENTS))
+    np.add.at(counts, (np.arange(len(atomic_numbers))[:, None], atomic_numbers), 1.0)
+    return counts
+
+
+def fit_atom_reference(y: np.ndarray, atomic_numbers: np.ndarray) -> np.ndarray:
+    """[T, NUM_ELEMENTS] per-element values e[t, Z] whose sums over each example's atoms fit the
+    targets y [N, T] best in least squares, over each target's finite labels (the minimum-norm
+    solution: 0 for an element that no labelled example holds). Units: the target's, per atom.
+    """
+    counts = element_counts(atomic_numbers)
+    reference = np.zeros((y.shape[1], NUM_ELEMENTS))
+    for t in range(y.shape[1]):
+        rows = np.isfinite(y[:, t])
+        reference[t] = np.linalg.lstsq(counts[rows], y[rows, t], rcond=None)[0]
+    return reference
+
 
 def canvas_moments(canvas: np.ndarray) -> np.ndarray:
     """[3, C] float64: count, sum and sum of squares of each channel of canvases [N, H, W, C]."""
@@ -195,7 +224,9 @@ class Normalizer:
     split as in the paper; "standard": zero mean, unit variance), fitted on the finite labels of
     each target (a missing label, NaN, is left out of that target's statistics only; a target
     without any finite training label is refused). Canvas channels are divided by
-    their training standard deviation; generating scalars are standardised. With
+    their training standard deviation; generating scalars are standardised. A target of
+    `referenced` is learned as its residual from a per-element reference fitted on the training
+    split (`fit_atom_reference`), and center and scale are those of the residuals. With
     `pixel_permutation_seed` every canvas also has its pixels moved by one fixed permutation
     (`permute_pixels`; the control that asks whether the spatial layout carries information).
     """
@@ -208,20 +239,38 @@ class Normalizer:
     scalars_mean: np.ndarray  # [S]
     scalars_std: np.ndarray  # [S]
     pixel_permutation_seed: int | None = None
+    #: [T, NUM_ELEMENTS] per-element reference, the target's unit per atom (zero rows: targets
+    #: learned as they are); None: no target has one
+    atom_reference: np.ndarray | None = None
 
     @classmethod
-    def fit(cls, train: Dataset, targets: Sequence[str], method: str = "minmax") -> Normalizer:
+    def fit(
+        cls,
+        train: Dataset,
+        targets: Sequence[str],
+        method: str = "minmax",
+        referenced: Sequence[str] = ATOM_REFERENCED,
+    ) -> Normalizer:
         """Fitted on the arrays of a whole training split held in memory."""
-        return cls.from_statistics(train, canvas_moments(train["canvas"]), targets, method)
+        moments = canvas_moments(train["canvas"])
+        return cls.from_statistics(train, moments, targets, method, referenced)
 
     @classmethod
     def from_statistics(
-        cls, columns: Dataset, moments: np.ndarray, targets: Sequence[str], method: str = "minmax"
+        cls,
+        columns: Dataset,
+        moments: np.ndarray,
+        targets: Sequence[str],
+        method: str = "minmax",
+        referenced: Sequence[str] = ATOM_REFERENCED,
     ) -> Normalizer:
-        """From the training split's target and generating-scalar columns and canvas moments.
+        """From the training split's target, atom and generating-scalar columns and canvas
+        moments.
 
-        columns: the targets [N] and `generating_scalars` [N, S] of every training example;
-        moments: [3, C] count, sum and sum of squares of each canvas channel (`canvas_moments`).
+        columns: the targets [N], `atomic_numbers` [N, A] and `generating_scalars` [N, S] of every
+        training example; moments: [3, C] count, sum and sum of squares of each canvas channel
+        (`canvas_moments`); referenced: the targets learned as residuals from a per-element
+        reference (those of them not in `targets` are ignored).
         """
         y = np.stack([columns[t] for t in targets], axis=1).astype(np.float64)
         y[~np.isfinite(y)] = np.nan  # a missing label, left out of its target's statistics
@@ -231,6 +280,18 @@ class Normalizer:
                 f"no finite label of {', '.join(map(repr, unlabelled))} in the training split "
                 f"({len(y)} examples): nothing to fit or train on; leave the target out"
             )
+        bounded = sorted(set(referenced) & NON_NEGATIVE)
+        if bounded:
+            raise ValueError(
+                f"{', '.join(bounded)} cannot have an atom reference: non-negative by definition, "
+                "its predictions are clipped at 0, not at a per-pair reference"
+            )
+        median = np.nanmedian(y, axis=0)
+        reference = None
+        if any(t in referenced for t in targets):
+            used = np.array([t in referenced for t in targets])
+            reference = fit_atom_reference(y, columns["atomic_numbers"]) * used[:, None]
+            y = y - reference[:, columns["atomic_numbers"]].sum(-1).T
         if method == "minmax":
             lo, hi = np.nanmin(y, 0), np.nanmax(y, 0)
             center, scale = (hi + lo) / 2, (hi - lo) / 2
@@ -245,10 +306,11 @@ class Normalizer:
             targets=tuple(targets),
             center=center,
             scale=np.where(scale > 0, scale, 1.0),
-            median=np.nanmedian(y, axis=0),
+            median=median,
             canvas_scale=np.maximum(np.sqrt(variance), 1e-6),
             scalars_mean=scalars.mean(0),
             scalars_std=np.maximum(scalars.std(0), 1e-6),
+            atom_reference=reference,
         )
 
     def to_dict(self) -> dict:
@@ -264,11 +326,20 @@ class Normalizer:
 
         return cls(**{k: value(k, v) for k, v in d.items()})
 
-    def scale_targets(self, y: np.ndarray) -> np.ndarray:
-        return ((y - self.center) / self.scale).astype(np.float32)
+    def reference(self, atomic_numbers: np.ndarray) -> np.ndarray:
+        """[N, T] float64, each target's atom reference summed over the atoms [N, A] of each
+        example (0 for the targets without one)."""
+        if self.atom_reference is None:
+            return np.zeros((len(atomic_numbers), len(self.targets)))
+        return self.atom_reference[:, atomic_numbers].sum(-1).T
 
-    def unscale_targets(self, y: np.ndarray) -> np.ndarray:
-        return y * self.scale + self.center
+    def scale_targets(self, y: np.ndarray, atomic_numbers: np.ndarray) -> np.ndarray:
+        """Physical targets [N, T] of the examples with atoms [N, A] -> scaled float32 [N, T]."""
+        return ((y - self.reference(atomic_numbers) - self.center) / self.scale).astype(np.float32)
+
+    def unscale_targets(self, y: np.ndarray, atomic_numbers: np.ndarray) -> np.ndarray:
+        """Scaled targets or predictions [N, T] -> physical float64 [N, T]."""
+        return y * self.scale + self.center + self.reference(atomic_numbers)
 
     @property
     def non_negative(self) -> np.ndarray:
@@ -302,7 +373,8 @@ class Normalizer:
         if all(t in data for t in self.targets):
             y = np.stack([data[t] for t in self.targets], 1)
             labelled = np.isfinite(y)
-            inputs["targets"] = np.where(labelled, self.scale_targets(y), np.float32(0))
+            scaled = self.scale_targets(y, data["atomic_numbers"])
+            inputs["targets"] = np.where(labelled, scaled, np.float32(0))
             inputs["target_mask"] = labelled.astype(np.float32)
             censored = labelled & self.non_negative & (y == 0)
             inputs["target_censored"] = censored.astype(np.float32)

@@ -45,7 +45,7 @@ class Trained:
         """
         scaled = predict_step(self.model, self.normalizer(examples))
         clipped = self.normalizer.clip_predictions(np.asarray(scaled, np.float64))
-        return self.normalizer.unscale_targets(clipped)
+        return self.normalizer.unscale_targets(clipped, examples["atomic_numbers"])
 
     def evaluate(self, source: Source, batch_size: int | None = None) -> tuple[dict, dict]:
         """Metrics and per-pair arrays of a labelled split (see `evaluation.evaluate`)."""

@@ -71,7 +71,7 @@ __all__ = [
 ]
 
 #: Label columns read for the checks and the target scaling (besides the targets).
-COLUMNS = ("generating_scalars", "positions")
+COLUMNS = ("generating_scalars", "positions", "atomic_numbers")
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -125,8 +125,10 @@ def train_and_evaluate(
     columns, moments = {}, {}
     for name, source in sources.items():
         columns[name], moments[name] = gather_split(source, (*config.targets, *COLUMNS))
+    # the constant predictor stays one number per target: the skill ratios' reference
+    referenced = () if config.model == "constant" else config.atom_reference
     normalizer = Normalizer.from_statistics(
-        columns["train"], moments["train"], config.targets, config.target_scaling
+        columns["train"], moments["train"], config.targets, config.target_scaling, referenced
     )
     normalizer.pixel_permutation_seed = config.pixel_permutation_seed
     if main:
@@ -135,9 +137,9 @@ def train_and_evaluate(
     model = create_model(config, len(config.targets), in_channels=len(normalizer.canvas_scale))
     check_cutoff(model, columns)
     if hasattr(model, "fit"):  # fitted baselines (constant)
-        model.fit(
-            normalizer.scale_targets(np.stack([columns["train"][t] for t in config.targets], 1))
-        )
+        train = columns["train"]
+        y = np.stack([train[t] for t in config.targets], 1)
+        model.fit(normalizer.scale_targets(y, train["atomic_numbers"]))
     sharder = parallel.Sharder()
     sharder.check_batch_size(config.batch_size)
     steps_per_epoch = len(sources["train"]) // config.batch_size

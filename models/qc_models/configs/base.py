@@ -26,6 +26,15 @@ DEFAULT_TARGETS = (
     "distance_ang",
 )
 
+#: Energies that grow with the atoms: learned as residuals from a per-element additive reference
+#: fitted on the training split (`qc_models.input_pipeline.fit_atom_reference`).
+ATOM_REFERENCED = (
+    "total_energy_ev",
+    "mermin_free_energy_ev",
+    "zero_temperature_energy_ev",
+    "band_energy_ev",
+)
+
 
 @dataclasses.dataclass
 class Config:
@@ -49,6 +58,9 @@ class Config:
 
     # objective and optimiser
     target_scaling: str = "minmax"  # "minmax" ([-1, 1], as the paper) or "standard"
+    # targets learned as residuals from a per-element reference (those trained; the constant
+    # predictor never has one: it stays one number per target)
+    atom_reference: tuple[str, ...] = ATOM_REFERENCED
     loss: str = "l1"  # "l1" or "mse"
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
