@@ -39,6 +39,7 @@ def time_epochs(config, workdir: Path) -> tuple[float, int]:
 def main() -> None:
     from qc_models import benchmark
     from qc_models.configs.base import DEFAULT_TARGETS
+    from qc_models.registry import FITTED
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     benchmark.add_arguments(parser)
@@ -49,7 +50,7 @@ def main() -> None:
         parser.error("--timing-epochs must be at least 2 (the first epoch compiles)")
     options = benchmark.options_from_args(args)
     runs = collections.Counter(run.model for run in benchmark.grid(options)
-                               if run.model != "constant")
+                               if run.model not in FITTED)
     print(f"{sum(runs.values())} runs of {len(runs)} models at up to {options.epochs} epochs; "
           f"timing {args.timing_epochs} epochs of each on synthetic data", flush=True)
     print("| model | parameters | s per epoch | runs | hours of epochs |")

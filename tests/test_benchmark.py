@@ -37,8 +37,8 @@ def test_grid_runs_every_combination_once():
     )  # fmt: skip
     runs = benchmark.grid(options)
     by_experiment = {e: [r for r in runs if r.experiment == e] for e in benchmark.EXPERIMENTS}
-    # main: constant, 2 models, 2 baselines; composition: constant, 1 control, 2 baselines
-    assert [len(by_experiment[e]) for e in benchmark.EXPERIMENTS] == [10, 2, 2, 8]
+    # main: constant, 2 models, 3 baselines; composition: constant, 1 control, 3 baselines
+    assert [len(by_experiment[e]) for e in benchmark.EXPERIMENTS] == [12, 2, 2, 10]
     assert len({r.name for r in runs}) == len(runs)
     single = benchmark.grid(
         benchmark.Options(models=("cnn",), seeds=(42,), targets=("e_g_ev", "i_ev"),
@@ -79,7 +79,7 @@ def test_grid_cost_times_each_model_of_a_benchmark_command_and_projects_its_grid
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rows = {line.split("|")[1].strip(" `"): line.split("|")[2:-1]
             for line in out.splitlines() if line.startswith("| `")}
-    assert sorted(rows) == ["gcn", "pair_mlp", "scalar_mlp"]  # the constant is fitted, not timed
+    assert sorted(rows) == ["gcn", "pair_mlp", "scalar_mlp"]  # the fitted ones are not timed
     hours = 0.0
     for parameters, seconds, runs, model_hours in rows.values():
         assert int(runs) == 2 and int(parameters.replace(",", "")) > 0
@@ -158,6 +158,9 @@ def test_skill_ratios_means_and_best_from_hand_made_records():
     assert "| `gcn` | 10 | 2 | 3 | 1 | **1.90 ± 0.14** (0.70) | **0.400 ± 0.000** (0.40) |" in text
     assert "0.0100 (0.01) †" in text
     assert "0.201 (0.43) GATv2" in text  # the paper's best gap and its skill ratio
+    assert [benchmark_report.skill_text(x) for x in (0.7, 0.01, 2.04e-5)] == [
+        "0.70", "0.01", "2.0e-05"
+    ]  # fmt: skip
     # the stamps draw the dipole: an input there, so only the gap is compared (and lost)
     assert "| `cnn` | 10 | 1 | 3 | 1 | 1.50 (0.75) | 0.600 (0.60) † |" in text
     assert ("physical canvases beat stamp canvases on 0 of 1 targets; stamp MAE / physical MAE "
@@ -267,9 +270,9 @@ def _predictions(workdir, target):
 
 def test_benchmark_writes_test_numbers_of_every_run(finished):
     options, done = finished
-    assert done == 12  # main 4, stamps 2, permuted 2, composition 4
+    assert done == 14  # main 5, stamps 2, permuted 2, composition 5
     rows = _rows(Path(options.out) / "results.csv")
-    assert len(rows) == 12 * 3
+    assert len(rows) == 14 * 3
     assert all(r["skill"] for r in rows)  # every run has its constant on the same split
     cnn = options.runs_dir / "main/multi/cnn/seed42"
     pairs, pred, true = _predictions(cnn, "e_g_ev")

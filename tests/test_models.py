@@ -20,7 +20,7 @@ CHANNELS = 10  # of the synthetic canvases
 
 
 def tiny(name: str, in_channels: int = CHANNELS) -> nnx.Module:
-    kwargs = {} if name == "constant" else {"features": 8}
+    kwargs = {} if name in registry.FITTED else {"features": 8}
     return registry.build(name, NUM_TARGETS, in_channels, nnx.Rngs(0), **kwargs)
 
 
@@ -114,8 +114,7 @@ def test_parameter_counts():
     assert count_params(MLP([3, 4, 2], rngs=nnx.Rngs(0))) == 3 * 4 + 4 + 4 * 2 + 2
     counts = registry.parameter_counts(NUM_TARGETS, CHANNELS)
     assert set(counts) == set(registry.MODELS)
-    assert counts["constant"] == 0
-    assert all(counts[n] > 0 for n in counts if n != "constant")
+    assert all((counts[n] == 0) == (n in registry.FITTED) for n in counts)
     cnn = registry.MODELS["cnn"](NUM_TARGETS, in_channels=CHANNELS, rngs=nnx.Rngs(0))
     assert counts["cnn"] == count_params(cnn)
     # One more input channel: one more 3x3 kernel slice per filter of the first convolution.
@@ -139,7 +138,7 @@ def test_canvas_models_read_canvases_of_the_channel_count_they_are_given(name, b
         predict_step(tiny(name), eleven)
 
 
-@pytest.mark.parametrize("name", sorted(set(registry.MODELS) - {"constant"}))
+@pytest.mark.parametrize("name", sorted(set(registry.MODELS) - set(registry.FITTED)))
 def test_output_shape_and_loss_decreases(name, batch):
     model = tiny(name)
     optimizer = nnx.Optimizer(model, optax.adam(1e-2), wrt=nnx.Param)

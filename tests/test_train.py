@@ -134,6 +134,35 @@ def test_constant_baseline_scores_the_training_median(tmp_path):
         assert results["test_mae"][t] == pytest.approx(expected, rel=1e-4)
 
 
+def test_the_atom_reference_baseline_predicts_the_training_fit_of_per_element_energies(tmp_path):
+    config = FAST.replace(
+        model="atom_reference", model_kwargs={}, num_epochs=1, num_synthetic=600,
+        targets=("e_g_ev", "total_energy_ev"),
+    )  # fmt: skip
+    results = train_and_evaluate(config, tmp_path)
+    splits = synthetic_splits(config)
+    train, test = splits["train"], splits["test"]
+
+    def counts(atomic_numbers):  # [N, 119]: atoms of each element in each pair
+        matrix = np.zeros((len(atomic_numbers), 119))
+        for row, (a, b) in enumerate(atomic_numbers):
+            matrix[row, a] += 1
+            matrix[row, b] += 1
+        return matrix
+
+    energy = train["total_energy_ev"].astype(np.float64)
+    per_element = np.linalg.lstsq(counts(train["atomic_numbers"]), energy, rcond=None)[0]
+    shift = np.median(energy - counts(train["atomic_numbers"]) @ per_element)
+    prediction = counts(test["atomic_numbers"]) @ per_element + shift
+    expected = np.mean(np.abs(test["total_energy_ev"] - prediction))
+    assert results["test_mae"]["total_energy_ev"] == pytest.approx(expected, rel=1e-4)
+    constant = np.mean(np.abs(test["total_energy_ev"] - np.median(energy)))
+    assert expected < 0.05 * constant
+    # a target without a reference: the training median, as the constant predictor's
+    gap = np.mean(np.abs(test["e_g_ev"] - np.median(train["e_g_ev"])))
+    assert results["test_mae"]["e_g_ev"] == pytest.approx(gap, rel=1e-4)
+
+
 def test_missing_labels_are_masked_and_left_out_of_the_scaling():
     data = synthetic_splits(PARTLY)["train"]
     softness = data["softness_evinv"].astype(np.float64)

@@ -1,6 +1,9 @@
 """Baselines that tell the truth about the models.
 
-- `Constant`: predicts the training-set median of every target (fitted, not trained).
+- `Constant`: predicts the training-set median of every target (fitted, not trained). Registered
+  twice: `constant`, one number per target (the skill ratios' reference), and `atom_reference`,
+  which has the energies' per-element references (`input_pipeline.fit_atom_reference`) like every
+  trained model, so it predicts e[Z_A] + e[Z_B] + the median residual: the reference alone.
 - `PairMLP`: an element-pair lookup: an MLP on the two atomic-number embeddings, symmetric in the
   two atoms. It knows which pair it sees and nothing else (no canvas, no geometry).
 - `ScalarMLP`: an MLP on the paper's generating scalars (`generating_scalars`, see

@@ -42,7 +42,7 @@ from qc_models.benchmark_targets import TARGETS
 #: The paper's three seeds: the dataset has a random 80/10/10 split for each.
 SEEDS = (42, 123, 456)
 #: Baselines besides the constant predictor (control 3).
-BASELINES = ("pair_mlp", "scalar_mlp")
+BASELINES = ("atom_reference", "pair_mlp", "scalar_mlp")
 #: Models the controls run on by default: the canvas CNN and the canvas-atoms fusion.
 CONTROL_MODELS = ("cnn", "cross_attention")
 #: Seed of the one pixel permutation of the permutation control.
@@ -59,9 +59,9 @@ COMPOSITION_SPLITS = ("composition_train", "composition_validation", "compositio
 
 def zoo() -> tuple[str, ...]:
     """The model zoo: every registered model but the baselines."""
-    from qc_models.registry import MODELS
+    from qc_models.registry import FITTED, MODELS
 
-    return tuple(m for m in MODELS if m not in ("constant", *BASELINES))
+    return tuple(m for m in MODELS if m not in (*FITTED, *BASELINES))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,6 +153,8 @@ def run_config(run: Run, options: Options):
     from quantum_canvas.configs import SPLIT_SEEDS
     from quantum_canvas.splits import seeded_split_names
 
+    from qc_models.registry import FITTED
+
     stamps = "_stamps" if run.experiment == "stamps" else ""
     if run.experiment == "composition":
         splits = COMPOSITION_SPLITS
@@ -169,7 +171,7 @@ def run_config(run: Run, options: Options):
         tfds_splits=splits,
         seed=run.seed,
         pixel_permutation_seed=PIXEL_PERMUTATION_SEED if run.experiment == "permuted" else None,
-        num_epochs=1 if run.model == "constant" else options.epochs,  # fitted, not trained
+        num_epochs=1 if run.model in FITTED else options.epochs,
     )
 
 

@@ -124,6 +124,12 @@ def number(x: float, like: float | None = None) -> str:
     return f"{x:.{decimals(x if like is None else like)}f}"
 
 
+def skill_text(x: float) -> str:
+    """A skill ratio to two decimals, or to two significant digits below 0.01 (an energy learned
+    from its atom reference: 2.1e-05, not 0.00)."""
+    return f"{x:.2f}" if x >= 0.01 else f"{x:.1e}"
+
+
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
     """Mean and sample standard deviation (n - 1; 0 for a single value)."""
     array = np.asarray(values, float)
@@ -170,7 +176,7 @@ def cell_text(cell: dict, bold: bool, is_input: bool) -> str:
     text = number(mean) + (f" ± {number(std, like=mean)}" if cell["seeds"] > 1 else "")
     text = f"**{text}**" if bold else text
     if cell["skill"] is not None:
-        text += f" ({cell['skill']:.2f})"
+        text += f" ({skill_text(cell['skill'])})"
     return text + (" †" if is_input else "")
 
 

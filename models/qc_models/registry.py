@@ -37,14 +37,17 @@ MODELS: dict[str, Callable[..., nnx.Module]] = {
     "cross_attention": CrossAttentionFusion,
     "film_cnn": FiLMCNN,
     "constant": Constant,
+    "atom_reference": Constant,  # with the atom references of the energies (train.py)
     "pair_mlp": PairMLP,
     "scalar_mlp": ScalarMLP,
 }
 
+#: Models fitted to the training split, not trained: no parameters, one epoch.
+FITTED = ("constant", "atom_reference")
 #: Models that read positions and must be invariant to rotations and translations of them.
 GEOMETRIC = ("egnn", "schnet", "painn", "dimenet_pp")
 #: Models whose output cannot depend on which atom is listed first (no canvas input).
-SWAP_INVARIANT = ("gcn", "gatv2", "egnn", "schnet", "painn", "dimenet_pp", "pair_mlp", "constant")
+SWAP_INVARIANT = ("gcn", "gatv2", "egnn", "schnet", "painn", "dimenet_pp", "pair_mlp", *FITTED)
 #: Models that read the canvas: their first layer is as wide as its channel axis.
 CANVAS = ("cnn", "resnet", "vit", "late_fusion", "cross_attention", "film_cnn")
 
