@@ -158,6 +158,10 @@ def test_skill_ratios_means_and_best_from_hand_made_records():
     assert "| `gcn` | 10 | 2 | 3 | 1 | **1.90 ± 0.14** (0.70) | **0.400 ± 0.000** (0.40) |" in text
     assert "0.0100 (0.01) †" in text
     assert "0.201 (0.43) GATv2" in text  # the paper's best gap and its skill ratio
+    # the summary: constant 2.0 and 4.0 -> 3.00; the best model; the paper's best
+    assert ("| `e_g_ev` | eV | 3.00 | `gcn` | 1.90 ± 0.14 (0.70) | 0.201 (0.43) GATv2 |"
+            in text)  # fmt: skip
+    assert "| `dipole_mag_d` | D | 1.00 | `gcn` | 0.400 ± 0.000 (0.40) |  |" in text
     assert [benchmark_report.skill_text(x) for x in (0.7, 0.01, 2.04e-5)] == [
         "0.70", "0.01", "2.0e-05"
     ]  # fmt: skip

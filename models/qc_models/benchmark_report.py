@@ -225,6 +225,29 @@ def experiment_table(summary: dict[tuple, dict], experiment: str, training: str)
     return "\n".join(lines)
 
 
+def summary_table(summary: dict[tuple, dict], training: str) -> str:
+    """Markdown: one row per target of the main experiment: the constant's MAE, the best model
+    (`best_models`) with its MAE and skill ratio, and the paper's best; "" where none."""
+    best = best_models(summary, "main", training)
+    targets = list(dict.fromkeys(k[3] for k in summary if k[:2] == ("main", training)))
+    lines = ["| target | unit | constant | best model | its MAE (skill) | paper (DFTB+), best |",
+             "|---|---|---:|---|---:|---|"]  # fmt: skip
+    for target in targets:
+        constant = summary.get(("main", training, "constant", target))
+        model = best.get(target)
+        cell = summary[("main", training, model, target)] if model else None
+        published, skill = PAPER_BEST.get(target), paper_skill(target)
+        paper = "" if published is None else (
+            f"{published.mae:g}" + (f" ({skill:.2f})" if skill else "") + f" {published.model}"
+        )
+        lines.append(
+            f"| `{target}` | {unit(target)} | {number(constant['mae'][0]) if constant else ''} | "
+            + (f"`{model}` | {cell_text(cell, False, False)}" if model else " | ")
+            + f" | {paper} |"
+        )
+    return "\n".join(lines)
+
+
 def labelled_row(
     summary: dict[tuple, dict], keys: Sequence[tuple], targets: Sequence[str]
 ) -> list[str]:
@@ -353,6 +376,12 @@ def markdown(rows: Sequence[dict], importance: Sequence[dict], invocations: Sequ
           for i in invocations),
     ]  # fmt: skip
     present = list(dict.fromkeys((k[0], k[1]) for k in summary))
+    for training in ("multi", "single"):
+        if ("main", training) in present:
+            parts += ["", f"## Summary: main, {training}-target training", "",
+                      "The best model of each target (lowest mean test MAE; the tables below "
+                      "have every model and seed).", "",
+                      summary_table(summary, training)]  # fmt: skip
     for experiment in EXPERIMENTS:
         for training in ("multi", "single"):
             if (experiment, training) not in present:
