@@ -202,6 +202,12 @@ def fit_atom_reference(y: np.ndarray, atomic_numbers: np.ndarray) -> np.ndarray:
     return reference
 
 
+def atom_sums(reference: np.ndarray, atomic_numbers: np.ndarray) -> np.ndarray:
+    """[N, T]: the per-element values reference [T, NUM_ELEMENTS] summed over the atoms [N, A] of
+    each example."""
+    return reference[:, atomic_numbers].sum(-1).T
+
+
 def canvas_moments(canvas: np.ndarray) -> np.ndarray:
     """[3, C] float64: count, sum and sum of squares of each channel of canvases [N, H, W, C]."""
     x = canvas.astype(np.float64).reshape(-1, canvas.shape[-1])
@@ -280,7 +286,7 @@ class Normalizer:
                 f"no finite label of {', '.join(map(repr, unlabelled))} in the training split "
                 f"({len(y)} examples): nothing to fit or train on; leave the target out"
             )
-        bounded = sorted(set(referenced) & NON_NEGATIVE)
+        bounded = sorted(set(referenced) & set(targets) & NON_NEGATIVE)
         if bounded:
             raise ValueError(
                 f"{', '.join(bounded)} cannot have an atom reference: non-negative by definition, "
@@ -291,7 +297,7 @@ class Normalizer:
         if any(t in referenced for t in targets):
             used = np.array([t in referenced for t in targets])
             reference = fit_atom_reference(y, columns["atomic_numbers"]) * used[:, None]
-            y = y - reference[:, columns["atomic_numbers"]].sum(-1).T
+            y = y - atom_sums(reference, columns["atomic_numbers"])
         if method == "minmax":
             lo, hi = np.nanmin(y, 0), np.nanmax(y, 0)
             center, scale = (hi + lo) / 2, (hi - lo) / 2
@@ -331,7 +337,7 @@ class Normalizer:
         example (0 for the targets without one)."""
         if self.atom_reference is None:
             return np.zeros((len(atomic_numbers), len(self.targets)))
-        return self.atom_reference[:, atomic_numbers].sum(-1).T
+        return atom_sums(self.atom_reference, atomic_numbers)
 
     def scale_targets(self, y: np.ndarray, atomic_numbers: np.ndarray) -> np.ndarray:
         """Physical targets [N, T] of the examples with atoms [N, A] -> scaled float32 [N, T]."""
