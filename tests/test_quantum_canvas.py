@@ -72,6 +72,14 @@ def test_tfds_load_and_data_source_read_the_same_examples(tiny_dir):
     assert canvas.shape == (32, 32, 10) and canvas.dtype == np.float32 and np.isfinite(gap)
 
 
+def test_data_source_without_data_dir_reads_the_default_data_dir(tiny_dir, monkeypatch):
+    # tfds.data_source then asks the builder for array_record files (TFDS's default for it)
+    monkeypatch.setattr(tfds.core.constants, "DATA_DIR", str(tiny_dir))  # $TFDS_DATA_DIR
+    source = tfds.data_source("quantum_canvas/tiny", split="test")
+    assert len(source) == 2 and source[0]["canvas"].shape == (32, 32, 10)
+    assert len(list(tfds.load("quantum_canvas/tiny", split="test"))) == 2
+
+
 def test_one_builder_reads_both_modes_in_any_order(tiny_dir):
     builder = tfds.builder("quantum_canvas/tiny", data_dir=tiny_dir)
     source = builder.as_data_source(split="test")

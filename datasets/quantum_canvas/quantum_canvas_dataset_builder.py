@@ -65,6 +65,11 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         self._time_limit_s = time_limit_s
         self._shipped_dir, self._prefer_store = shipped_dir, prefer_store
         self._use_beam = False
+        if kwargs.get("file_format") in (formats.ARRAY_RECORD, formats.ARRAY_RECORD.value):
+            # tfds.data_source(name) with neither data_dir nor builder_kwargs asks for an
+            # array_record build; ours is tfrecord with array_record shards beside it, which
+            # as_data_source reads
+            del kwargs["file_format"]
         super().__init__(**kwargs)
 
     def download_and_prepare(self, **kwargs) -> None:
