@@ -80,6 +80,21 @@ def test_data_source_without_data_dir_reads_the_default_data_dir(tiny_dir, monke
     assert len(list(tfds.load("quantum_canvas/tiny", split="test"))) == 2
 
 
+def test_training_source_reads_each_example_as_the_data_source_does(tiny_dir):
+    from qc_models.sources import TfdsSource
+
+    keys = ("canvas", "atomic_numbers", "e_g_ev")
+    source = TfdsSource("quantum_canvas/tiny", "train", keys, str(tiny_dir))
+    direct = tfds.data_source("quantum_canvas/tiny", split="train", data_dir=tiny_dir)
+    for indices in ([3, 0, 3], [0, 5, 3]):  # again, and partly new: decoded once, kept
+        batch = source.read(np.array(indices))
+        for row, i in enumerate(indices):
+            for k in keys:
+                np.testing.assert_array_equal(batch[k][row], direct[i][k])
+    batch["canvas"][:] = np.nan  # a caller's batch is its own
+    assert np.isfinite(source.read(np.array([0]))["canvas"]).all()
+
+
 def test_one_builder_reads_both_modes_in_any_order(tiny_dir):
     builder = tfds.builder("quantum_canvas/tiny", data_dir=tiny_dir)
     source = builder.as_data_source(split="test")
