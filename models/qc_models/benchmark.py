@@ -52,7 +52,9 @@ EXPERIMENTS = {
     "main": "random 80/10/10 split of each seed, physical canvases",
     "stamps": "the same splits, the paper's population-stamp canvases (`<config>_stamps`)",
     "permuted": "the same splits, every canvas's pixels moved by one fixed permutation",
-    "composition": "element-held-out split (`composition_*`): every pair with a halogen in test",
+    "composition": "element-held-out split (`composition_*`): every pair with a halogen in test; "
+    "no training pair holds a halogen, so the total and band energies have no atom reference for "
+    "it, and their MAE is mostly the halogen's missing free-atom energy",
 }
 COMPOSITION_SPLITS = ("composition_train", "composition_validation", "composition_test")
 
