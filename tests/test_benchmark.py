@@ -125,6 +125,26 @@ def _record(experiment, model, seed, mae, training="multi"):
     }  # fmt: skip
 
 
+def test_commit_is_dirty_for_changed_code_not_for_the_benchmarks_own_outputs(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "results" / "results.csv").write_text("a\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "first")
+    clean = benchmark.commit(repository=tmp_path)
+    assert re.fullmatch("[0-9a-f]{12}", clean)
+    (tmp_path / "results" / "results.csv").write_text("a\nb\n")  # a benchmark's tables grew
+    assert benchmark.commit([tmp_path / "results"], repository=tmp_path) == clean
+    assert benchmark.commit(repository=tmp_path) == clean + "-dirty"
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert benchmark.commit([tmp_path / "results"], repository=tmp_path) == clean + "-dirty"
+    assert benchmark.commit([Path("/elsewhere")], repository=tmp_path) == clean + "-dirty"
+
+
 def test_skill_ratios_means_and_best_from_hand_made_records():
     records = [
         _record("main", "constant", 42, {"e_g_ev": 2.0, "dipole_mag_d": 1.0}),

@@ -180,19 +180,25 @@ def run_config(run: Run, options: Options):
 # --------------------------------------------------------------------------- provenance
 
 
-def commit() -> str:
-    """`git describe --always --dirty` of this package's repository ("unknown" outside one)."""
+def commit(outputs: Sequence[Path] = (), repository: Path = Path(__file__).parent) -> str:
+    """The commit of `repository` (default: this package's), `git describe --always
+    --abbrev=12`, with "-dirty" when a tracked file differs from it, files under `outputs`
+    excepted (a benchmark's own tables and records, committed as they grow, are not a change of
+    the code it runs); "unknown" outside a repository."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=repository, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
     try:
-        result = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--abbrev=12"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        described = git("describe", "--always", "--abbrev=12")
+        top = Path(git("rev-parse", "--show-toplevel")).resolve()
+        mine = [Path(p).resolve() for p in outputs]
+        excluded = [f":(top,exclude){p.relative_to(top)}" for p in mine if p.is_relative_to(top)]
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", ":/", *excluded)
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return result.stdout.strip()
+    return described + ("-dirty" if changed else "")
 
 
 def machine() -> str:
@@ -284,9 +290,9 @@ def wants_importance(run: Run, options: Options) -> bool:
     )
 
 
-def provenance() -> dict[str, str]:
+def provenance(options: Options) -> dict[str, str]:
     """The commit and machine of a benchmark, taken when it starts (the code it runs)."""
-    return {"commit": commit(), "machine": machine()}
+    return {"commit": commit((Path(options.out), options.runs_dir)), "machine": machine()}
 
 
 def run_one(run: Run, options: Options, started: dict[str, str]) -> bool:
@@ -330,7 +336,7 @@ def run_benchmark(options: Options, command: str = "") -> int:
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     prepare_datasets(options)
-    started = provenance()
+    started = provenance(options)
     record_invocation(out, options, command, missing_labels(options), started)
     done = 0
     for run in grid(options):
