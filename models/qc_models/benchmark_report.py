@@ -263,6 +263,21 @@ def labelled_row(
     return ["labelled test pairs (per seed)", "", "", "", "", *cells]
 
 
+def paired_maes(rows: Iterable[dict], control: str, training: str, model: str
+                ) -> dict[str, tuple[float, float, int]]:
+    """Target -> (main MAE, control MAE, n): test MAEs of `model` in the main experiment and in
+    `control`, each the mean over the n seeds that both have run (the same test pairs)."""
+    maes = defaultdict(dict)
+    for row in rows:
+        if (row["training"], row["model"]) == (training, model):
+            maes[row["target"], row["seed"]][row["experiment"]] = row["mae"]
+    pairs = defaultdict(list)
+    for (target, _), by_experiment in maes.items():
+        if "main" in by_experiment and control in by_experiment:
+            pairs[target].append((by_experiment["main"], by_experiment[control]))
+    return {t: (*np.mean(p, axis=0), len(p)) for t, p in pairs.items()}
+
+
 def verdicts(summary: dict[tuple, dict], rows: Sequence[dict]) -> list[str]:
     """The issue's goals, checked against the numbers at hand (one bullet each)."""
     out = []
@@ -271,22 +286,20 @@ def verdicts(summary: dict[tuple, dict], rows: Sequence[dict]) -> list[str]:
             models = sorted({k[2] for k in summary if k[:2] == (control, training)})
             for model in models:
                 inputs = inputs_of(control, model)
-                targets = [t for (exp, mode, m, t) in summary
-                           if (exp, mode, m) == (control, training, model)
-                           and ("main", training, model, t) in summary]  # fmt: skip
-                pairs = [(summary[("main", training, model, t)]["mae"][0],
-                          summary[(control, training, model, t)]["mae"][0])
-                         for t in targets if t not in inputs]  # fmt: skip
+                paired = paired_maes(rows, control, training, model)
+                pairs = [(p, c) for t, (p, c, _) in paired.items() if t not in inputs]
                 if not pairs:
                     continue
                 ratio = np.exp(np.mean([np.log(c / p) for p, c in pairs]))
                 better = sum(p < c for p, c in pairs)
+                seeds = max(n for _, _, n in paired.values())
                 what = "stamp" if control == "stamps" else "pixel-permuted"
-                skipped = [f"`{t}`" for t in targets if t in inputs]
+                skipped = [f"`{t}`" for t in paired if t in inputs]
                 out.append(
                     f"{model} ({training}-target): physical canvases beat {what} canvases on "
                     f"{better} of {len(pairs)} targets; {what} MAE / physical MAE = "
-                    f"{ratio:.2f} (geometric mean over targets)"
+                    f"{ratio:.2f} (geometric mean over targets; each MAE the mean over the "
+                    f"{seeds} seed{'s' if seeds > 1 else ''} both have run)"
                     + (f"; left out: {', '.join(skipped)}, drawn into the {what}s"
                        if skipped else "")
                 )
