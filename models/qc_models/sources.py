@@ -2,14 +2,15 @@
 
 A source is a split with random access: `len(source)` examples and `source.read(indices)`, a
 `Dataset` of those examples in physical units. `TfdsSource` reads a prepared TFDS dataset through
-`tfds.data_source` (array_record shards: no TensorFlow); `ArraySource` holds arrays in memory
-(the synthetic dataset).
+`tfds.data_source` (array_record shards: no TensorFlow) and keeps each example it has decoded;
+`ArraySource` holds arrays in memory (the synthetic dataset).
 
-No process ever reads a whole split: the training batches of an epoch are a seeded permutation of
-the split, cut into global batches, and each process reads only its share of every global batch
-(`parallel.Sharder.share`); statistics of a split (target scaling, checks) are computed by every
-process on its share and gathered. So n processes read 1/n of the data each, and together they see
-exactly the batches of a one-process run.
+No process reads a whole split at once: the training batches of an epoch are a seeded permutation
+of the split, cut into global batches, and each process reads only its share of every global
+batch (`parallel.Sharder.share`); statistics of a split (target scaling, checks) are computed by
+every process on its share and gathered. So n processes read 1/n of every batch each, and together
+they see exactly the batches of a one-process run. (Over the epochs each process meets, decodes
+once and keeps most examples of the split: a quantum_canvas split is at most a few hundred MB.)
 """
 
 from __future__ import annotations
