@@ -70,7 +70,8 @@ class TfdsSource:
     Training never builds a dataset (paper75 is hours of PySCF): an unprepared one is a
     ValueError that says how to build it. An example is decoded once: its `keys` stay in memory
     after its first read (decoding, about 0.7 ms an example, would otherwise be most of a graph
-    model's epoch; paper75's training split at 32 x 32 pixels holds 95 MB of canvases).
+    model's epoch; paper75's training split at 32 x 32 pixels holds 93 MB of canvases, 2,273 x
+    32 x 32 x 10 float32).
     """
 
     def __init__(self, name: str, split: str, keys: Sequence[str], data_dir: str | None = None):
