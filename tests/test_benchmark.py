@@ -192,6 +192,15 @@ def test_skill_ratios_means_and_best_from_hand_made_records():
     assert ("physical canvases beat stamp canvases on 1 of 1 targets; stamp MAE / physical MAE "
             "= 1.50 (geometric mean over targets; each MAE the mean over the 1 seed both have "
             "run); left out: `dipole_mag_d`, drawn into the stamps") in text
+    # the figure's grid: every experiment and model but the constant, main first
+    grid_rows, targets, grid, is_input = benchmark_report.skill_grid(summary, "multi")
+    assert grid_rows == [("main", "cnn"), ("main", "gcn"), ("main", "scalar_mlp"),
+                         ("stamps", "cnn"), ("composition", "cnn")]  # fmt: skip
+    assert targets == ["e_g_ev", "dipole_mag_d"]
+    np.testing.assert_allclose(grid, [[0.625, 0.5], [0.7, 0.4], [4.5, 0.01], [0.75, 0.6],
+                                      [0.5, 0.5]])  # fmt: skip
+    assert is_input.tolist() == [[False, False], [False, False], [False, True], [False, True],
+                                 [False, False]]  # fmt: skip
 
 
 def test_a_partly_labelled_target_is_kept_counted_and_reported(tmp_path):
@@ -366,6 +375,8 @@ def test_benchmark_resumes_and_reports(finished):
     assert "## main, single-target training" in text and "## main, multi-target training" in text
     assert "| `distance_ang` | given by the inputs" in text
     assert "## Channel importance (test split)" in text
+    for training in ("multi", "single"):  # the skill heatmaps, one per training mode
+        assert (out / f"skill_{training}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_command_line_rewrites_the_tables(finished, tmp_path):

@@ -9,6 +9,8 @@
                           the constant predictor, the paper's published numbers, the labelled
                           test pairs of partly labelled targets, the controls' verdicts, the
                           pairs without each target's label, the labels left out and why
+  skill_<training>.png    the skill ratios of every experiment, model and target as a heatmap
+                          (one figure per training mode: multi, single)
 
 No JAX import: the tables can be rewritten from the records alone.
 """
@@ -339,6 +341,44 @@ def importance_table(rows: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
+def skill_grid(
+    summary: dict[tuple, dict], training: str
+) -> tuple[list[tuple[str, str]], list[str], np.ndarray, np.ndarray]:
+    """Every (experiment, model) but the constant (the main experiment first, then the controls;
+    models as in the tables) x every target: (rows, targets, mean skill ratio [R, T], NaN where
+    not run or no constant has finished, the model reads the target [R, T] bool)."""
+    from qc_models.benchmark import EXPERIMENTS
+
+    keys = [k for k in summary if k[1] == training]
+    targets = list(dict.fromkeys(k[3] for k in keys))
+    rows = [(experiment, model) for experiment in EXPERIMENTS
+            for model in model_order(k[2] for k in keys if k[0] == experiment)
+            if model != "constant"]  # fmt: skip
+    skill = np.full((len(rows), len(targets)), np.nan)
+    is_input = np.zeros(skill.shape, bool)
+    for i, (experiment, model) in enumerate(rows):
+        for j, target in enumerate(targets):
+            cell = summary.get((experiment, training, model, target))
+            if cell is not None and cell["skill"] is not None:
+                skill[i, j] = cell["skill"]
+            is_input[i, j] = target in inputs_of(experiment, model)
+    return rows, targets, skill, is_input
+
+
+def write_skill_figure(summary: dict[tuple, dict], training: str, path: Path) -> None:
+    """`skill_grid` as a heatmap (`plots.log_heatmap`), cells as in the tables' brackets."""
+    from qc_models.plots import log_heatmap
+
+    rows, targets, skill, is_input = skill_grid(summary, training)
+    text = np.vectorize(lambda x, i: skill_text(x) + (" †" if i else "") if np.isfinite(x) else "",
+                        otypes=[object])(skill, is_input)  # fmt: skip
+    separators = [i for i in range(1, len(rows)) if rows[i][0] != rows[i - 1][0]]
+    log_heatmap(skill, text, [m if e == "main" else f"{m} ({e})" for e, m in rows], targets,
+                path, separators, label="skill ratio: test MAE / constant predictor's",
+                title=f"{training}-target training, mean over seeds; † the model reads the "
+                      "target")  # fmt: skip
+
+
 def left_out_table() -> str:
     """Markdown: every label that is not a target, why, and the paper's MAE where published."""
     lines = ["| label | why it is not a target | paper's MAE |", "|---|---|---|"]
@@ -416,7 +456,8 @@ def markdown(rows: Sequence[dict], importance: Sequence[dict], invocations: Sequ
 
 
 def write_report(runs: Path, out: Path) -> None:
-    """Rewrites results.csv, channel_importance.csv and benchmark.md in `out` from `runs`."""
+    """Rewrites results.csv, channel_importance.csv, benchmark.md and the skill figures in `out`
+    from `runs`."""
     out.mkdir(parents=True, exist_ok=True)
     rows = result_rows(load_records(runs))
     importance = importance_rows(runs)
@@ -428,3 +469,6 @@ def write_report(runs: Path, out: Path) -> None:
                             "importance"))
     )  # fmt: skip
     (out / "benchmark.md").write_text(markdown(rows, importance, invocations))
+    summary = aggregate(rows)
+    for training in sorted({k[1] for k in summary if k[0] == "main"}):
+        write_skill_figure(summary, training, out / f"skill_{training}.png")
