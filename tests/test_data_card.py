@@ -10,6 +10,7 @@ from quantum_canvas import data_card
 
 from qc_jax.chem.settings import DEFAULT
 from qc_jax.compact import ship
+from qc_jax.elements import element_set
 from qc_jax.store import Store
 
 DUMMY_STORE = Path(quantum_canvas.__file__).parent / "dummy_data" / "store"
@@ -32,6 +33,18 @@ def test_card_counts_every_pair_once(section):
 def test_label_statistics_are_those_of_the_records(section):
     gaps = [r.labels["e_g_ev"] for r in Store(DUMMY_STORE, DEFAULT).records()]
     assert f"| `e_g_ev` | {np.mean(gaps):.3g} ± {np.std(gaps):.3g}" in section
+
+
+def test_the_cost_is_that_of_the_records(section):
+    cpu = {r.pair: r.cpu_time_s for r in Store(DUMMY_STORE, DEFAULT).records()}
+    costliest = sorted(cpu.values())[-2:]  # a tenth of 21 pairs
+    assert f"{sum(cpu.values()) / 3600:.1f} CPU-hours for these 21 pairs" in section
+    assert f"costliest tenth of the pairs took {100 * sum(costliest) / sum(cpu.values()):.0f} %" \
+        in section
+    hours = {e: sum(t / 2 / 3600 * name.split("_").count(e) for name, t in cpu.items())
+             for e in element_set("tiny")}
+    top = max(hours, key=hours.get)
+    assert f"time): {top} {hours[top]:.2g} h, " in section
 
 
 def test_the_gap_s_difficulty_is_that_of_the_records(section):

@@ -185,11 +185,22 @@ def _cost(records: dict[str, PairRecord], expected: list[str]) -> str:
     cpu = np.array([r.cpu_time_s for r in records.values()])
     if not len(cpu):
         return "**Cost.** No pairs yet."
+    tenth = np.sort(cpu)[::-1][:max(1, len(cpu) // 10)]
     return (f"**Cost** (PySCF, one core per pair, free atoms excluded): {cpu.sum() / 3600:.1f} "
             f"CPU-hours for these {len(cpu)} pairs; per pair median {np.median(cpu):.0f} s, mean "
-            f"{cpu.mean():.0f} s, max {cpu.max():.0f} s."
+            f"{cpu.mean():.0f} s, max {cpu.max():.0f} s. The costliest tenth of the pairs took "
+            f"{100 * tenth.sum() / cpu.sum():.0f} % of it; the costliest elements (half of each "
+            f"of their pairs' time): {_costliest_elements(records)}."
             + (" The heaviest pairs are computed first, so the mean overstates the rest."
                if len(cpu) < len(expected) else ""))
+
+
+def _costliest_elements(records: dict[str, PairRecord], count: int = 5) -> str:
+    hours: Counter[str] = Counter()
+    for record in records.values():
+        for element in record.symbols:
+            hours[element] += record.cpu_time_s / 2 / 3600
+    return ", ".join(f"{element} {h:.2g} h" for element, h in hours.most_common(count))
 
 
 def shipped_card(shipped_dir: str | Path | None = None, elements: str = "paper75") -> str:
