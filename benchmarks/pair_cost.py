@@ -6,7 +6,10 @@ more (``default_rng(1)``, distinct from them). The pairs and their free atoms ar
 fresh store with ``--jobs`` worker processes (one thread each); the script prints one row per pair
 (its CPU time, the free atoms it needed first not included: each atom is computed once and has its
 own), the median and mean, the atoms' CPU time, and the projection: 2,850 x mean pair time + 75 x
-mean atom time, in CPU-hours. CPU time is what a pair costs one core, whatever else runs.
+mean atom time, in CPU-hours. CPU time is what a pair costs one core, whatever else runs. Where
+the pair is shipped, its row also has the shipped record's CPU time (computed by an earlier code,
+often while both cores were busy) and the largest difference of any label from it (convergence
+diagnostics excluded: ``qc_jax.chem.labels.CONVERGENCE_DIAGNOSTICS``).
 
 Usage: OMP_NUM_THREADS=1 python benchmarks/pair_cost.py --store /tmp/cost_store [--jobs 2]
 """
@@ -16,6 +19,7 @@ import statistics
 
 import numpy as np
 
+from qc_jax.chem.labels import largest_difference
 from qc_jax.chem.runner import compute_missing
 from qc_jax.chem.settings import DEFAULT
 from qc_jax.elements import ELEMENT_SETS, pair_name, pairs
@@ -40,15 +44,19 @@ def main() -> None:
     parser.add_argument("--store", required=True, help="a fresh store folder (times are new)")
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
+    from quantum_canvas.records import shipped_records
+
     from qc_jax.store import Store
 
     store = Store(args.store, DEFAULT)
+    shipped = shipped_records(DEFAULT)
     todo = sample()
     summary = compute_missing(store, todo, jobs=args.jobs)
     print(summary.text())
-    print("\n| pair | status | R_e (A) | 2S | E_bind (eV) | k_B T (Ha) | CPU (s) | v1 wall (s) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
-    times = []
+    print("\n| pair | status | R_e (A) | 2S | E_bind (eV) | k_B T (Ha) | CPU (s) | v1 wall (s) "
+          "| shipped CPU (s) | largest label difference |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    times, shipped_times = [], {}  # shipped_times: name -> (now, shipped) CPU-s
     for a, b in sorted(todo, key=lambda ab: store.load(*ab).cpu_time_s):
         record = store.load(a, b)
         times.append(record.cpu_time_s)
@@ -58,6 +66,13 @@ def main() -> None:
              f"{lab['binding_energy_ev']:.2f}", f"{lab['smearing_sigma_ev'] / HARTREE_EV:g}"]
             if lab else ["", "", "", ""])  # fmt: skip
         cells += [f"{record.cpu_time_s:.0f}", str(V1_SECONDS.get(pair_name(a, b), ""))]
+        old = shipped.get(pair_name(a, b)) if shipped else None
+        if old is not None and old.labels and lab:
+            difference, label = largest_difference(lab, old.labels)
+            cells += [f"{old.cpu_time_s:.0f}", f"{difference:.1e} ({label})"]
+            shipped_times[pair_name(a, b)] = (record.cpu_time_s, old.cpu_time_s)
+        else:
+            cells += ["", ""]
         print("| " + " | ".join(cells) + " |")
     atoms = [store.get_atom(element, DEFAULT.smearing_sigma) for element in
              sorted({element for pair in todo for element in pair})]  # fmt: skip
@@ -72,6 +87,13 @@ def main() -> None:
     print(f"the {len(same)} pairs of the v1 sample: v2 {v2_same:.0f} CPU-s, v1 "
           f"{sum(V1_SECONDS[p] for p in same)} s (wall, one pinned core, so about CPU)")
     print(f"projection: {n_pairs} pairs + {n_atoms} atoms = {projection:.1f} CPU-hours")
+    if shipped_times:
+        now = sum(now for now, _ in shipped_times.values())
+        then = sum(then for _, then in shipped_times.values())
+        total = sum(shipped.get(name).cpu_time_s for name in shipped.names()) / 3600
+        print(f"the {len(shipped_times)} shipped pairs: {now:.0f} CPU-s now, {then:.0f} when "
+              f"shipped ({then / now:.2f}x); the {len(shipped.names())} shipped pairs took "
+              f"{total:.1f} CPU-hours, {total * now / then:.1f} at this ratio")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from quantum_canvas import grain_pipeline, records
 
 from qc_jax import canvas
 from qc_jax.chem import DEFAULT, compute_pair
-from qc_jax.chem.labels import NON_NEGATIVE
+from qc_jax.chem.labels import CONVERGENCE_DIAGNOSTICS, NON_NEGATIVE
 from qc_jax.chem.runner import THREAD_VARIABLES
 from qc_jax.compact import ShippedRecords
 from qc_jax.store import Store
@@ -128,8 +128,8 @@ def test_shipped_records_are_reproduced_from_scratch(name, tmp_path):
     again = compute_pair(*name.split("_"), DEFAULT, store=Store(tmp_path, DEFAULT))
     assert again.status == shipped.status
     for label, value in shipped.labels.items():
-        if label in ("scf_cycles", "scf_grad_norm", "geom_slope_ev_ang"):
-            continue  # convergence diagnostics, not results
+        if label in CONVERGENCE_DIAGNOSTICS:
+            continue
         assert math.isclose(again.labels[label], value, rel_tol=1e-6, abs_tol=1e-5) or (
             math.isnan(value) and math.isnan(again.labels[label])), label
     shipped_canvas, again_canvas = canvas.render_many([shipped, again], progress=False)

@@ -104,6 +104,12 @@ NON_NEGATIVE: frozenset[str] = frozenset({
 """Labels that are >= 0 by their definition above; a model's prediction of one is never below 0
 (``qc_models.input_pipeline.Normalizer.clip_predictions``)."""
 
+CONVERGENCE_DIAGNOSTICS: frozenset[str] = frozenset({
+    "scf_rung", "scf_cycles", "scf_grad_norm", "geom_opt_steps", "geom_slope_ev_ang",
+})  # fmt: skip
+"""Labels that say how a result was reached, not what it is: two runs of the same pair that reach
+the same state agree on every other label to the convergence tolerance, not on these."""
+
 _UNITS = {label.name: label.unit for label in LABELS}
 
 
@@ -118,6 +124,13 @@ def label_table_markdown() -> str:
     rows = ["| label | unit | definition |", "|---|---|---|"]
     rows += [f"| `{lab.name}` | {lab.unit} | {lab.definition} |" for lab in LABELS]
     return "\n".join(rows) + "\n"
+
+
+def largest_difference(labels: dict[str, float], others: dict[str, float]) -> tuple[float, str]:
+    """The largest absolute difference between two label sets of one pair, and its label (NaN in
+    both counts as equal; :data:`CONVERGENCE_DIAGNOSTICS` are not compared)."""
+    return max((0.0 if np.isnan(value) and np.isnan(others[name]) else abs(value - others[name]),
+                name) for name, value in labels.items() if name not in CONVERGENCE_DIAGNOSTICS)
 
 
 def fermi_level(mo_energy: np.ndarray, n_electrons: float, sigma: float) -> float:
