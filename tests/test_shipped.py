@@ -144,7 +144,10 @@ def test_a_shipped_atom_with_close_states_is_reproduced_by_a_one_thread_process(
     """Ni and Fe have close states at 0.003 Ha (6.2 and 7.2 mHa apart in F). A process started
     with two threads reached Ni's upper one, and the plain starts Fe's upper one; a process
     started on one thread, as every worker of ``qc-canvas compute`` is, with the perturbed
-    starts reaches the shipped lower ones (2 minutes)."""
+    starts reaches the shipped lower ones (2 minutes). The same state, not the same bits: on
+    another CPU (AMD Zen 4, 2026-12-02) the one-thread process reached F within 8e-6 Ha of the
+    shipped atoms (Ni +7.9e-6, Fe -4.3e-6; the BLAS kernels round differently), so the check
+    is at 1e-4 Ha, far inside the gap to the upper states."""
     script = ("from qc_jax.chem.atoms import compute_atom; from qc_jax.chem import DEFAULT; "
               f"atom = compute_atom('{element}', DEFAULT, DEFAULT.smearing_sigma); "
               "print(atom.e_free, atom.e_ground)")
@@ -152,5 +155,5 @@ def test_a_shipped_atom_with_close_states_is_reproduced_by_a_one_thread_process(
     output = subprocess.run([sys.executable, "-c", script], env=env, check=True,
                             capture_output=True, text=True).stdout.split()
     shipped = SHIPPED.atom(element, DEFAULT.smearing_sigma)
-    assert float(output[-2]) == pytest.approx(shipped.e_free, abs=1e-7)
-    assert float(output[-1]) == pytest.approx(shipped.e_ground, abs=1e-7)
+    assert float(output[-2]) == pytest.approx(shipped.e_free, abs=1e-4)
+    assert float(output[-1]) == pytest.approx(shipped.e_ground, abs=1e-4)

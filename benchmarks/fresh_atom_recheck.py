@@ -1,0 +1,70 @@
+"""Compute the pairs of one element again, with that element's free atom computed afresh, and
+compare their free energies with the shipped records.
+
+    OMP_NUM_THREADS=1 python benchmarks/fresh_atom_recheck.py Ni --store /tmp/ni_store --jobs 2
+
+A molecule's spin starts are built from its free atoms' densities (``qc_jax.chem.spin``). Where an
+atom has close states (Ni: docs/chemistry.md), an atom computed again can differ from the shipped
+one by a fraction of a meV and still lead a molecule to another state. This script puts the
+element's atom computed afresh (one thread, or the one already in ``--store``) and the shipped
+atoms of every other element into ``--store``, computes the element's shipped pairs that are not
+failed (resumable: pairs already in the store are only compared), and prints, sorted by it, the
+change of the Mermin free energy F against the shipped record, with status, spin moment, bond
+length and binding energy. A pair lower by more than 1 meV has a state the shipped search missed.
+"""
+
+import argparse
+
+import numpy as np
+from quantum_canvas.records import shipped_records
+
+from qc_jax.chem import DEFAULT
+from qc_jax.chem.atoms import atom_reference
+from qc_jax.chem.runner import compute_missing
+from qc_jax.compact import seed_atoms
+from qc_jax.elements import pair_name, pairs
+from qc_jax.store import Store
+
+SAME_MEV = 1.0
+"""Free energies within this (meV) count as the same state."""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("element", help="element symbol, e.g. Ni")
+    parser.add_argument("--store", required=True, help="a store folder of its own")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--time-limit", type=float, default=10, help="CPU minutes per pair")
+    args = parser.parse_args()
+    shipped = shipped_records(DEFAULT)
+    store = Store(args.store, DEFAULT)
+    store.make_writable()
+    atom_reference(args.element, DEFAULT, DEFAULT.smearing_sigma, store)  # afresh unless stored
+    todo = [pair for pair in pairs("paper75") if args.element in pair
+            and (record := shipped.get(pair_name(*pair))) and record.status != "failed"]
+    seed_atoms(store, shipped, {e for pair in todo for e in pair} - {args.element})
+    print(compute_missing(store, todo, jobs=args.jobs, progress=False,
+                          time_limit_s=60 * args.time_limit).text())
+    rows = []
+    for a, b in todo:
+        now, then = store.get(a, b), shipped.get(pair_name(a, b))
+        if now is None or not now.labels:
+            print(f"{pair_name(a, b)}: no labels now ({now.reason if now else 'not computed'})")
+            continue
+        new, old = now.labels, then.labels
+        rows.append((1e3 * (new["mermin_free_energy_ev"] - old["mermin_free_energy_ev"]),
+                     pair_name(a, b), f"{now.status}/{then.status}",
+                     f"{new['spin_moment']:.2f}/{old['spin_moment']:.2f}",
+                     new["distance_ang"] - old["distance_ang"],
+                     new["binding_energy_ev"] - old["binding_energy_ev"]))
+    print("\n| pair | Delta F (meV) | status now/shipped | 2S now/shipped | Delta R_e (A) | "
+          "Delta E_bind (eV) |\n|---|---:|---|---|---:|---:|")
+    for change, name, status, moment, bond, binding in sorted(rows):
+        print(f"| {name} | {change:+.1f} | {status} | {moment} | {bond:+.4f} | {binding:+.3f} |")
+    changes = np.array([row[0] for row in rows])
+    print(f"\n{len(rows)} pairs: {(changes < -SAME_MEV).sum()} lower by more than {SAME_MEV:g} "
+          f"meV, {(changes > SAME_MEV).sum()} higher, {(abs(changes) <= SAME_MEV).sum()} the same")
+
+
+if __name__ == "__main__":
+    main()
