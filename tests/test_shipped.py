@@ -145,9 +145,9 @@ def test_a_shipped_atom_with_close_states_is_reproduced_by_a_one_thread_process(
     with two threads reached Ni's upper one, and the plain starts Fe's upper one; a process
     started on one thread, as every worker of ``qc-canvas compute`` is, with the perturbed
     starts reaches the shipped lower ones (2 minutes). The same state, not the same bits: on
-    another CPU (AMD Zen 4, 2026-12-02) the one-thread process reached F within 8e-6 Ha of the
-    shipped atoms (Ni +7.9e-6, Fe -4.3e-6; the BLAS kernels round differently), so the check
-    is at 1e-4 Ha, far inside the gap to the upper states."""
+    another machine (an AMD Zen 4, 2026-12-02; the code as when this matched to 1e-7 Ha) the
+    one-thread process reached F within 8e-6 Ha of the shipped atoms (Ni +7.9e-6, Fe -4.3e-6),
+    so the check is at 1e-4 Ha, far inside the gap to the upper states."""
     script = ("from qc_jax.chem.atoms import compute_atom; from qc_jax.chem import DEFAULT; "
               f"atom = compute_atom('{element}', DEFAULT, DEFAULT.smearing_sigma); "
               "print(atom.e_free, atom.e_ground)")
