@@ -11,6 +11,8 @@ atoms of every other element into ``--store``, computes the element's shipped pa
 failed (resumable: pairs already in the store are only compared), and prints, sorted by it, the
 change of the Mermin free energy F against the shipped record, with status, spin moment, bond
 length and binding energy. A pair lower by more than 1 meV has a state the shipped search missed.
+Free energies at different k_B T (a pair whose smearing was raised in one of the two runs) are not
+compared: -TS grows with k_B T.
 """
 
 import argparse
@@ -52,6 +54,10 @@ def main() -> None:
             print(f"{pair_name(a, b)}: no labels now ({now.reason if now else 'not computed'})")
             continue
         new, old = now.labels, then.labels
+        if new["smearing_sigma_ev"] != old["smearing_sigma_ev"]:
+            print(f"{pair_name(a, b)}: not compared, k_B T {new['smearing_sigma_ev']:.3f} eV now, "
+                  f"{old['smearing_sigma_ev']:.3f} eV shipped")
+            continue
         rows.append((1e3 * (new["mermin_free_energy_ev"] - old["mermin_free_energy_ev"]),
                      pair_name(a, b), f"{now.status}/{then.status}",
                      f"{new['spin_moment']:.2f}/{old['spin_moment']:.2f}",

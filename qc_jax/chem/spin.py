@@ -9,8 +9,9 @@ free energy is kept:
   ``ferromagnetic`` (the spin-polarised free atoms with parallel moments) and, for homonuclear
   dimers of open-shell atoms, ``antiferromagnetic`` (the moment of atom B reversed: the
   broken-symmetry start; in heteronuclear pairs, measured on B_V, it reached the ferromagnetic
-  state again); and, where the lowest of these has an odd electron count and no moment, the
-  ``polarised`` start from its orbitals (:func:`polarised_start`);
+  state again); the last two also with the atoms turned (:data:`QUARTER_TURNS`) where that
+  changes an atom's density; and, where the lowest of these has an odd electron count and no
+  moment, the ``polarised`` start from its orbitals (:func:`polarised_start`);
 - ions (:func:`ion_starts`): the neutral's orbitals with one electron removed from the top
   (cation), or added at the bottom (anion), of the alpha or of the beta levels: one start for a
   closed shell (the two are mirror images), two for an open shell (moment M - 1 and M + 1).
@@ -25,7 +26,10 @@ image are the same state.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from scipy.linalg import block_diag
 
 from qc_jax.chem.scf import ScfNotConverged, ScfResult, run_scf
 from qc_jax.chem.settings import Settings
@@ -35,25 +39,65 @@ SAME_STATE_HA = 1e-5
 """Two SCF solutions within this free energy (Ha) and moment (1e3 x this) are the same state."""
 
 
+QUARTER_TURNS = {"x": (0.0, math.pi / 2, 0.0), "y": (-math.pi / 2, math.pi / 2, math.pi / 2)}
+"""Axis of the atom brought onto the bond axis (z) -> Euler angles (z-y-z, radians) of the turn:
+a quarter turn about y, and one about x. A smeared free atom whose open d shell broke its
+spherical symmetry (Ti, Fe, Co, Ni, Ta, Th at PBE/def2-SVP and 0.003 Ha; every other shipped atom
+is spherical to 1e-5) has its holes in particular d orbitals, set by rounding, and the SCF of the
+molecule mostly keeps their orientation to the bond (sigma, pi or delta). Where a turn changes
+an atom's density, the ferromagnetic and antiferromagnetic starts are tried with both atoms
+turned too. Measured at the R_e of the lower states in ``benchmarks/fresh_atom_recheck.py Ni``
+(the shipped Ni atom, whose beta hole is its d_z2, along the bond): the turned ferromagnetic
+starts reach the lower state that the unturned one missed in MgNi (0.39 eV lower in F), NiPo
+(0.38), NiI (0.23), HgNi (0.10) and NiW (1.35), not in NiCl and CdNi (2026-12-02)."""
+
+TURN_CHANGE = 1e-3
+"""A turn that changes no element of an atom's density matrices by more than this leaves its
+starts as they are (a spherical atom)."""
+
+
 def molecule_starts(mol, atoms: tuple[AtomRecord, AtomRecord]) -> dict[str, np.ndarray]:
     """Start name -> [2, nao, nao] alpha and beta density matrices of the diatomic ``mol`` from
-    its free atoms (same order as the atoms of ``mol``)."""
+    its free atoms (same order as the atoms of ``mol``; spherical AOs, as the turns need)."""
     blocks = [(start, stop) for _, _, start, stop in mol.aoslice_by_atom()]
 
-    def placed(spins_a: tuple[int, int], spins_b: tuple[int, int]) -> np.ndarray:
+    def placed(atom_dms: list[np.ndarray], spins_b: tuple[int, int]) -> np.ndarray:
         dm = np.zeros((2, mol.nao, mol.nao))
-        for (start, stop), atom, spins in zip(blocks, atoms, (spins_a, spins_b), strict=True):
-            dm[:, start:stop, start:stop] = atom.dm[list(spins)]
+        for (start, stop), atom_dm, spins in zip(blocks, atom_dms, ((0, 1), spins_b),
+                                                 strict=True):
+            dm[:, start:stop, start:stop] = atom_dm[list(spins)]
         return dm
 
-    ferromagnetic = placed((0, 1), (0, 1))
-    restricted = np.stack([ferromagnetic.sum(0) / 2] * 2)
-    starts = {"restricted": restricted}
-    if any(atom.spin_moment > 0.5 for atom in atoms):
-        starts["ferromagnetic"] = ferromagnetic
-    if atoms[0].element == atoms[1].element and atoms[0].spin_moment > 0.5:
-        starts["antiferromagnetic"] = placed((0, 1), (1, 0))
+    homonuclear = atoms[0].element == atoms[1].element
+    ferromagnetic = placed([atom.dm for atom in atoms], (0, 1))
+    starts = {"restricted": np.stack([ferromagnetic.sum(0) / 2] * 2)}
+    if not any(atom.spin_moment > 0.5 for atom in atoms):
+        return starts
+    for turn, angles in {"": None, **QUARTER_TURNS}.items():
+        dms = [atom.dm if angles is None else turned(mol, i, atom.dm, angles)
+               for i, atom in enumerate(atoms)]
+        if angles is not None and all(np.abs(dm - atom.dm).max() < TURN_CHANGE
+                                      for dm, atom in zip(dms, atoms, strict=True)):
+            continue
+        suffix = f", turned {turn}" if turn else ""
+        starts["ferromagnetic" + suffix] = placed(dms, (0, 1))
+        if homonuclear:
+            starts["antiferromagnetic" + suffix] = placed(dms, (1, 0))
     return starts
+
+
+def turned(mol, atom: int, dm: np.ndarray, angles: tuple[float, float, float]) -> np.ndarray:
+    """[..., n, n] density matrices ``dm`` of atom ``atom`` of ``mol`` (its n spherical AOs, in
+    PySCF order) turned by the rotation R of Euler ``angles`` (z-y-z, radians): the density of
+    the result at r is that of ``dm`` at R^T r."""
+    from pyscf.symm.Dmatrix import Dmatrix
+
+    if mol.cart:
+        raise ValueError("turning an atom's density needs spherical AOs (mol.cart is True)")
+    shells = [shell for shell in range(mol.nbas) if mol.bas_atom(shell) == atom]
+    rotation = block_diag(*[Dmatrix(mol.bas_angular(shell), *angles, reorder_p=True)
+                            for shell in shells for _ in range(mol.bas_nctr(shell))])
+    return rotation @ dm @ rotation.T
 
 
 def polarised_start(mf) -> np.ndarray | None:
