@@ -41,15 +41,15 @@ SAME_STATE_HA = 1e-5
 
 QUARTER_TURNS = {"x": (0.0, math.pi / 2, 0.0), "y": (-math.pi / 2, math.pi / 2, math.pi / 2)}
 """Axis of the atom brought onto the bond axis (z) -> Euler angles (z-y-z, radians) of the turn:
-a quarter turn about y, and one about x. A smeared free atom whose open d shell broke its
-spherical symmetry (Ti, Fe, Co, Ni, Ta, Th at PBE/def2-SVP and 0.003 Ha; every other shipped atom
-is spherical to 1e-5) has its holes in particular d orbitals, set by rounding, and the SCF of the
+a quarter turn about y, and one about x. A smeared free atom whose open shell broke its spherical
+symmetry (Ti, Fe, Co, Ni, Ta, Th at PBE/def2-SVP and 0.003 Ha; every other shipped atom is
+spherical to 1e-5) has its holes in particular d orbitals, set by rounding, and the SCF of the
 molecule mostly keeps their orientation to the bond (sigma, pi or delta). Where a turn changes
 an atom's density, the ferromagnetic and antiferromagnetic starts are tried with both atoms
-turned too. Measured at the R_e of the lower states in ``benchmarks/fresh_atom_recheck.py Ni``
-(the shipped Ni atom, whose beta hole is its d_z2, along the bond): the turned ferromagnetic
-starts reach the lower state that the unturned one missed in MgNi (0.39 eV lower in F), NiPo
-(0.38), NiI (0.23), HgNi (0.10) and NiW (1.35), not in NiCl and CdNi (2026-12-02)."""
+turned too. SCFs by hand at the R_e of the lower states that ``benchmarks/fresh_atom_recheck.py
+Ni`` found, from the shipped Ni atom (its beta hole is its d_z2, along the bond): the turned
+ferromagnetic starts reach the lower state that the unturned one missed in MgNi (0.39 eV lower
+in F), NiPo (0.38), NiI (0.23), HgNi (0.10) and NiW (1.35), not in NiCl and CdNi (2026-12-02)."""
 
 TURN_CHANGE = 1e-3
 """A turn that changes no element of an atom's density matrices by more than this leaves its
