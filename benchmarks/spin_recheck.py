@@ -11,6 +11,12 @@ record's own state and those starts at the record's geometry, on the final grid,
 free energy of each start relative to the record's state. A start lower by more than
 ``SAME_STATE_HA`` marks a record to compute again (``qc-canvas compute --pairs ... --recompute``).
 Prints a Markdown table and, last, the pairs to compute again.
+
+With ``--turned`` it checks instead every record one of whose atoms a quarter turn changes
+(``qc_jax.chem.spin.QUARTER_TURNS``, since 2026-12-02): the starts from the turned atoms are
+converged at the record's geometry. ``--shipped`` checks the shipped records, with their atoms:
+
+    OMP_NUM_THREADS=1 python benchmarks/spin_recheck.py --shipped --turned --element Fe
 """
 
 from __future__ import annotations
@@ -18,13 +24,15 @@ from __future__ import annotations
 import argparse
 import logging
 
+from quantum_canvas.records import shipped_records
+
 from qc_jax.chem import DEFAULT
 from qc_jax.chem.atoms import atom_reference
 from qc_jax.chem.bond import start_geometry
 from qc_jax.chem.molecule import record_mole
 from qc_jax.chem.pair import FAR_FROM_START, _other_moment_starts
 from qc_jax.chem.scf import ScfNotConverged, run_scf
-from qc_jax.chem.spin import SAME_STATE_HA
+from qc_jax.chem.spin import SAME_STATE_HA, molecule_starts
 from qc_jax.elements import pair_name, parse_pairs
 from qc_jax.store import Store
 from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
@@ -37,11 +45,23 @@ def main() -> None:
     parser.add_argument("--far", type=float, default=FAR_FROM_START,
                         help="check records farther than this fraction of the start bond length "
                              "from it (default: FAR_FROM_START; 0 checks every record)")
+    parser.add_argument("--turned", action="store_true",
+                        help="converge the starts from turned atoms at every record that has them")
+    parser.add_argument("--shipped", action="store_true",
+                        help="check the shipped records (and take their atoms), not --store's")
+    parser.add_argument("--element", default=None, help="only the records of this element")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
-    store = Store(args.store, DEFAULT)
-    names = [pair_name(a, b) for a, b in parse_pairs(args.pairs)] if args.pairs else store.names()
     sigma = DEFAULT.smearing_sigma
+    if args.shipped:
+        store = shipped_records(DEFAULT)
+        atom = store.atom
+    else:
+        store = Store(args.store, DEFAULT)
+        def atom(element: str, sigma: float):
+            return atom_reference(element, DEFAULT, sigma, store)
+    names = [pair_name(a, b) for a, b in parse_pairs(args.pairs)] if args.pairs else store.names()
+    names = [name for name in names if args.element in (None, *name.split("_"))]
     print("| pair | R_e (A) | start (A) | moment | other start: moment, F - F_record (eV) |")
     print("|---|---:|---:|---:|---|")
     again = []
@@ -51,13 +71,16 @@ def main() -> None:
             continue
         a, b = record.symbols
         r0 = start_geometry(a, b, DEFAULT)[0] * BOHR_ANGSTROM
-        if abs(record.bond_length - r0) <= args.far * r0:
+        if not args.turned and abs(record.bond_length - r0) <= args.far * r0:
             continue
         mol = record_mole(record)
-        atoms = tuple(atom_reference(element, DEFAULT, sigma, store) for element in (a, b))
+        atoms = tuple(atom(element, sigma) for element in (a, b))
+        turned = [dm for start, dm in molecule_starts(mol, atoms).items() if "turned" in start]
+        if args.turned and not turned:
+            continue
         own = run_scf(mol, DEFAULT, sigma, record.dm)
         cells = []
-        for dm0 in _other_moment_starts(mol, atoms, own.spin_moment):
+        for dm0 in turned if args.turned else _other_moment_starts(mol, atoms, own.spin_moment):
             try:
                 other = run_scf(mol, DEFAULT, sigma, dm0, rungs=("diis", "damped"))
             except ScfNotConverged:
