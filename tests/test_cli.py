@@ -12,7 +12,8 @@ import pytest
 
 from qc_app.cli import heavy_pair_estimate, main, warn_if_heavy
 from qc_jax.chem import DEFAULT, FAST
-from qc_jax.chem.lookup import _worse
+from qc_jax.chem.lookup import _worse, get_record
+from qc_jax.compact import ShippedRecords, ship
 from qc_jax.elements import parse_pair
 from qc_jax.store import Store
 
@@ -164,6 +165,24 @@ def test_recompute_replaces_a_converged_record_only_with_a_converged_one(tmp_pat
     # Of the same free energy, a flagged record does not replace an ok one; the reverse does.
     flagged = dataclasses.replace(computed, status="flagged", reason="SCF of the anion failed")
     assert _worse(flagged, computed) and not _worse(computed, flagged)
+
+
+def test_recompute_keeps_a_shipped_record_only_if_it_is_lower(tmp_path):
+    """A pair computed again next to shipped records (a fresh clone's store lacks them) is
+    compared with the shipped record: `qc-canvas ship --replace` must not ship a higher state."""
+    first = Store(tmp_path / "first", FAST)
+    computed = get_record("H", "H", first).record
+    free_energy = computed.labels["mermin_free_energy_ev"]
+    for shift, kept in ((-1.0, True), (+1.0, False)):
+        labels = {**computed.labels, "mermin_free_energy_ev": free_energy + shift}
+        first.put(dataclasses.replace(computed, labels=labels))
+        ship(first, tmp_path / f"shipped{shift}")
+        store = Store(tmp_path / f"store{shift}", FAST)
+        lookup = get_record("H", "H", store, ShippedRecords(tmp_path / f"shipped{shift}"),
+                            recompute=True)
+        assert ("kept" in lookup.message) == kept
+        assert store.load("H_H").labels["mermin_free_energy_ev"] == pytest.approx(
+            free_energy + shift if kept else free_energy)
 
 
 def test_a_killed_worker_ends_the_run_with_errors_not_a_hang(tmp_path):

@@ -83,9 +83,10 @@ def get_record(
     pair); one past ``time_limit_s`` CPU seconds is a failed record
     (:func:`qc_jax.chem.pair.compute_pair`). With ``announce``, a line is printed before a
     computation starts. With ``recompute`` the pair is computed even if a record exists (after a
-    fix of the procedure); a converged stored record is replaced only by a converged one, and
-    not by one of higher free energy at the same k_B T (:func:`_worse`); a kept record is
-    referred to the store's free atoms (:func:`qc_jax.chem.pair.refer_to_atoms`). A pair
+    fix of the procedure); a converged stored record (else the shipped one) is replaced only by
+    a converged one, and not by one of higher free energy at the same k_B T (:func:`_worse`); a
+    kept record is stored, referred to the store's free atoms
+    (:func:`qc_jax.chem.pair.refer_to_atoms`), so `qc-canvas ship --replace` ships the lower. A pair
     computed here takes the free atoms of ``shipped`` where the store lacks them
     (:func:`qc_jax.compact.seed_atoms`)."""
     name = pair_name(a, b)
@@ -105,6 +106,7 @@ def get_record(
             return _found(stored, "store")
         if shipped is not None:
             seed_atoms(store, shipped, (a, b))
+            stored = stored if stored is not None or not recompute else shipped.get(name)
         if announce:
             print(f"Computing {name} with PySCF (optimised bond, labels) ...", flush=True)
         try:
