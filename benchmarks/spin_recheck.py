@@ -7,8 +7,9 @@ far from the start geometry (``qc_jax.chem.pair.FAR_FROM_START``), when they are
 another spin moment than the minimum's: He-O and Rn-Te had been singlets. This script looks for
 that case in records computed before: for each converged record at the default k_B T whose bond
 length is that far from its start geometry (``--far``: a fraction of it), it converges the
-record's own state and those starts at the record's geometry, on the final grid, and prints the
-free energy of each start relative to the record's state. A start lower by more than
+record's own state and the starts that ``compute_pair`` tries again at such a minimum
+(``qc_jax.chem.pair._starts_at_minimum``) at the record's geometry, on the final grid, and
+prints the free energy of each start relative to the record's state. A start lower by more than
 ``SAME_STATE_HA`` marks a record to compute again (``qc-canvas compute --pairs ... --recompute``).
 Prints a Markdown table and, last, the pairs to compute again.
 
@@ -30,7 +31,7 @@ from qc_jax.chem import DEFAULT
 from qc_jax.chem.atoms import atom_reference
 from qc_jax.chem.bond import start_geometry
 from qc_jax.chem.molecule import record_mole
-from qc_jax.chem.pair import FAR_FROM_START, _other_moment_starts
+from qc_jax.chem.pair import FAR_FROM_START, _starts_at_minimum
 from qc_jax.chem.scf import ScfNotConverged, run_scf
 from qc_jax.chem.spin import SAME_STATE_HA, molecule_starts
 from qc_jax.elements import pair_name, parse_pairs
@@ -80,7 +81,8 @@ def main() -> None:
             continue
         own = run_scf(mol, DEFAULT, sigma, record.dm)
         cells = []
-        for dm0 in turned if args.turned else _other_moment_starts(mol, atoms, own.spin_moment):
+        for dm0 in turned if args.turned else _starts_at_minimum(mol, atoms, own.spin_moment,
+                                                                  far=True):
             try:
                 other = run_scf(mol, DEFAULT, sigma, dm0, rungs=("diis", "damped"))
             except ScfNotConverged:

@@ -10,6 +10,7 @@ from quantum_canvas import records
 from qc_jax.chem import DEFAULT, FAST
 from qc_jax.chem.atoms import atom_reference
 from qc_jax.chem.molecule import diatomic
+from qc_jax.chem.pair import _starts_at_minimum
 from qc_jax.chem.scf import run_scf
 from qc_jax.chem.spin import QUARTER_TURNS, converge_starts, molecule_starts, turned
 from qc_jax.compact import ShippedRecords
@@ -49,7 +50,7 @@ def test_a_turned_density_is_the_density_at_turned_points(angles):
     assert np.abs(density(dm, points) - expected).max() > 1e-2 * np.abs(expected).max()
 
 
-def test_only_an_atom_that_a_turn_changes_gets_turned_starts():
+def test_only_an_atom_that_a_turn_changes_gets_turned_starts_tried_at_every_minimum():
     mol = diatomic("O", "O", 1.2, FAST.basis_map)
     smeared = atom_reference("O", FAST, FAST.smearing_sigma)  # a spherical, fractional p shell
     assert set(molecule_starts(mol, (smeared, smeared))) == {
@@ -68,6 +69,10 @@ def test_only_an_atom_that_a_turn_changes_gets_turned_starts():
         counts = np.einsum("sij,ji->s", dm, overlap)
         expected = (10, 6) if name.startswith("ferromagnetic") else (8, 8)
         np.testing.assert_allclose(counts, expected, atol=1e-6)
+    # at every minimum the turned starts are tried again; far from the start geometry also
+    # those meant for another moment than the minimum's (2: restricted 0, ferro 4, antiferro 0)
+    assert len(_starts_at_minimum(mol, (broken, broken), 2.0, far=False)) == 4
+    assert len(_starts_at_minimum(mol, (broken, broken), 2.0, far=True)) == 7
     plain = starts["ferromagnetic"]  # the p orbital of the hole is brought onto the bond by one
     assert max(np.abs(starts[f"ferromagnetic, turned {axis}"] - plain).max()
                for axis in QUARTER_TURNS) > 0.1

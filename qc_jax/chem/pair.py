@@ -344,9 +344,9 @@ def _lowest_minimum(
     minimum.evaluations += tried
     mol = minimum.point.scf.mf.mol
     retried = [(state.dm, RUNGS) for state in rivals]
-    if abs(minimum.point.r - r_start) > FAR_FROM_START * r_start or r0 != r_start:
-        retried += [(dm, CHEAP_RUNGS) for dm in _other_moment_starts(
-            mol, atoms, minimum.point.scf.spin_moment)]  # fmt: skip
+    far = abs(minimum.point.r - r_start) > FAR_FROM_START * r_start or r0 != r_start
+    retried += [(dm, CHEAP_RUNGS) for dm in _starts_at_minimum(
+        mol, atoms, minimum.point.scf.spin_moment, far)]  # fmt: skip
     polarised = polarised_start(minimum.point.scf.mf)
     if polarised is not None:
         retried.append((polarised, CHEAP_RUNGS))
@@ -388,13 +388,19 @@ def _converged_starts(
     raise failure
 
 
-def _other_moment_starts(mol, atoms: tuple[AtomRecord, AtomRecord], moment: float
-                         ) -> list[np.ndarray]:
-    """The [2, nao, nao] starts of :func:`molecule_starts` for ``mol`` whose spin moment
-    N_alpha - N_beta differs from ``moment`` in size by more than half an electron."""
+def _starts_at_minimum(mol, atoms: tuple[AtomRecord, AtomRecord], moment: float, far: bool
+                       ) -> list[np.ndarray]:
+    """The [2, nao, nao] starts of :func:`molecule_starts` for ``mol`` tried again at its minimum:
+    those from turned atoms (:data:`qc_jax.chem.spin.QUARTER_TURNS`), and, if the minimum is
+    ``far`` from the start geometry, those whose spin moment N_alpha - N_beta differs from
+    ``moment`` in size by more than half an electron. The turned starts are tried at every
+    minimum: at the start geometry they can fall into another state than near R_e (Ni-Ti: at the
+    shipped R_e, 13 % shorter than the start, a turned start reaches 2S = 2, 0.50 eV below the
+    2S = 0 minimum that the search from the start geometry found; 2026-12-02)."""
     overlap = mol.intor_symmetric("int1e_ovlp")
-    return [dm for dm in molecule_starts(mol, atoms).values()
-            if abs(abs(np.sum((dm[0] - dm[1]) * overlap)) - abs(moment)) > 0.5]
+    return [dm for name, dm in molecule_starts(mol, atoms).items()
+            if "turned" in name or (far and abs(abs(np.sum((dm[0] - dm[1]) * overlap))
+                                               - abs(moment)) > 0.5)]
 
 
 def _distinct_states(results: list[ScfResult], ceiling: float) -> list[ScfResult]:

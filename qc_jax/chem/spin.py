@@ -46,7 +46,8 @@ symmetry (Ti, Fe, Co, Ni, Ta, Th at PBE/def2-SVP and 0.003 Ha; every other shipp
 spherical to 1e-5) has its holes in particular d orbitals, set by rounding, and the SCF of the
 molecule mostly keeps their orientation to the bond (sigma, pi or delta). Where a turn changes
 an atom's density, the ferromagnetic and antiferromagnetic starts are tried with both atoms
-turned too. SCFs by hand at the R_e of the lower states that ``benchmarks/fresh_atom_recheck.py
+turned too: for Fe, Co, Ni, Ta and Th (Ti's density has cubic symmetry: the turns change it by
+1e-4). SCFs by hand at the R_e of the lower states that ``benchmarks/fresh_atom_recheck.py
 Ni`` found, from the shipped Ni atom (its beta hole is its d_z2, along the bond): the turned
 ferromagnetic starts reach the lower state that the unturned one missed in MgNi (0.39 eV lower
 in F), NiPo (0.38), NiI (0.23), HgNi (0.10) and NiW (1.35), not in NiCl and CdNi (2026-12-02)."""
