@@ -70,8 +70,9 @@ def _add_compute(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--recompute", action="store_true",
         help="compute the pairs again even if stored or shipped (after a fix of the procedure: "
-             "benchmarks/spin_recheck.py); a converged record is replaced only by a converged "
-             "one of no higher free energy, and an ok one not by a flagged one of the same; then "
+             "benchmarks/spin_recheck.py); a converged record (the stored one, else the shipped "
+             "one) is replaced only by a converged one of no higher free energy, and an ok one "
+             "not by a flagged one of the same; then "
              "`qc-canvas ship --replace`",
     )
     parser.add_argument(
