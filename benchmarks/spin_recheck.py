@@ -33,7 +33,7 @@ from qc_jax.chem.bond import start_geometry
 from qc_jax.chem.molecule import record_mole
 from qc_jax.chem.pair import FAR_FROM_START, _starts_at_minimum
 from qc_jax.chem.scf import ScfNotConverged, run_scf
-from qc_jax.chem.spin import SAME_STATE_HA, molecule_starts
+from qc_jax.chem.spin import SAME_STATE_HA, TURNED, molecule_starts
 from qc_jax.elements import pair_name, parse_pairs
 from qc_jax.store import Store
 from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
@@ -76,7 +76,7 @@ def main() -> None:
             continue
         mol = record_mole(record)
         atoms = tuple(atom(element, sigma) for element in (a, b))
-        turned = [dm for start, dm in molecule_starts(mol, atoms).items() if "turned" in start]
+        turned = [dm for start, dm in molecule_starts(mol, atoms).items() if TURNED in start]
         if args.turned and not turned:
             continue
         own = run_scf(mol, DEFAULT, sigma, record.dm)

@@ -38,6 +38,7 @@ from qc_jax.chem.scf import (
 from qc_jax.chem.settings import DEFAULT, Settings
 from qc_jax.chem.spin import (
     SAME_STATE_HA,
+    TURNED,
     alpha_majority,
     converge_starts,
     ion_starts,
@@ -399,7 +400,7 @@ def _starts_at_minimum(mol, atoms: tuple[AtomRecord, AtomRecord], moment: float,
     2S = 0 minimum that the search from the start geometry found; 2026-12-02)."""
     overlap = mol.intor_symmetric("int1e_ovlp")
     return [dm for name, dm in molecule_starts(mol, atoms).items()
-            if "turned" in name or (far and abs(abs(np.sum((dm[0] - dm[1]) * overlap))
+            if TURNED in name or (far and abs(abs(np.sum((dm[0] - dm[1]) * overlap))
                                                - abs(moment)) > 0.5)]
 
 

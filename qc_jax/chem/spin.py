@@ -52,6 +52,9 @@ Ni`` found, from the shipped Ni atom (its beta hole is its d_z2, along the bond)
 ferromagnetic starts reach the lower state that the unturned one missed in MgNi (0.39 eV lower
 in F), NiPo (0.38), NiI (0.23), HgNi (0.10) and NiW (1.35), not in NiCl and CdNi (2026-12-02)."""
 
+TURNED = "turned"
+"""Word in the names of the starts from turned atoms (``"ferromagnetic, turned x"``)."""
+
 TURN_CHANGE = 1e-3
 """A turn that changes no element of an atom's density matrices by more than this leaves its
 starts as they are (a spherical atom)."""
@@ -80,7 +83,7 @@ def molecule_starts(mol, atoms: tuple[AtomRecord, AtomRecord]) -> dict[str, np.n
         if angles is not None and all(np.abs(dm - atom.dm).max() < TURN_CHANGE
                                       for dm, atom in zip(dms, atoms, strict=True)):
             continue
-        suffix = f", turned {turn}" if turn else ""
+        suffix = f", {TURNED} {turn}" if turn else ""
         starts["ferromagnetic" + suffix] = placed(dms, (0, 1))
         if homonuclear:
             starts["antiferromagnetic" + suffix] = placed(dms, (1, 0))
