@@ -167,9 +167,10 @@ def test_recompute_replaces_a_converged_record_only_with_a_converged_one(tmp_pat
     assert _worse(flagged, computed) and not _worse(computed, flagged)
 
 
-def test_recompute_keeps_a_shipped_record_only_if_it_is_lower(tmp_path):
+def test_recompute_keeps_a_shipped_record_only_if_it_is_lower(tmp_path, monkeypatch, capsys):
     """A pair computed again next to shipped records (a fresh clone's store lacks them) is
-    compared with the shipped record: `qc-canvas ship --replace` must not ship a higher state."""
+    compared with the shipped record, by `qc-canvas compute --recompute` (its workers) too:
+    `qc-canvas ship --replace` must not ship a higher state."""
     first = Store(tmp_path / "first", FAST)
     computed = get_record("H", "H", first).record
     free_energy = computed.labels["mermin_free_energy_ev"]
@@ -182,6 +183,14 @@ def test_recompute_keeps_a_shipped_record_only_if_it_is_lower(tmp_path):
                             recompute=True)
         assert ("kept" in lookup.message) == kept
         assert store.load("H_H").labels["mermin_free_energy_ev"] == pytest.approx(
+            free_energy + shift if kept else free_energy)
+
+        monkeypatch.setenv("QC_CANVAS_SHIPPED", str(tmp_path / f"shipped{shift}"))
+        cli_store = Store(tmp_path / f"cli{shift}", FAST)
+        assert main(["compute", "--fast", "--no-progress", "--pairs", "H_H", "--recompute",
+                     "--store", str(cli_store.root)]) == 0
+        assert ("kept: computed again" in capsys.readouterr().out) == kept
+        assert cli_store.load("H_H").labels["mermin_free_energy_ev"] == pytest.approx(
             free_energy + shift if kept else free_energy)
 
 

@@ -82,9 +82,9 @@ def compute_missing(
     dies, the pairs not finished by then are reported as errors (rerun to retry them). A pair
     still computing after ``time_limit_s`` CPU seconds is stored as failed (see
     :func:`qc_jax.chem.pair.compute_pair`). With ``recompute``, every pair of ``pairs`` is
-    computed, stored or not (:func:`qc_jax.chem.lookup.get_record`). The free atoms of
-    ``shipped`` records are written into the store first, where it lacks them
-    (:func:`qc_jax.compact.seed_atoms`).
+    computed, stored or not, and compared with the stored record, else the ``shipped`` one: the
+    lower is kept (:func:`qc_jax.chem.lookup.get_record`). The free atoms of ``shipped`` records
+    are written into the store first, where it lacks them (:func:`qc_jax.compact.seed_atoms`).
     """
     from tqdm import tqdm
 
@@ -99,6 +99,7 @@ def compute_missing(
     seeded = seed_atoms(store, shipped, {e for pair in todo for e in pair}) if shipped else []
     if seeded:
         log(f"{len(seeded)} free atoms taken from the shipped records into {store.folder}")
+    compared = shipped if recompute else None  # otherwise a shipped record would be taken
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     executor = ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"),
                                    initializer=_init_worker, initargs=(verbose,))
@@ -106,7 +107,7 @@ def compute_missing(
         # The workers start at submission: they inherit one thread and skip the main script.
         with _one_thread_per_worker(), _workers_skip_the_main_script():
             futures = {executor.submit(_compute_in_worker, str(store.root), store.settings, a, b,
-                                       time_limit_s, retry_failed, recompute): (a, b)
+                                       time_limit_s, retry_failed, recompute, compared): (a, b)
                    for a, b in todo}
         for future in as_completed(futures):
             lookup = _lookup(future, futures[future], store)
@@ -194,8 +195,9 @@ def _init_worker(verbose: bool) -> None:
 
 
 def _compute_in_worker(root: str, settings: Settings, a: str, b: str,
-                       time_limit_s: float | None, retry_failed: bool, recompute: bool) -> Lookup:
+                       time_limit_s: float | None, retry_failed: bool, recompute: bool,
+                       shipped: ShippedRecords | None) -> Lookup:
     """Pool worker: :func:`qc_jax.chem.lookup.get_record` of (a, b) in the store at ``root`` of
-    ``settings``, computing it if missing."""
-    return get_record(a, b, Store(root, settings), retry_failed=retry_failed,
+    ``settings``, computing it if missing (with ``recompute``, compared with ``shipped``)."""
+    return get_record(a, b, Store(root, settings), shipped, retry_failed=retry_failed,
                       time_limit_s=time_limit_s, recompute=recompute)
