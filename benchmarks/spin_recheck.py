@@ -18,12 +18,17 @@ With ``--turned`` it checks instead every record one of whose atoms a quarter tu
 converged at the record's geometry. ``--shipped`` checks the shipped records, with their atoms:
 
     OMP_NUM_THREADS=1 python benchmarks/spin_recheck.py --shipped --turned --element Fe
+
+With ``--newton`` every start of ``molecule_starts`` is converged at the record's geometry, and
+those that the DIIS and damped rungs do not converge climb the Newton rung too (``compute_pair``
+gives the starts the cheap rungs only): its CPU seconds are printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import time
 
 from quantum_canvas.records import shipped_records
 
@@ -31,8 +36,8 @@ from qc_jax.chem import DEFAULT
 from qc_jax.chem.atoms import atom_reference
 from qc_jax.chem.bond import start_geometry
 from qc_jax.chem.molecule import record_mole
-from qc_jax.chem.pair import FAR_FROM_START, _starts_at_minimum
-from qc_jax.chem.scf import ScfNotConverged, run_scf
+from qc_jax.chem.pair import CHEAP_RUNGS, FAR_FROM_START, _starts_at_minimum
+from qc_jax.chem.scf import RUNGS, ScfNotConverged, run_scf
 from qc_jax.chem.spin import SAME_STATE_HA, TURNED, molecule_starts
 from qc_jax.elements import pair_name, parse_pairs
 from qc_jax.store import Store
@@ -51,6 +56,9 @@ def main() -> None:
     parser.add_argument("--shipped", action="store_true",
                         help="check the shipped records (and take their atoms), not --store's")
     parser.add_argument("--element", default=None, help="only the records of this element")
+    parser.add_argument("--newton", action="store_true",
+                        help="converge every start, on the Newton rung too where the cheap rungs "
+                             "fail")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     sigma = DEFAULT.smearing_sigma
@@ -76,20 +84,30 @@ def main() -> None:
             continue
         mol = record_mole(record)
         atoms = tuple(atom(element, sigma) for element in (a, b))
-        turned = [dm for start, dm in molecule_starts(mol, atoms).items() if TURNED in start]
+        starts = molecule_starts(mol, atoms)
+        turned = [dm for start, dm in starts.items() if TURNED in start]
         if args.turned and not turned:
             continue
         own = run_scf(mol, DEFAULT, sigma, record.dm)
+        if args.newton:
+            tried = list(starts.values())
+        elif args.turned:
+            tried = turned
+        else:
+            tried = _starts_at_minimum(mol, atoms, own.spin_moment, far=True)
         cells = []
-        for dm0 in turned if args.turned else _starts_at_minimum(mol, atoms, own.spin_moment,
-                                                                  far=True):
+        for dm0 in tried:
+            cpu = time.process_time()
             try:
-                other = run_scf(mol, DEFAULT, sigma, dm0, rungs=("diis", "damped"))
+                other = run_scf(mol, DEFAULT, sigma, dm0,
+                                rungs=RUNGS if args.newton else CHEAP_RUNGS)
             except ScfNotConverged:
                 cells.append("not converged")
                 continue
             gain = (other.e_free - own.e_free) * HARTREE_EV
             cells.append(f"{other.spin_moment:.2f}, {gain:+.3f}")
+            if other.rung == "newton":
+                cells[-1] += f" (Newton, {time.process_time() - cpu:.0f} CPU-s)"
             if other.e_free < own.e_free - SAME_STATE_HA and name not in again:
                 again.append(name)
         print(f"| {name} | {record.bond_length:.3f} | {r0:.3f} | {abs(own.spin_moment):.2f} | "
