@@ -50,7 +50,9 @@ turned too: for Fe, Co, Ni, Ta and Th (Ti's density has cubic symmetry: the turn
 1e-4). SCFs by hand at the R_e of the lower states that ``benchmarks/fresh_atom_recheck.py
 Ni`` found, from the shipped Ni atom (its beta hole is its d_z2, along the bond): the turned
 ferromagnetic starts reach the lower state that the unturned one missed in MgNi (0.39 eV lower
-in F), NiPo (0.38), NiI (0.23), HgNi (0.10) and NiW (1.35), not in NiCl and CdNi (2026-12-02)."""
+in F), NiPo (0.38), NiI (0.23), HgNi (0.10) and NiW (1.35), not in NiCl and CdNi (2026-12-02).
+NiCl's doublet (0.22 eV lower) is reached from every ferromagnetic start, turned or not, on the
+Newton rung, which the starts are not given (``benchmarks/spin_recheck.py --newton``)."""
 
 TURNED = "turned"
 """Word in the names of the starts from turned atoms (``"ferromagnetic, turned x"``)."""
