@@ -12,7 +12,7 @@ import pytest
 from qc_jax.chem import DEFAULT, FAST, compute_pair
 from qc_jax.chem.basis_sets import MissingBasisError, basis_spec
 from qc_jax.chem.molecule import BondLengthError, canonical_positions, diatomic, record_mole
-from qc_jax.chem.scf import ScfNotConverged, run_scf
+from qc_jax.chem.scf import ScfNotConverged, restricted_guess, run_scf, run_scf_below
 from qc_jax.compact import ShippedRecords
 from qc_jax.elements import UnknownElementError
 from qc_jax.store import Store
@@ -33,6 +33,25 @@ def test_ladder_gives_up_with_a_reason():
     mol = diatomic("C", "O", 1.13, FAST.basis_map)
     with pytest.raises(ScfNotConverged, match="not converged"):
         run_scf(mol, replace(FAST, max_cycle=1), FAST.smearing_sigma)
+
+
+def test_a_start_cut_short_below_the_ceiling_climbs_the_ladder():
+    """O2 from a start with 9 alpha and 7 beta electrons: DIIS cut short at 4 cycles ends just
+    above the triplet (the free energy of a density that exists cannot lie below the state it
+    approaches); with a ceiling above that the start climbs the rest of the ladder to the
+    triplet, with one below it the SCF fails as before."""
+    mol = diatomic("O", "O", 1.21, FAST.basis_map)
+    sigma, guess = FAST.smearing_sigma, restricted_guess(mol)
+    start = np.stack([1.125 * guess[0], 0.875 * guess[1]])
+    triplet = run_scf(mol, FAST, sigma, start)
+    assert triplet.rung == "diis" and math.isclose(triplet.spin_moment, 2.0, abs_tol=1e-3)
+    cut_short = replace(FAST, max_cycle=4)
+    with pytest.raises(ScfNotConverged) as failed:
+        run_scf_below(mol, cut_short, sigma, start, triplet.e_free - 1e-6, rungs=("diis",))
+    assert triplet.e_free - 1e-8 < failed.value.e_free < triplet.e_free + 1e-6
+    climbed = run_scf_below(mol, cut_short, sigma, start, triplet.e_free + 1e-3, rungs=("diis",))
+    assert climbed.rung in ("damped", "newton")
+    assert math.isclose(climbed.e_free, triplet.e_free, abs_tol=1e-7)
 
 
 def test_unconverged_pair_is_a_failed_record_without_labels():

@@ -1,6 +1,8 @@
-"""Spin starts of molecules from their free atoms (qc_jax.chem.spin): turned atoms."""
+"""Spin starts of molecules from their free atoms (qc_jax.chem.spin): turned atoms, and which
+starts are converged."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ from qc_jax.chem import DEFAULT, FAST
 from qc_jax.chem.atoms import atom_reference
 from qc_jax.chem.molecule import diatomic
 from qc_jax.chem.pair import _starts_at_minimum
-from qc_jax.chem.scf import run_scf
+from qc_jax.chem.scf import restricted_guess, run_scf
 from qc_jax.chem.spin import QUARTER_TURNS, converge_starts, molecule_starts, turned
 from qc_jax.compact import ShippedRecords
 from qc_jax.units import HARTREE_EV
@@ -94,3 +96,25 @@ def test_a_turned_nickel_atom_finds_the_magnesium_nickel_triplet():
                        rungs=("diis", "damped"))
     assert abs(lowest.spin_moment) < 0.1 and abs(abs(turned_x.spin_moment) - 2) < 0.1
     assert (lowest.e_free - turned_x.e_free) * HARTREE_EV > 0.15
+
+
+def test_a_start_left_below_the_converged_states_climbs_and_one_left_above_is_dropped():
+    """O2 with 4 DIIS cycles a start: from a start with 9 alpha and 7 beta electrons DIIS stops
+    short of the triplet, below the singlet converged from its own density (NiCl's case), so the
+    start climbs the rest of the ladder to the triplet; next to the converged triplet it is the
+    same state, dropped."""
+    mol = diatomic("O", "O", 1.21, FAST.basis_map)
+    sigma, guess = FAST.smearing_sigma, restricted_guess(mol)
+    singlet = run_scf(mol, FAST, sigma, guess)
+    start = np.stack([1.125 * guess[0], 0.875 * guess[1]])
+    triplet = run_scf(mol, FAST, sigma, start)
+    assert (triplet.e_free - singlet.e_free) * HARTREE_EV < -0.5
+    cut_short = replace(FAST, max_cycle=4)
+    kept = converge_starts(mol, cut_short, sigma, {"singlet": singlet.dm, "polarised": start},
+                           None, ("diis",))
+    assert kept["singlet"].rung == "diis" and kept["polarised"].rung in ("damped", "newton")
+    assert math.isclose(kept["polarised"].e_free, triplet.e_free, abs_tol=1e-7)
+    assert math.isclose(kept["polarised"].spin_moment, 2.0, abs_tol=1e-3)
+    dropped = converge_starts(mol, cut_short, sigma, {"triplet": triplet.dm, "polarised": start},
+                              None, ("diis",))
+    assert list(dropped) == ["triplet"]

@@ -33,6 +33,7 @@ from qc_jax.chem.scf import (
     TimeLimitExceeded,
     bond_slope,
     run_scf,
+    run_scf_below,
     time_limit,
 )
 from qc_jax.chem.settings import DEFAULT, Settings
@@ -88,7 +89,8 @@ VAN_DER_WAALS_CURVATURE = 0.01
 (Ha/Bohr^2; the default search's 0.5 would take the small slopes there for a minimum)."""
 
 CHEAP_RUNGS = ("diis", "damped")
-"""The rungs a second-chance start climbs (the Newton rung costs about ten DIIS runs)."""
+"""The rungs a spin start climbs (the Newton rung costs about ten DIIS runs), unless they leave
+it below the states converged (:func:`qc_jax.chem.scf.run_scf_below`)."""
 
 FLAG_REASONS = {
     "dissociative": "free energy still decreasing at the upper bound of the bond search",
@@ -353,7 +355,8 @@ def _lowest_minimum(
         retried.append((polarised, CHEAP_RUNGS))
     for dm0, rungs in retried:
         try:
-            rival = run_scf(mol, settings, sigma, dm0, rungs=rungs)
+            rival = run_scf_below(mol, settings, sigma, dm0,
+                                  minimum.point.e_free - SAME_STATE_HA, rungs=rungs)
         except ScfNotConverged:
             continue
         minimum.evaluations += 1

@@ -16,22 +16,25 @@ free energy is kept:
   (cation), or added at the bottom (anion), of the alpha or of the beta levels: one start for a
   closed shell (the two are mirror images), two for an open shell (moment M - 1 and M + 1).
 
-Starts climb only the cheap rungs of the convergence ladder (:func:`converge_starts`: molecules
-DIIS and damped DIIS, ions DIIS): a start they cannot converge is dropped, unless none converges;
-then the first climbs the whole ladder (the Newton rung costs about ten DIIS runs: 177 cycles,
-37 s, for an anion start of BV whose other start converged in 26 DIIS cycles; 2026-11-29).
+Starts climb the cheap rungs of the convergence ladder (:func:`converge_starts`: molecules DIIS
+and damped DIIS, ions DIIS): a start they cannot converge is dropped, unless none converges (then
+the first climbs the whole ladder; the Newton rung costs about ten DIIS runs: 177 cycles, 37 s,
+for an anion start of BV whose other start converged in 26 DIIS cycles; 2026-11-29), or the free
+energy it was left at lies below every converged start's: then it climbs the rest of the ladder,
+as it is on its way to a lower state (NiCl's doublet, :func:`qc_jax.chem.scf.run_scf_below`).
 Results are stored with N_alpha >= N_beta (:func:`alpha_majority`): a state and its spin-flipped
 image are the same state.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 from scipy.linalg import block_diag
 
-from qc_jax.chem.scf import ScfNotConverged, ScfResult, run_scf
+from qc_jax.chem.scf import ScfNotConverged, ScfResult, run_scf, rungs_after
 from qc_jax.chem.settings import Settings
 from qc_jax.record import AtomRecord
 
@@ -52,7 +55,8 @@ Ni`` found, from the shipped Ni atom (its beta hole is its d_z2, along the bond)
 ferromagnetic starts reach the lower state that the unturned one missed in MgNi (0.39 eV lower
 in F), NiPo (0.38), NiI (0.23), HgNi (0.10) and NiW (1.35), not in NiCl and CdNi (2026-12-02).
 NiCl's doublet (0.22 eV lower) is reached from every ferromagnetic start, turned or not, on the
-Newton rung, which the starts are not given (``benchmarks/spin_recheck.py --newton``)."""
+Newton rung only, which they climb since the cheap rungs leave them below the restricted state
+(:func:`converge_starts`)."""
 
 TURNED = "turned"
 """Word in the names of the starts from turned atoms (``"ferromagnetic, turned x"``)."""
@@ -132,16 +136,23 @@ def converge_starts(mol, settings: Settings, sigma: float, starts: dict[str, np.
                     grid_level: int | None, rungs: tuple[str, ...]) -> dict[str, ScfResult]:
     """Start name -> its converged SCF on the ladder's first ``rungs``; the starts that those
     rungs do not converge are left out, unless none converges: then the first start climbs the
-    whole ladder. Raises :class:`ScfNotConverged` if that fails too."""
-    results = {}
+    whole ladder. Raises :class:`ScfNotConverged` if that fails too. A start that they leave
+    below the lowest free energy converged climbs the rest of the ladder
+    (:func:`qc_jax.chem.scf.run_scf_below`)."""
+    results, failed = {}, {}
     for name, dm0 in starts.items():
         try:
             results[name] = run_scf(mol, settings, sigma, dm0, grid_level, rungs=rungs)
-        except ScfNotConverged:
-            continue
+        except ScfNotConverged as error:
+            failed[name] = error.e_free
     if not results:
         name, dm0 = next(iter(starts.items()))
-        results[name] = run_scf(mol, settings, sigma, dm0, grid_level)
+        return {name: run_scf(mol, settings, sigma, dm0, grid_level)}
+    ceiling = min(result.e_free for result in results.values()) - SAME_STATE_HA
+    for name in (name for name, e_free in failed.items() if e_free < ceiling):
+        with contextlib.suppress(ScfNotConverged):
+            results[name] = run_scf(mol, settings, sigma, starts[name], grid_level,
+                                    rungs=rungs_after(rungs))
     return results
 
 
