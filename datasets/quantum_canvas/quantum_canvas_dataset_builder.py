@@ -67,8 +67,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                  "theory and settings digest.",
         "2.5.0": "Lower spin states: NiCl (a doublet, 0.22 eV lower in free energy), Ni_Pt "
                  "(24 meV) and Be_Ni (40 meV), computed again with the rest of the convergence "
-                 "ladder for a spin start that the cheap rungs leave below the converged states "
-                 "(3 records); same level of theory and settings digest.",
+                 "ladder for a spin start that the cheap rungs leave below the converged states, "
+                 "and Fe_Hg (92 meV), Cs_Fe (33 meV) and Fe_I (1 meV) from the Fe row computed "
+                 "again (6 records); same level of theory and settings digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
