@@ -32,7 +32,6 @@ from qc_jax.chem.scf import (
     ScfResult,
     TimeLimitExceeded,
     bond_slope,
-    run_scf,
     run_scf_below,
     time_limit,
 )
@@ -338,9 +337,9 @@ def _lowest_minimum(
     if polarised is not None:
         tried += 1
         with contextlib.suppress(ScfNotConverged):
-            ranked = sorted([*ranked, run_scf(ranked[0].mf.mol, settings, sigma, polarised,
-                                              settings.search_grid_level, rungs=CHEAP_RUNGS)],
-                            key=lambda result: result.e_free)
+            ranked = sorted([*ranked, run_scf_below(
+                ranked[0].mf.mol, settings, sigma, polarised, ranked[0].e_free - SAME_STATE_HA,
+                settings.search_grid_level, rungs=CHEAP_RUNGS)], key=lambda result: result.e_free)
     rivals = _distinct_states(ranked, ranked[0].e_free + STATE_WINDOW_HA)[1:]
     first = BondPoint(r0, ranked[0].e_free, bond_slope(ranked[0], settings), ranked[0])
     minimum = _minimum(a, b, settings, sigma, first, curvature)
