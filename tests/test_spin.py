@@ -77,10 +77,10 @@ def test_only_an_atom_that_a_turn_changes_gets_turned_starts_tried_at_every_mini
         counts = np.einsum("sij,ji->s", dm, overlap)
         expected = (10, 6) if name.startswith("ferromagnetic") else (8, 8)
         np.testing.assert_allclose(counts, expected, atol=1e-6)
-    # at every minimum the turned starts are tried again; far from the start geometry also
-    # those meant for another moment than the minimum's (2: restricted 0, ferro 4, antiferro 0)
-    assert len(_starts_at_minimum(mol, (broken, broken), 2.0, far=False)) == 4
-    assert len(_starts_at_minimum(mol, (broken, broken), 2.0, far=True)) == 7
+    # at every minimum the turned starts are tried again, and those meant for another moment
+    # than the minimum's (2: restricted 0, ferro 4, antiferro 0; the turned ones are 4 and 0)
+    assert len(_starts_at_minimum(mol, (broken, broken), 2.0)) == 7
+    assert len(_starts_at_minimum(mol, (broken, broken), 4.0)) == 6  # not the plain ferro
     plain = starts["ferromagnetic"]  # the p orbital of the hole is brought onto the bond by one
     assert max(np.abs(starts[f"ferromagnetic, turned {axis}"] - plain).max()
                for axis in QUARTER_TURNS) > 0.1

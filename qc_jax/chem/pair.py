@@ -57,16 +57,6 @@ energy (Ha, 0.27 eV) of the lowest one is tried again at the optimised bond leng
 there by more than ``SAME_STATE_HA`` means the states cross, and the search is repeated from
 it."""
 
-FAR_FROM_START = 0.15
-"""A minimum farther than this fraction of the start bond length from it has its spin starts
-from the free atoms tried again there (:func:`_lowest_minimum`): the states found at the start
-geometry say little about it. Rn-Te: at GFN2-xTB's 2.78 Angstrom the ferromagnetic start falls
-into the closed shell, which the search follows to 3.83 Angstrom; there that start gives the
-triplet of the Te atom, 0.45 eV lower (2026-11-30). So are the starts of a pair whose starts
-converged only at a shorter bond (:data:`SHORTER_STARTS`), some of them having failed: Ta-Th's
-ferromagnetic start converges at its minimum to a moment of 3, 0.36 eV below the M = 0 state
-the search had followed."""
-
 SHORTER_STARTS = (0.7, 0.85)
 """If no spin start converges at the start bond length, even on the whole ladder, the starts
 are tried again at these fractions of it, in this order (not below the search's lower bound),
@@ -316,12 +306,11 @@ def _lowest_minimum(
     converged at the start geometry on the search grid (or, if none converges there, at a
     shorter bond: :func:`_converged_starts`; then the polarised start from the lowest,
     :func:`qc_jax.chem.spin.polarised_start`), the lowest is optimised, and the
-    competitive others are tried again at its minimum (``STATE_WINDOW_HA``), as are, at a
-    minimum far from the start geometry (``FAR_FROM_START``) or when the starts converged only
-    at a shorter bond, the starts from the free atoms meant for another spin moment than the
-    minimum's, and the polarised start from the minimum's state. A lower state there restarts
-    the search from it. ``start`` (bond length in Bohr, [2, nao, nao] density): the bond length
-    to start at instead, and a start tried before the spin starts (:func:`_annealed`).
+    competitive others are tried again at its minimum (``STATE_WINDOW_HA``), as are the starts
+    of :func:`_starts_at_minimum` and the polarised start from the minimum's state. A lower
+    state there restarts the search from it. ``start`` (bond length in Bohr, [2, nao, nao]
+    density): the bond length to start at instead, and a start tried before the spin starts
+    (:func:`_annealed`).
     ``from_van_der_waals``: start at the sum of the van der Waals radii
     (:func:`_ground_minimum`) instead of the start geometry."""
     r_start, curvature, _ = start_geometry(a, b, settings)
@@ -346,9 +335,8 @@ def _lowest_minimum(
     minimum.evaluations += tried
     mol = minimum.point.scf.mf.mol
     retried = [(state.dm, RUNGS) for state in rivals]
-    far = abs(minimum.point.r - r_start) > FAR_FROM_START * r_start or r0 != r_start
-    retried += [(dm, CHEAP_RUNGS) for dm in _starts_at_minimum(
-        mol, atoms, minimum.point.scf.spin_moment, far)]  # fmt: skip
+    retried += [(dm, CHEAP_RUNGS)
+                for dm in _starts_at_minimum(mol, atoms, minimum.point.scf.spin_moment)]
     polarised = polarised_start(minimum.point.scf.mf)
     if polarised is not None:
         retried.append((polarised, CHEAP_RUNGS))
@@ -391,19 +379,28 @@ def _converged_starts(
     raise failure
 
 
-def _starts_at_minimum(mol, atoms: tuple[AtomRecord, AtomRecord], moment: float, far: bool
+def _starts_at_minimum(mol, atoms: tuple[AtomRecord, AtomRecord], moment: float
                        ) -> list[np.ndarray]:
-    """The [2, nao, nao] starts of :func:`molecule_starts` for ``mol`` tried again at its minimum:
-    those from turned atoms (:data:`qc_jax.chem.spin.QUARTER_TURNS`), and, if the minimum is
-    ``far`` from the start geometry, those whose spin moment N_alpha - N_beta differs from
-    ``moment`` in size by more than half an electron. The turned starts are tried at every
-    minimum: at the start geometry they can fall into another state than near R_e (Ni-Ti: at the
-    shipped R_e, 13 % shorter than the start, a turned start reaches 2S = 2, 0.50 eV below the
-    2S = 0 minimum that the search from the start geometry found; 2026-12-02)."""
+    """The [2, nao, nao] starts of :func:`molecule_starts` for ``mol`` tried again at its minimum
+    of spin moment ``moment``: those from turned atoms (:data:`qc_jax.chem.spin.QUARTER_TURNS`)
+    and those whose spin moment N_alpha - N_beta differs from ``moment`` in size by more than
+    half an electron. The states found at the start geometry say little about the minimum:
+
+    - far from it, Rn-Te: at GFN2-xTB's 2.78 Angstrom the ferromagnetic start falls into the
+      closed shell, which the search follows to 3.83 Angstrom; there that start gives the
+      triplet of the Te atom, 0.45 eV lower (2026-11-30);
+    - near it, B-N: at GFN2-xTB's 1.21 Angstrom the ferromagnetic start falls into a
+      broken-symmetry state of moment 0, which the search follows to 1.33 Angstrom (9 % away);
+      there that start gives the triplet (experiment: X 3Pi), 0.14 eV lower; Cd-Ti, Hg-Ti and
+      Al-V likewise, 1-2 eV lower (2026-12-02; before, only minima 15 % or more from the start
+      geometry had these starts tried again);
+    - the turned starts, at the start geometry, can fall into another state than near R_e
+      (Ni-Ti: at the shipped R_e, 13 % shorter than the start, a turned start reaches 2S = 2,
+      0.50 eV below the 2S = 0 minimum that the search from the start geometry found;
+      2026-12-02)."""
     overlap = mol.intor_symmetric("int1e_ovlp")
     return [dm for name, dm in molecule_starts(mol, atoms).items()
-            if TURNED in name or (far and abs(abs(np.sum((dm[0] - dm[1]) * overlap))
-                                               - abs(moment)) > 0.5)]
+            if TURNED in name or abs(abs(np.sum((dm[0] - dm[1]) * overlap)) - abs(moment)) > 0.5]
 
 
 def _distinct_states(results: list[ScfResult], ceiling: float) -> list[ScfResult]:
