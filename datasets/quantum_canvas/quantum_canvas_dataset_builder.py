@@ -71,8 +71,8 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                  "and Fe_Hg (92 meV), Cs_Fe (33 meV) and Fe_I (1 meV) from the Fe row computed "
                  "again (6 records); same level of theory and settings digest.",
         "2.6.0": "Lower spin states of broken-symmetry records (<S^2> above S_z (S_z + 1) by "
-                 "more than 0.5): 26 records replaced, 22 lower in free energy (Mn_Pd 2.41 eV, "
-                 "Al_V 2.04, Co_Na 1.33, Ag_Co 1.30, Hg_Ti 1.12, B_N 0.14, now a triplet) and 4 "
+                 "more than 0.5): 33 records replaced, 29 lower in free energy (Mn_Pd 2.41 eV, "
+                 "Al_V 2.04, Mo_Sn 1.70, Co_Na 1.33, Hg_Ti 1.12, B_N 0.14, now a triplet) and 4 "
                  "Co pairs converged at the default k_B T that were at a raised one (Co_Ra, "
                  "Co_Ta, Co_K, Co_Cs: now in the dataset), computed again with the starts of "
                  "another spin moment tried at every minimum; same level of theory and settings "
