@@ -9,7 +9,8 @@ from a doublet and a triplet atom: the restricted and ferromagnetic starts) and 
 broken-symmetry minimum lies near it; and CaF, an odd
 electron count that the atoms' starts leave half filled in both spins; and Kr-O and Ar-O, whose
 first minima lie above their free atoms in free energy and in E0 (slow: Ir-Xe, where the second
-test finds the ground state); and He2, with no positive curvature on the final grid (flagged);
+test finds the ground state, and S-Xe, where the search from the van der Waals distance is
+repeated nearer); and He2, with no positive curvature on the final grid (flagged);
 and H2, whose binding energy follows its store's free atoms.
 """
 
@@ -145,6 +146,25 @@ def test_ir_xe_is_bound_by_dispersion_not_at_a_metastable_short_bond(tmp_path):
     assert record.status == "ok", record.reason
     assert record.bond_length > 3.0 and record.labels["binding_energy_ev"] < 0
     assert abs(record.labels["spin_moment"] - 3) < 0.05
+
+
+@pytest.mark.slow
+def test_a_search_from_the_van_der_waals_distance_left_above_the_atoms_is_repeated_nearer(
+        tmp_path, caplog):
+    # S-Xe (180 CPU-s): GFN2-xTB's start leads to a singlet at 2.44 Angstrom, 0.48 eV above the
+    # free atoms in free energy; at the sum of the van der Waals radii, 3.96 Angstrom, the
+    # ferromagnetic start (the S atom's triplet) converges on no rung, and the search from there
+    # ends in the same singlet. From 0.85 of the sum the triplet bound by dispersion is found,
+    # at 3.46 Angstrom and 0.09 eV below the atoms (2026-12-03; the shipped record had been the
+    # singlet).
+    caplog.set_level(logging.INFO, logger="qc_jax.chem.pair")
+    store = Store(tmp_path, CHEAP)
+    record = compute_pair("S", "Xe", CHEAP, store=store)
+    assert record.status == "ok", record.reason
+    assert "searching again from 6.361 Bohr" in caplog.text
+    atoms = sum(store.get_atom(element, CHEAP.smearing_sigma).e_free for element in ("S", "Xe"))
+    assert record.labels["mermin_free_energy_ev"] < atoms * HARTREE_EV
+    assert record.bond_length > 3.2 and abs(record.labels["spin_moment"] - 2) < 1e-3
 
 
 def test_a_record_is_referred_to_the_atoms_of_its_store(tmp_path):
