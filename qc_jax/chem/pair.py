@@ -78,8 +78,9 @@ VAN_DER_WAALS_STARTS = (1.0, 0.85)
 starts from, in turn, while its minimum stays above the free atoms in free energy (then the
 atoms' own state is lower and was not reached). S-Xe (2026-12-03): at the sum, 3.96 Angstrom,
 the ferromagnetic start (the S atom's triplet) converges on no rung, and the search from the
-restricted start ends in the singlet at 2.44 Angstrom, 0.48 eV above the free atoms; at 3.5,
-3.7 and 4.2 Angstrom that start converges, to a triplet 0.05-0.09 eV below them."""
+restricted start ends in the singlet at 2.44 Angstrom, 0.48 eV above the free atoms; the start
+converges at 5.0 Angstrom, and from there, warm-started, at 4.2, 3.7 and 3.5 Angstrom (not at
+3.96), to a triplet 0.02-0.09 eV below them."""
 
 VAN_DER_WAALS_CURVATURE = 0.01
 """Force-constant guess for the first step of a search from the van der Waals distance
