@@ -90,8 +90,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "2.9.0": "Lower states found by the seeded recheck at their geometry, computed again: "
                  "Th_Zn (0.27 eV lower in free energy), Os_Rb (55 meV, 2S 3.28 -> 3.07), "
                  "Ba_C (23 meV, 2.82 -> 2.07), As_Ti (13 meV) and Ca_Co (11 meV, 1.04 -> "
-                 "2.96; 5 records); "
-                 "same level of theory and settings digest.",
+                 "2.96; 5 records); same level of theory and settings digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
