@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.9.0")
+    VERSION = tfds.core.Version("2.10.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -91,6 +91,11 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                  "Th_Zn (0.27 eV lower in free energy), Os_Rb (55 meV, 2S 3.28 -> 3.07), "
                  "Ba_C (23 meV, 2.82 -> 2.07), As_Ti (13 meV) and Ca_Co (11 meV, 1.04 -> "
                  "2.96; 5 records); same level of theory and settings digest.",
+        "2.10.0": "Lower states found at their geometry by a check of the closed-shell records "
+                  "of two open-shell atoms and by the seeded recheck, computed again: B_Ta "
+                  "(0.68 eV lower in free energy, 2S 0 -> 5.63), Mn_V (77 meV, now "
+                  "broken-symmetry) and Ga_Rh (67 meV, 2S 0 -> 1.57; 3 records); same level "
+                  "of theory and settings digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
