@@ -31,6 +31,16 @@ exceeds S_z (S_z + 1) by more than X: a broken-symmetry state, often left by a s
 into a mixture where a higher moment was lower (Co pairs of moment 0 and <S^2> 0.78, 2026-12-02):
 
     OMP_NUM_THREADS=1 python benchmarks/spin_recheck.py --shipped --every-start --contaminated 0.5
+
+With ``--compute-again STORE`` a record with a lower state is computed again into STORE
+(``qc_jax.chem.lookup.get_record`` with ``recompute``), its search started from the lowest
+state found at its geometry (``compute_pair``'s ``start``): the search from the spin starts
+alone does not reach some of them (Be-Y, Ne-Rh: the Newton rung; Li-Lu: a start near the
+record's own moment). The computed record is kept only if its free energy is lower; then
+``qc-canvas ship --store STORE --replace --pairs ...`` ships it:
+
+    OMP_NUM_THREADS=1 python benchmarks/spin_recheck.py --shipped --every-start --newton \
+        --pairs Be_Y --compute-again data/recheck --time-limit 20
 """
 
 from __future__ import annotations
@@ -44,6 +54,7 @@ from quantum_canvas.records import shipped_records
 from qc_jax.chem import DEFAULT
 from qc_jax.chem.atoms import atom_reference
 from qc_jax.chem.bond import start_geometry
+from qc_jax.chem.lookup import get_record
 from qc_jax.chem.molecule import record_mole
 from qc_jax.chem.pair import CHEAP_RUNGS, _starts_at_minimum
 from qc_jax.chem.scf import RUNGS, ScfNotConverged, run_scf, run_scf_below
@@ -72,6 +83,11 @@ def main() -> None:
                              "fail")
     parser.add_argument("--contaminated", type=float, default=None,
                         help="only the records whose <S^2> exceeds S_z (S_z + 1) by more than this")
+    parser.add_argument("--compute-again", default=None, metavar="STORE",
+                        help="compute a record with a lower state again into this store, its "
+                             "search started from the lowest state")
+    parser.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
+                        help="CPU-time limit of each computation of --compute-again")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     sigma = DEFAULT.smearing_sigma
@@ -86,7 +102,7 @@ def main() -> None:
     names = [name for name in names if args.element in (None, *name.split("_"))]
     print("| pair | R_e (A) | start (A) | moment | other start: moment, F - F_record (eV) |")
     print("|---|---:|---:|---:|---|")
-    again = []
+    again, computed = [], []
     for name in names:
         record = store.get(name)
         if record is None or record.status == "failed" or record.raised_smearing:
@@ -111,7 +127,7 @@ def main() -> None:
             tried = turned
         else:
             tried = _starts_at_minimum(mol, atoms, own.spin_moment)
-        cells = []
+        cells, lowest = [], own
         for dm0 in tried:
             cpu = time.process_time()
             try:
@@ -126,9 +142,18 @@ def main() -> None:
                 cells[-1] += f" (Newton, {time.process_time() - cpu:.0f} CPU-s)"
             if other.e_free < own.e_free - SAME_STATE_HA and name not in again:
                 again.append(name)
+            lowest = min(lowest, other, key=lambda result: result.e_free)
         print(f"| {name} | {record.bond_length:.3f} | {r0:.3f} | {abs(own.spin_moment):.2f} | "
               f"{'; '.join(cells) or '-'} |", flush=True)
+        if args.compute_again and lowest is not own and lowest.e_free < own.e_free - SAME_STATE_HA:
+            start = (record.bond_length / BOHR_ANGSTROM, lowest.dm)
+            computed.append(get_record(
+                a, b, Store(args.compute_again, DEFAULT), shipped_records(DEFAULT), recompute=True,
+                time_limit_s=None if args.time_limit is None else 60 * args.time_limit,
+                start=start).line())
     print(f"\ncompute again ({len(again)}): {','.join(again)}")
+    if computed:
+        print("\ncomputed again from the lowest state:\n\n" + "\n".join(computed))
 
 
 def contamination(record) -> float:

@@ -2,6 +2,7 @@
 
 import logging
 import math
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -196,6 +197,25 @@ def test_a_stored_pair_at_a_raised_k_b_t_is_annealed_to_the_default_on_retry(tmp
     # A retry that fails (here: out of time at once) keeps the stored record, not a failed one.
     kept = compute_pair("O", "O", FAST, time_limit_s=1e-3, store=store)
     assert kept.raised_smearing and kept.labels == store.get("O", "O").labels
+
+
+def test_a_given_start_is_where_the_search_starts_and_no_spin_start_is_skipped(tmp_path, caplog):
+    # The spin-restricted O2 (moment 0) at 1.4 x its bond length: the search walks in from
+    # there, and the spin starts converged beside the given one still give the triplet.
+    cold = compute_pair("O", "O", FAST, store=Store(tmp_path, FAST))
+    r_bohr = 1.4 * cold.bond_length / BOHR_ANGSTROM
+    mol = diatomic("O", "O", r_bohr * BOHR_ANGSTROM, FAST.basis_map)
+    singlet = run_scf(mol, FAST, FAST.smearing_sigma, restricted_guess(mol))
+    assert abs(singlet.spin_moment) < 1e-6
+    with caplog.at_level(logging.DEBUG, logger="qc_jax.chem.bond"):
+        record = compute_pair("O", "O", FAST, store=Store(tmp_path, FAST),
+                              start=(r_bohr, singlet.dm))
+    walked = [float(r) for r in re.findall(r"O-O R=([\d.]+) Bohr", caplog.text)]
+    assert max(walked) > 1.25 * cold.bond_length / BOHR_ANGSTROM
+    assert abs(record.bond_length - cold.bond_length) < FAST.bond_tol * BOHR_ANGSTROM
+    assert round(record.labels["spin_moment"]) == 2
+    assert math.isclose(record.labels["mermin_free_energy_ev"],
+                        cold.labels["mermin_free_energy_ev"], abs_tol=1e-3)
 
 
 @pytest.mark.slow

@@ -14,6 +14,8 @@ import math
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from qc_jax.compact import ShippedRecords, seed_atoms
 from qc_jax.elements import pair_name
 from qc_jax.record import PairRecord
@@ -73,6 +75,7 @@ def get_record(
     time_limit_s: float | None = None,
     announce: bool = False,
     recompute: bool = False,
+    start: tuple[float, np.ndarray] | None = None,
 ) -> Lookup:
     """The record of pair (a, b): the ``shipped`` one, else the ``store``'s (with
     ``prefer_store`` the other way round), else (with ``compute``) computed at the store's
@@ -88,7 +91,8 @@ def get_record(
     kept record is stored, referred to the store's free atoms
     (:func:`qc_jax.chem.pair.refer_to_atoms`), so `qc-canvas ship --replace` ships the lower. A pair
     computed here takes the free atoms of ``shipped`` where the store lacks them
-    (:func:`qc_jax.compact.seed_atoms`)."""
+    (:func:`qc_jax.compact.seed_atoms`). ``start``: a state to start its search from (bond length
+    in Bohr, [2, nao, nao] density; :func:`qc_jax.chem.pair.compute_pair`)."""
     name = pair_name(a, b)
     sources = [("store", store.get)] + ([("shipped", shipped.get)] if shipped else [])
     for source, get in sources if prefer_store else sources[::-1]:
@@ -110,7 +114,7 @@ def get_record(
         if announce:
             print(f"Computing {name} with PySCF (optimised bond, labels) ...", flush=True)
         try:
-            record = compute_pair(a, b, store.settings, time_limit_s, store)
+            record = compute_pair(a, b, store.settings, time_limit_s, store, start)
             kept = stored is not None and _worse(record, stored)
             if kept:
                 stored = refer_to_atoms(stored, store)

@@ -109,6 +109,7 @@ def compute_pair(
     settings: Settings | None = None,
     time_limit_s: float | None = None,
     store=None,
+    start: tuple[float, np.ndarray] | None = None,
 ) -> PairRecord:
     """Compute the pair (a, b) at ``settings`` (default: the documented level of theory).
 
@@ -117,26 +118,36 @@ def compute_pair(
     SCF failures do not raise: they give a record with ``status == "failed"``; if the molecule
     fails at the default electronic temperature, the pair is recomputed at each
     ``settings.raised_smearing_sigmas`` in turn, and the first that converges is annealed back
-    to the default from its minimum (:func:`_annealed`); if that fails too, the raised one is
+    to the default from its minimum (:func:`_from_start`); if that fails too, the raised one is
     the record (flagged). A raised record already in ``store`` (a retry) is annealed first,
     before the ladder is climbed again, and comes back unchanged if both fail. With
     ``time_limit_s``, a pair
     still computing after that many CPU seconds (checked at every SCF cycle) is a failed record too,
     its reason naming the limit. The free atoms come from (and go to) ``store``, a
-    :class:`qc_jax.store.Store` of ``settings``, when given.
+    :class:`qc_jax.store.Store` of ``settings``, when given. ``start`` (bond length in Bohr,
+    [2, nao, nao] density) is a state to start the search from, tried first at that bond length
+    (:func:`_from_start`): a lower state that a record's spin starts converge to at its geometry
+    only on the Newton rung, or from a start near the record's own moment, which the search
+    does not reach (Be-Y, Ne-Rh, Li-Lu: ``benchmarks/spin_recheck.py --compute-again``); if it
+    does not converge, the search goes on as without it.
     """
     settings = settings or DEFAULT
     a, b = canonical_order(a, b)
     specs = {el: basis_spec(el, settings.basis_map) for el in (a, b)}
     basis = {el: [spec.basis, spec.ecp] for el, spec in specs.items()}
-    start, cpu_start = time.perf_counter(), time.process_time()
+    wall_start, cpu_start = time.perf_counter(), time.process_time()
     record, failures = None, []
     computed_atoms = []
     with time_limit(time_limit_s), new_atoms(computed_atoms):
         stored = store.get(a, b) if store is not None else None
         retried = stored if stored is not None and stored.raised_smearing else None
-        if retried is not None:  # a retry: anneal the stored one first
-            record = _annealed(a, b, settings, basis, store, retried)
+        if retried is not None and start is None:  # a retry: anneal the stored one first
+            log.info("%s: converged only at k_B T = %s Ha; annealing to %s Ha from its minimum",
+                     retried.pair, retried.labels["smearing_sigma_ev"] / HARTREE_EV,
+                     settings.smearing_sigma)
+            start = (retried.bond_length / BOHR_ANGSTROM, retried.dm)
+        if start is not None:
+            record = _from_start(a, b, settings, basis, store, start)
         ladder = (settings.smearing_sigma, *settings.raised_smearing_sigmas)
         for sigma in () if record else ladder:
             try:
@@ -151,7 +162,10 @@ def compute_pair(
                                 f"Ha ({error}); rerun with a longer limit and --retry-failed")
             else:
                 if sigma != settings.smearing_sigma:
-                    record = _annealed(a, b, settings, basis, store, record) or record
+                    log.info("%s: converged only at k_B T = %s Ha; annealing to %s Ha from its "
+                             "minimum", record.pair, sigma, settings.smearing_sigma)
+                    annealed = (record.bond_length / BOHR_ANGSTROM, record.dm)
+                    record = _from_start(a, b, settings, basis, store, annealed) or record
             break
     if record is None and retried is not None:  # the retry failed: nothing is lost
         return retried
@@ -166,7 +180,7 @@ def compute_pair(
             positions=np.zeros((0,)),
             basis=basis,
         )
-    record.wall_time_s = time.perf_counter() - start
+    record.wall_time_s = time.perf_counter() - wall_start
     record.cpu_time_s = time.process_time() - cpu_start - sum(
         atom.cpu_time_s for atom in computed_atoms)
     return record
@@ -189,23 +203,21 @@ def refer_to_atoms(record: PairRecord, store) -> PairRecord:
     return dataclasses.replace(record, labels=labels, dm_promolecule=promolecule_dm(atoms))
 
 
-def _annealed(
-    a: str, b: str, settings: Settings, basis: dict, store, raised: PairRecord
+def _from_start(
+    a: str, b: str, settings: Settings, basis: dict, store, start: tuple[float, np.ndarray]
 ) -> PairRecord | None:
-    """The pair at the default k_B T, its search started from the bond length and density of
-    ``raised``, a record of it converged only at a raised k_B T; None if that does not converge.
+    """The pair at the default k_B T, its search started from ``start`` (bond length in Bohr,
+    [2, nao, nao] density); None if that does not converge.
 
-    Annealing: a state converged at a higher electronic temperature is often the nearest start
-    to the default one's (Bi-Th: no start converges at 0.003 Ha, but the 0.01 Ha density at its
-    minimum converges there in 46 DIIS cycles; 2026-11-30). Runs under the pair's time limit;
-    past it, None too."""
-    log.info("%s: converged only at k_B T = %s Ha; annealing to %s Ha from its minimum",
-             raised.pair, raised.labels["smearing_sigma_ev"] / HARTREE_EV, settings.smearing_sigma)
-    start = (raised.bond_length / BOHR_ANGSTROM, raised.dm)
+    Annealing starts from the minimum of a record converged only at a raised k_B T: a state
+    converged at a higher electronic temperature is often the nearest start to the default
+    one's (Bi-Th: no start converges at 0.003 Ha, but the 0.01 Ha density at its minimum
+    converges there in 46 DIIS cycles; 2026-11-30). Runs under the pair's time limit; past it,
+    None too."""
     try:
         return _compute(a, b, settings, settings.smearing_sigma, basis, store, start)
     except (ScfNotConverged, TimeLimitExceeded) as error:
-        log.info("%s: annealing not converged (%s)", raised.pair, error)
+        log.info("%s-%s: the search from the given start not converged (%s)", a, b, error)
         return None
 
 
@@ -214,7 +226,8 @@ def _compute(
     start: tuple[float, np.ndarray] | None = None,
 ) -> PairRecord:
     """The record at ``sigma``; ``start``: (bond length in Bohr, [2, nao, nao] density) to
-    start the search from instead of the start geometry and spin starts alone."""
+    start the search from instead of the start geometry and spin starts alone
+    (:func:`_from_start`)."""
     atoms = tuple(atom_reference(element, settings, sigma, store) for element in (a, b))
     for atom in atoms:
         if atom.status != "ok":
@@ -326,7 +339,7 @@ def _lowest_minimum(
     of :func:`_starts_at_minimum` and the polarised start from the minimum's state. A lower
     state there restarts the search from it. ``start`` (bond length in Bohr, [2, nao, nao]
     density): the bond length to start at instead, and a start tried before the spin starts
-    (:func:`_annealed`).
+    (:func:`_from_start`).
     ``r_far``: start at this bond length (Bohr), near the van der Waals distance
     (:func:`_ground_minimum`), instead of the start geometry."""
     r_start, curvature, _ = start_geometry(a, b, settings)
@@ -373,16 +386,16 @@ def _lowest_minimum(
 
 def _converged_starts(
     a: str, b: str, settings: Settings, sigma: float, atoms: tuple[AtomRecord, AtomRecord],
-    r0: float, annealed: np.ndarray | None = None
+    r0: float, given: np.ndarray | None = None
 ) -> tuple[float, dict[str, ScfResult], int]:
     """(bond length in Bohr, start name -> converged SCF on the search grid, starts tried) at
-    ``r0``, or failing that at the :data:`SHORTER_STARTS` fractions of it. With ``annealed``
-    ([2, nao, nao] density from a minimum at a higher k_B T, :func:`_annealed`), that start comes
+    ``r0``, or failing that at the :data:`SHORTER_STARTS` fractions of it. With ``given``
+    ([2, nao, nao] density, :func:`_from_start`), that start comes
     first and climbs the whole ladder if no start converges, at ``r0`` only (its minimum).
     Raises :class:`ScfNotConverged` if no start converges."""
     lower, tried = search_bounds(a, b, settings)[1], 0
-    first_starts = {} if annealed is None else {"annealed": annealed}
-    for fraction in (1.0,) if annealed is not None else (1.0, *SHORTER_STARTS):
+    first_starts = {} if given is None else {"given": given}
+    for fraction in (1.0,) if given is not None else (1.0, *SHORTER_STARTS):
         r = max(fraction * r0, lower)
         mol = diatomic(a, b, r * BOHR_ANGSTROM, settings.basis_map)
         starts = {**first_starts, **molecule_starts(mol, atoms)}
