@@ -103,7 +103,7 @@ def get_record(
         return Lookup(name, "missing", message="no record (not computed)")
     from qc_jax.chem.pair import compute_pair, refer_to_atoms
 
-    start = time.perf_counter()
+    wall_start = time.perf_counter()
     with store.lock(a, b):
         stored = store.get(a, b)
         if stored is not None and not (retry_failed and stored.retryable) and not recompute:
@@ -122,9 +122,9 @@ def get_record(
         except Exception as error:  # reported, not stored: the pair is retried by the next run
             lookup = Lookup(name, "error", message=f"no record (the computation raised "
                             f"{type(error).__name__}: {error})",
-                            elapsed_s=time.perf_counter() - start)
+                            elapsed_s=time.perf_counter() - wall_start)
         else:
-            elapsed_s = time.perf_counter() - start
+            elapsed_s = time.perf_counter() - wall_start
             lookup = dataclasses.replace(_found(record, "computed"), elapsed_s=elapsed_s)
             if kept:
                 higher = _free_energy_ev(record) - _free_energy_ev(stored)
