@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.10.0")
+    VERSION = tfds.core.Version("2.11.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -96,6 +96,11 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                   "(0.68 eV lower in free energy, 2S 0 -> 5.63), Mn_V (77 meV, now "
                   "broken-symmetry) and Ga_Rh (67 meV, 2S 0 -> 1.57; 3 records); same level "
                   "of theory and settings digest.",
+        "2.11.0": "Lower states at their geometry that the search from the spin starts did not "
+                  "reach, computed again with the search started from them: Ne_Rh (55 meV "
+                  "lower in free energy, 2S 2.55 -> 2.82), Be_Y (25 meV), Li_Lu (11 meV, 2S "
+                  "0 -> 0.20) and Co_Os (4 meV; 4 records); same level of theory and settings "
+                  "digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
