@@ -203,6 +203,14 @@ def test_skill_ratios_means_and_best_from_hand_made_records():
                                  [False, False]]  # fmt: skip
 
 
+def test_no_skill_figure_while_only_the_constant_has_run(tmp_path):
+    rows = benchmark_report.result_rows([_record("main", "constant", 42, {"e_g_ev": 2.0})])
+    summary = benchmark_report.aggregate(rows)
+    assert benchmark_report.skill_grid(summary, "multi")[0] == []
+    benchmark_report.write_skill_figure(summary, "multi", tmp_path / "skill_multi.png")
+    assert not (tmp_path / "skill_multi.png").exists()
+
+
 def test_a_partly_labelled_target_is_kept_counted_and_reported(tmp_path):
     """A real run on synthetic pairs whose softness is NaN where the gap is zero, recorded as the
     benchmark records a run."""

@@ -366,10 +366,13 @@ def skill_grid(
 
 
 def write_skill_figure(summary: dict[tuple, dict], training: str, path: Path) -> None:
-    """`skill_grid` as a heatmap (`plots.log_heatmap`), cells as in the tables' brackets."""
+    """`skill_grid` as a heatmap (`plots.log_heatmap`), cells as in the tables' brackets; none
+    while the grid has no model but the constant predictor (a benchmark's first run)."""
     from qc_models.plots import log_heatmap
 
     rows, targets, skill, is_input = skill_grid(summary, training)
+    if not rows:
+        return
     text = np.vectorize(lambda x, i: skill_text(x) + (" †" if i else "") if np.isfinite(x) else "",
                         otypes=[object])(skill, is_input)  # fmt: skip
     separators = [i for i in range(1, len(rows)) if rows[i][0] != rows[i - 1][0]]
