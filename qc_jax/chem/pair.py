@@ -118,7 +118,7 @@ def compute_pair(
     SCF failures do not raise: they give a record with ``status == "failed"``; if the molecule
     fails at the default electronic temperature, the pair is recomputed at each
     ``settings.raised_smearing_sigmas`` in turn, and the first that converges is annealed back
-    to the default from its minimum (:func:`_from_start`); if that fails too, the raised one is
+    to the default from its minimum (:func:`_annealed`); if that fails too, the raised one is
     the record (flagged). A raised record already in ``store`` (a retry) is annealed first,
     before the ladder is climbed again, and comes back unchanged if both fail. With
     ``time_limit_s``, a pair
@@ -141,13 +141,10 @@ def compute_pair(
     with time_limit(time_limit_s), new_atoms(computed_atoms):
         stored = store.get(a, b) if store is not None else None
         retried = stored if stored is not None and stored.raised_smearing else None
-        if retried is not None and start is None:  # a retry: anneal the stored one first
-            log.info("%s: converged only at k_B T = %s Ha; annealing to %s Ha from its minimum",
-                     retried.pair, retried.labels["smearing_sigma_ev"] / HARTREE_EV,
-                     settings.smearing_sigma)
-            start = (retried.bond_length / BOHR_ANGSTROM, retried.dm)
         if start is not None:
             record = _from_start(a, b, settings, basis, store, start)
+        elif retried is not None:  # a retry: anneal the stored one first
+            record = _annealed(a, b, settings, basis, store, retried)
         ladder = (settings.smearing_sigma, *settings.raised_smearing_sigmas)
         for sigma in () if record else ladder:
             try:
@@ -162,10 +159,7 @@ def compute_pair(
                                 f"Ha ({error}); rerun with a longer limit and --retry-failed")
             else:
                 if sigma != settings.smearing_sigma:
-                    log.info("%s: converged only at k_B T = %s Ha; annealing to %s Ha from its "
-                             "minimum", record.pair, sigma, settings.smearing_sigma)
-                    annealed = (record.bond_length / BOHR_ANGSTROM, record.dm)
-                    record = _from_start(a, b, settings, basis, store, annealed) or record
+                    record = _annealed(a, b, settings, basis, store, record) or record
             break
     if record is None and retried is not None:  # the retry failed: nothing is lost
         return retried
@@ -203,17 +197,26 @@ def refer_to_atoms(record: PairRecord, store) -> PairRecord:
     return dataclasses.replace(record, labels=labels, dm_promolecule=promolecule_dm(atoms))
 
 
+def _annealed(
+    a: str, b: str, settings: Settings, basis: dict, store, raised: PairRecord
+) -> PairRecord | None:
+    """:func:`_from_start` at the bond length and density of ``raised``, a record of the pair
+    converged only at a raised k_B T. Annealing: a state converged at a higher electronic
+    temperature is often the nearest start to the default one's (Bi-Th: no start converges at
+    0.003 Ha, but the 0.01 Ha density at its minimum converges there in 46 DIIS cycles;
+    2026-11-30)."""
+    log.info("%s: converged only at k_B T = %s Ha; annealing to %s Ha from its minimum",
+             raised.pair, raised.labels["smearing_sigma_ev"] / HARTREE_EV, settings.smearing_sigma)
+    start = (raised.bond_length / BOHR_ANGSTROM, raised.dm)
+    return _from_start(a, b, settings, basis, store, start)
+
+
 def _from_start(
     a: str, b: str, settings: Settings, basis: dict, store, start: tuple[float, np.ndarray]
 ) -> PairRecord | None:
     """The pair at the default k_B T, its search started from ``start`` (bond length in Bohr,
-    [2, nao, nao] density); None if that does not converge.
-
-    Annealing starts from the minimum of a record converged only at a raised k_B T: a state
-    converged at a higher electronic temperature is often the nearest start to the default
-    one's (Bi-Th: no start converges at 0.003 Ha, but the 0.01 Ha density at its minimum
-    converges there in 46 DIIS cycles; 2026-11-30). Runs under the pair's time limit; past it,
-    None too."""
+    [2, nao, nao] density); None if that does not converge. Runs under the pair's time limit;
+    past it, None too."""
     try:
         return _compute(a, b, settings, settings.smearing_sigma, basis, store, start)
     except (ScfNotConverged, TimeLimitExceeded) as error:
