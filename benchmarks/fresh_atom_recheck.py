@@ -12,27 +12,24 @@ atom has close states (Ni: docs/chemistry.md), an atom computed again can differ
 one by a fraction of a meV and still lead a molecule to another state. This script puts the
 element's atom computed afresh (one thread, or the one already in ``--store``) and the shipped
 atoms of every other element into ``--store``, computes the element's shipped pairs that are not
-failed (resumable: pairs already in the store are only compared), and prints, sorted by it, the
-change of the Mermin free energy F against the shipped record, with status, spin moment, bond
-length and binding energy. A pair lower by more than 1 meV has a state the shipped search missed.
-Free energies at different k_B T (a pair whose smearing was raised in one of the two runs) are not
-compared: -TS grows with k_B T.
+failed (resumable: pairs already in the store are only compared), and prints how each differs
+from its shipped record (``qc_jax.changes.record_changes``: the change of the Mermin free energy
+F, status, spin moment, bond length and binding energy). A pair lower by more than 1 meV has a
+state the shipped search missed. Free energies at different k_B T (a pair whose smearing was
+raised in one of the two runs) are not compared: -TS grows with k_B T.
 """
 
 import argparse
 
-import numpy as np
 from quantum_canvas.records import shipped_records
 
+from qc_jax.changes import record_changes
 from qc_jax.chem import DEFAULT
 from qc_jax.chem.atoms import atom_reference
 from qc_jax.chem.runner import compute_missing
 from qc_jax.compact import seed_atoms
 from qc_jax.elements import pair_name, pairs
 from qc_jax.store import Store
-
-SAME_MEV = 1.0
-"""Free energies within this (meV) count as the same state."""
 
 
 def main() -> None:
@@ -54,29 +51,7 @@ def main() -> None:
     atom_reference(args.element, DEFAULT, DEFAULT.smearing_sigma, store)  # afresh unless stored
     print(compute_missing(store, todo, jobs=args.jobs, progress=False,
                           time_limit_s=60 * args.time_limit).text())
-    rows = []
-    for a, b in todo:
-        now, then = store.get(a, b), shipped.get(pair_name(a, b))
-        if now is None or not now.labels:
-            print(f"{pair_name(a, b)}: no labels now ({now.reason if now else 'not computed'})")
-            continue
-        new, old = now.labels, then.labels
-        if new["smearing_sigma_ev"] != old["smearing_sigma_ev"]:
-            print(f"{pair_name(a, b)}: not compared, k_B T {new['smearing_sigma_ev']:.3f} eV now, "
-                  f"{old['smearing_sigma_ev']:.3f} eV shipped")
-            continue
-        rows.append((1e3 * (new["mermin_free_energy_ev"] - old["mermin_free_energy_ev"]),
-                     pair_name(a, b), f"{now.status}/{then.status}",
-                     f"{new['spin_moment']:.2f}/{old['spin_moment']:.2f}",
-                     new["distance_ang"] - old["distance_ang"],
-                     new["binding_energy_ev"] - old["binding_energy_ev"]))
-    print("\n| pair | Delta F (meV) | status now/shipped | 2S now/shipped | Delta R_e (A) | "
-          "Delta E_bind (eV) |\n|---|---:|---|---|---:|---:|")
-    for change, name, status, moment, bond, binding in sorted(rows):
-        print(f"| {name} | {change:+.1f} | {status} | {moment} | {bond:+.4f} | {binding:+.3f} |")
-    changes = np.array([row[0] for row in rows])
-    print(f"\n{len(rows)} pairs: {(changes < -SAME_MEV).sum()} lower by more than {SAME_MEV:g} "
-          f"meV, {(changes > SAME_MEV).sum()} higher, {(abs(changes) <= SAME_MEV).sum()} the same")
+    print(record_changes(store, shipped, [pair_name(a, b) for a, b in todo]))
 
 
 if __name__ == "__main__":

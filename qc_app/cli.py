@@ -157,19 +157,31 @@ def _add_ship(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--replace", action="store_true",
         help="rewrite the shipped records of --pairs from the store (after `qc-canvas compute "
-             "--recompute`)",
+             "--recompute`); prints first how each differs from the shipped one",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true",
+        help="with --replace: print how the records differ, write nothing",
     )
 
 
 def _run_ship(args: argparse.Namespace) -> int:
+    from qc_jax.changes import record_changes
     from qc_jax.chem.settings import DEFAULT
     from qc_jax.compact import ShippedRecords, ship
     from qc_jax.store import Store
 
     if args.replace and not args.pairs:
         raise ValueError("--replace needs --pairs (the pairs computed again)")
+    if args.dry_run and not args.replace:
+        raise ValueError("--dry-run needs --replace (it prints what --replace would change)")
     names = [pair_name(*pair) for pair in parse_pairs(args.pairs)] if args.pairs else None
-    added = ship(Store(args.store, DEFAULT), args.to, names, replace=args.replace)
+    store = Store(args.store, DEFAULT)
+    if args.replace:
+        print(record_changes(store, ShippedRecords(args.to), names))
+        if args.dry_run:
+            return 0
+    added = ship(store, args.to, names, replace=args.replace)
     total = len(ShippedRecords(args.to).names())
     print(f"shipped {len(added)} {'replaced' if args.replace else 'new'} pairs to {args.to} "
           f"({total} in all)")

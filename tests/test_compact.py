@@ -10,6 +10,7 @@ import pytest
 import quantum_canvas
 
 from qc_jax import canvas, orbitals
+from qc_jax.changes import record_changes
 from qc_jax.chem import DEFAULT, FAST
 from qc_jax.compact import ShippedRecordError, ShippedRecords, seed_atoms, ship
 from qc_jax.store import Store
@@ -103,6 +104,35 @@ def test_a_recomputed_pair_is_shipped_again_only_when_asked(tmp_path):
     assert ship(store, root, ["C_O"], replace=True) == ["C_O"]
     assert ShippedRecords(root).get("C_O").labels["e_g_ev"] == 1.0
 
+
+
+def test_changes_of_recomputed_records_are_printed_before_they_replace_the_shipped(tmp_path,
+                                                                                  capsys):
+    from qc_app.cli import main
+
+    shutil.copytree(DUMMY_STORE, tmp_path / "store")
+    store, root = Store(tmp_path / "store", DEFAULT), tmp_path / "shipped"
+    ship(store, root, ["C_O", "H_H", "O_O"])
+    c_o, h_h = store.load("C_O"), store.load("H_H")
+    free_energy = c_o.labels["mermin_free_energy_ev"]
+    store.put(replace(c_o, labels={**c_o.labels, "mermin_free_energy_ev": free_energy - 0.0076}))
+    store.put(replace(h_h, labels={**h_h.labels, "smearing_sigma_ev": 0.272}))
+    table = record_changes(store, ShippedRecords(root), ["O_O", "C_O", "H_H", "N_N"])
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "_" in line[:8]]
+    assert [row.split(" | ")[:2] for row in rows] == [["| C_O", "-7.6"], ["| O_O", "+0.0"]]
+    assert "H_H: not compared, k_B T 0.272 eV now" in table
+    assert "N_N: not compared, absent before" in table
+    assert table.endswith("2 pairs compared: 1 lower by more than 1 meV, 0 higher, 1 the same")
+
+    before = (root / "pairs" / "C_O.npz").read_bytes()
+    arguments = ["ship", "--store", str(tmp_path / "store"), "--to", str(root), "--pairs", "C_O"]
+    assert main([*arguments, "--dry-run"]) == 2  # --dry-run needs --replace
+    assert main([*arguments, "--replace", "--dry-run"]) == 0
+    assert "| C_O | -7.6 |" in capsys.readouterr().out
+    assert (root / "pairs" / "C_O.npz").read_bytes() == before
+    assert main([*arguments, "--replace"]) == 0
+    assert "| C_O | -7.6 |" in capsys.readouterr().out
+    assert ShippedRecords(root).get("C_O").labels["mermin_free_energy_ev"] == free_energy - 0.0076
 
 def test_a_store_is_seeded_with_the_shipped_free_atoms_it_lacks(shipped, tmp_path):
     store = Store(tmp_path / "store", DEFAULT)
