@@ -9,7 +9,9 @@ that case in records computed before: for each converged record at the default k
 length is that far from its start geometry (``--far``: a fraction of it), it converges the
 record's own state and the starts that ``compute_pair`` tries again at such a minimum
 (``qc_jax.chem.pair._starts_at_minimum``) at the record's geometry, on the final grid, and
-prints the free energy of each start relative to the record's state. A start lower by more than
+prints the free energy of each start relative to the record's state (relative to the record's
+stored free energy where its own state does not converge again, said in its row: Os-V from its
+float32 compact coefficients). A start lower by more than
 ``SAME_STATE_HA`` marks a record to compute again (``qc-canvas compute --pairs ... --recompute``).
 Prints a Markdown table and, last, the pairs to compute again. Since 2026-12-02 those starts
 are tried again at every minimum, not only far from the start geometry (B-N, Cd-Ti: 9 % and 3 %
@@ -120,32 +122,39 @@ def main() -> None:
         turned = [dm for start, dm in starts.items() if TURNED in start]
         if args.turned and not turned:
             continue
-        own = run_scf(mol, DEFAULT, sigma, record.dm)
+        moment = f"{abs(record.labels['spin_moment']):.2f}"
+        try:
+            e_free = run_scf(mol, DEFAULT, sigma, record.dm).e_free
+        except ScfNotConverged:  # compare with the record's own free energy instead
+            e_free = record.labels["mermin_free_energy_ev"] / HARTREE_EV
+            moment += " (its state not converged again: F of the record)"
         if every:
             tried = list(starts.values())
         elif args.turned:
             tried = turned
         else:
-            tried = _starts_at_minimum(mol, atoms, own.spin_moment)
-        cells, lowest = [], own
+            tried = _starts_at_minimum(mol, atoms, record.labels["spin_moment"])
+        cells, converged = [], []
         for dm0 in tried:
             cpu = time.process_time()
             try:
-                other = run_scf_below(mol, DEFAULT, sigma, dm0, own.e_free - SAME_STATE_HA,
+                other = run_scf_below(mol, DEFAULT, sigma, dm0, e_free - SAME_STATE_HA,
                                       rungs=RUNGS if args.newton else CHEAP_RUNGS)
             except ScfNotConverged:
                 cells.append("not converged")
                 continue
-            gain = (other.e_free - own.e_free) * HARTREE_EV
+            gain = (other.e_free - e_free) * HARTREE_EV
             cells.append(f"{other.spin_moment:.2f}, {gain:+.3f}")
             if other.rung == "newton":
                 cells[-1] += f" (Newton, {time.process_time() - cpu:.0f} CPU-s)"
-            if other.e_free < own.e_free - SAME_STATE_HA and name not in again:
-                again.append(name)
-            lowest = min(lowest, other, key=lambda result: result.e_free)
-        print(f"| {name} | {record.bond_length:.3f} | {r0:.3f} | {abs(own.spin_moment):.2f} | "
+            converged.append(other)
+        print(f"| {name} | {record.bond_length:.3f} | {r0:.3f} | {moment} | "
               f"{'; '.join(cells) or '-'} |", flush=True)
-        if args.compute_again and lowest is not own and lowest.e_free < own.e_free - SAME_STATE_HA:
+        lowest = min(converged, key=lambda result: result.e_free, default=None)
+        if lowest is None or lowest.e_free >= e_free - SAME_STATE_HA:
+            continue
+        again.append(name)
+        if args.compute_again:
             start = (record.bond_length / BOHR_ANGSTROM, lowest.dm)
             computed.append(get_record(
                 a, b, Store(args.compute_again, DEFAULT), shipped_records(DEFAULT), recompute=True,
