@@ -43,6 +43,18 @@ record's own moment). The computed record is kept only if its free energy is low
 
     OMP_NUM_THREADS=1 python benchmarks/spin_recheck.py --shipped --every-start --newton \
         --pairs Be_Y --compute-again data/recheck --time-limit 20
+
+``--chunk K`` checks chunk K of the seeded order of the records not checked otherwise
+(``results/spin_recheck_rest/order.txt``, one chunk of 24 pairs a line; docs/chemistry.md, *The
+other 2,516 records, in a seeded order*), and ``--rows FILE`` appends each row to FILE as it is
+found and skips the pairs FILE has, so a run stopped at any point resumes; the seeded order, one
+core each for the even and the odd chunks:
+
+    for k in $(seq 0 2 104); do
+        OMP_NUM_THREADS=1 nice -n 5 python benchmarks/spin_recheck.py --shipped --every-start \
+            --chunk $k --rows benchmarks/results/spin_recheck_rest/chunk_$(printf %03d $k).md \
+            --compute-again data/recheck --time-limit 20
+    done
 """
 
 from __future__ import annotations
@@ -50,6 +62,7 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from pathlib import Path
 
 from quantum_canvas.records import shipped_records
 
@@ -64,6 +77,12 @@ from qc_jax.chem.spin import SAME_STATE_HA, TURNED, molecule_starts
 from qc_jax.elements import pair_name, parse_pairs
 from qc_jax.store import Store
 from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
+
+SEEDED_ORDER = Path(__file__).resolve().parent / "results" / "spin_recheck_rest" / "order.txt"
+"""The seeded order of the records checked by neither the broken-symmetry screen nor the random
+sample, as printed at 955f488 by the snippet in docs/chemistry.md: 24 pair names a line."""
+HEADER = ("| pair | R_e (A) | start (A) | moment | other start: moment, F - F_record (eV) |\n"
+          "|---|---:|---:|---:|---|\n")
 
 
 def main() -> None:
@@ -90,6 +109,10 @@ def main() -> None:
                              "search started from the lowest state")
     parser.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
                         help="CPU-time limit of each computation of --compute-again")
+    parser.add_argument("--chunk", type=int, default=None, metavar="K",
+                        help="the pairs of chunk K of the seeded order (in place of --pairs)")
+    parser.add_argument("--rows", type=Path, default=None, metavar="FILE",
+                        help="append each row to FILE and skip the pairs it has (resumable)")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     sigma = DEFAULT.smearing_sigma
@@ -100,10 +123,19 @@ def main() -> None:
         store = Store(args.store, DEFAULT)
         def atom(element: str, sigma: float):
             return atom_reference(element, DEFAULT, sigma, store)
-    names = [pair_name(a, b) for a, b in parse_pairs(args.pairs)] if args.pairs else store.names()
+    if args.chunk is not None:
+        names = SEEDED_ORDER.read_text().splitlines()[args.chunk].split(",")
+    elif args.pairs:
+        names = [pair_name(a, b) for a, b in parse_pairs(args.pairs)]
+    else:
+        names = store.names()
     names = [name for name in names if args.element in (None, *name.split("_"))]
-    print("| pair | R_e (A) | start (A) | moment | other start: moment, F - F_record (eV) |")
-    print("|---|---:|---:|---:|---|")
+    print(HEADER, end="")
+    if args.rows is not None:
+        if not args.rows.exists():
+            args.rows.write_text(HEADER)
+        done = {line.split("|")[1].strip() for line in args.rows.read_text().splitlines()[2:]}
+        names = [name for name in names if name not in done]
     again, computed = [], []
     for name in names:
         record = store.get(name)
@@ -148,8 +180,12 @@ def main() -> None:
             if other.rung == "newton":
                 cells[-1] += f" (Newton, {time.process_time() - cpu:.0f} CPU-s)"
             converged.append(other)
-        print(f"| {name} | {record.bond_length:.3f} | {r0:.3f} | {moment} | "
-              f"{'; '.join(cells) or '-'} |", flush=True)
+        row = (f"| {name} | {record.bond_length:.3f} | {r0:.3f} | {moment} | "
+               f"{'; '.join(cells) or '-'} |")
+        print(row, flush=True)
+        if args.rows is not None:
+            with args.rows.open("a") as rows:
+                rows.write(row + "\n")
         lowest = min(converged, key=lambda result: result.e_free, default=None)
         if lowest is None or lowest.e_free >= e_free - SAME_STATE_HA:
             continue
