@@ -26,6 +26,10 @@ nor by the random sample: docs/chemistry.md)."""
 RANDOM_SAMPLE, RANDOM_HITS = 240, 3
 """The seeded random sample checked before the seeded order, and its hits by more than 1 meV
 (Sc_Th, Br_Ru, He_Ta)."""
+FOUND_OUT_OF_ORDER = {"Ar_Ta": 49}
+"""Records of the order found lower (meV at their geometry) and shipped again before their chunk
+came (docs/chemistry.md, *Dataset 2.14.0*): their rows are of the new record, so they count as
+hits once their rows are in."""
 
 
 def lowest_start_ev(row: str) -> float | None:
@@ -47,9 +51,11 @@ def main() -> None:
             if not re.match(r"\| [A-Z][a-z]?_[A-Z][a-z]? \|", row):
                 continue
             rows += 1
-            lowest = lowest_start_ev(row)
-            if lowest is not None and 1e3 * lowest < -args.margin:
-                hits.append(f"{row.split('|')[1].strip()} ({1e3 * lowest:+.0f} meV, {path.stem})")
+            name, lowest = row.split("|")[1].strip(), lowest_start_ev(row)
+            if name in FOUND_OUT_OF_ORDER:
+                hits.append(f"{name} (-{FOUND_OUT_OF_ORDER[name]} meV, out of order)")
+            elif lowest is not None and 1e3 * lowest < -args.margin:
+                hits.append(f"{name} ({1e3 * lowest:+.0f} meV, {path.stem})")
     print(f"seeded order: {rows} of {SEEDED_ORDER} records checked, {len(hits)} lower by more "
           f"than {args.margin:g} meV at their geometry: {', '.join(hits)}")
     checked, found = rows + RANDOM_SAMPLE, len(hits) + RANDOM_HITS
