@@ -32,11 +32,15 @@ from qc_jax.store import Store
 from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
 
 
+def atom_slices(record: PairRecord) -> list[slice]:
+    """The AO range of each atom of ``record``, in geometry order."""
+    return [slice(start, stop) for *_, start, stop in record_mole(record).aoslice_by_atom()]
+
+
 def atom_block(record: PairRecord, element: str) -> np.ndarray:
     """[2, nao_A, nao_A] alpha and beta density matrices of ``element``'s AOs in ``record``."""
-    mol = record_mole(record)
-    _, _, start, stop = mol.aoslice_by_atom()[list(record.symbols).index(element)]
-    return record.dm[:, start:stop, start:stop]
+    block = atom_slices(record)[list(record.symbols).index(element)]
+    return record.dm[:, block, block]
 
 
 def main() -> None:
@@ -64,10 +68,8 @@ def main() -> None:
         record = shipped.get(pair_name(a, b))
         mol = record_mole(record)
         dm0 = np.zeros_like(record.dm)
-        for index, element in enumerate(record.symbols):
-            _, _, start, stop = mol.aoslice_by_atom()[index]
-            dm0[:, start:stop, start:stop] = (block if element == args.element
-                                              else shipped.atom(element, sigma).dm)
+        for element, ao in zip(record.symbols, atom_slices(record), strict=True):
+            dm0[:, ao, ao] = block if element == args.element else shipped.atom(element, sigma).dm
         own = run_scf(mol, DEFAULT, sigma, record.dm)
         try:
             new = run_scf(mol, DEFAULT, sigma, dm0)
