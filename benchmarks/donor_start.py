@@ -1,14 +1,15 @@
 """Check shipped records from a start that takes one atom's state from another pair's record.
 
-    OMP_NUM_THREADS=1 python benchmarks/donor_start.py --donor Ar_Ta --store data/recheck \
-        --element Ta --pairs Ne_Ta,Hg_Ta --compute-again data/recheck
+    OMP_NUM_THREADS=1 python benchmarks/donor_start.py --donor Ar_Ta --element Ta \
+        --pairs Ne_Ta,Hg_Ta --compute-again data/recheck
 
 Where an atom has close states (Ta: its 2S = 5 start converges 54 meV below its 2S = 1 and 3
 starts), a weakly bound pair can keep the atom in the upper one: the spin starts from the free
 atoms do not reach the lower, nor does the Newton rung for every pair (Ne-Ta, 2026-12-03). This
 script builds a start for each pair in ``--pairs`` from the ``--element`` block of the donor's
 density matrices (the record of ``--donor`` in ``--store``, a pair computed again into its lower
-state) and the partner's shipped free atom (block-diagonal: the AOs of each atom are one block),
+state, else the shipped record) and the partner's shipped free atom, its spin parallel or, with
+``--antiparallel``, opposite (block-diagonal: the AOs of each atom are one block),
 converges it at the record's geometry on the whole ladder and prints its free energy relative to
 the record's own state, a Markdown row a pair. A pair lower by more than ``SAME_STATE_HA`` is
 computed again from that state with ``--compute-again`` (``compute_pair``'s ``start``, kept
@@ -46,9 +47,13 @@ def atom_block(record: PairRecord, element: str) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--donor", required=True, help="pair whose atom state is taken, e.g. Ar_Ta")
-    parser.add_argument("--store", required=True, help="store holding the donor's record")
+    parser.add_argument("--store", default=None,
+                        help="store holding the donor's record (default: the shipped record)")
     parser.add_argument("--element", required=True, help="the atom whose state is taken")
     parser.add_argument("--pairs", required=True, help="comma-separated shipped pairs to check")
+    parser.add_argument("--antiparallel", action="store_true",
+                        help="the partner atom's spin opposite to the donor block's (alpha and "
+                             "beta swapped)")
     parser.add_argument("--compute-again", default=None, metavar="STORE",
                         help="compute a pair found lower again into this store")
     parser.add_argument("--time-limit", type=float, default=20, metavar="MINUTES",
@@ -57,9 +62,9 @@ def main() -> None:
     logging.disable(logging.WARNING)
     sigma = DEFAULT.smearing_sigma
     shipped = shipped_records(DEFAULT)
-    donor = Store(args.store, DEFAULT).get(args.donor)
+    donor = (Store(args.store, DEFAULT) if args.store else shipped).get(args.donor)
     if donor is None:
-        raise SystemExit(f"{args.store} has no record of {args.donor}")
+        raise SystemExit(f"{args.store or 'the shipped records'} have no record of {args.donor}")
     block = atom_block(donor, args.element)
     print("| pair | R_e (A) | moment | from the donor: moment, F - F_record (eV) |\n"
           "|---|---:|---:|---|")
@@ -69,7 +74,9 @@ def main() -> None:
         mol = record_mole(record)
         dm0 = np.zeros_like(record.dm)
         for element, ao in zip(record.symbols, atom_slices(record), strict=True):
-            dm0[:, ao, ao] = block if element == args.element else shipped.atom(element, sigma).dm
+            partner = shipped.atom(element, sigma).dm
+            dm0[:, ao, ao] = (block if element == args.element
+                              else partner[::-1] if args.antiparallel else partner)
         own = run_scf(mol, DEFAULT, sigma, record.dm)
         try:
             new = run_scf(mol, DEFAULT, sigma, dm0)
