@@ -74,9 +74,11 @@ def main() -> None:
         mol = record_mole(record)
         dm0 = np.zeros_like(record.dm)
         for element, ao in zip(record.symbols, atom_slices(record), strict=True):
-            partner = shipped.atom(element, sigma).dm
-            dm0[:, ao, ao] = (block if element == args.element
-                              else partner[::-1] if args.antiparallel else partner)
+            if element == args.element:
+                dm0[:, ao, ao] = block
+            else:
+                partner = shipped.atom(element, sigma).dm
+                dm0[:, ao, ao] = partner[::-1] if args.antiparallel else partner
         own = run_scf(mol, DEFAULT, sigma, record.dm)
         try:
             new = run_scf(mol, DEFAULT, sigma, dm0)
