@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.16.0")
+    VERSION = tfds.core.Version("2.17.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -120,6 +120,10 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "2.16.0": "Sr_Th from the seeded recheck, computed again from its lower state: 0.28 eV "
                   "lower in free energy, binding 0.34 eV stronger, now ok with a frequency "
                   "(1 record); same level of theory and settings digest.",
+        "2.17.0": "The Co row computed again in full: Co_Xe (75 meV lower in free energy, R_e "
+                  "0.19 Angstrom shorter) and Co_W (10 meV lower, now ok), and Co_Zn, which now "
+                  "converges at the default k_B T and joins the dataset (2,844 pairs; 3 records); "
+                  "same level of theory and settings digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
