@@ -11,13 +11,14 @@ from quantum_canvas import records
 
 from qc_jax.chem import DEFAULT, FAST
 from qc_jax.chem.atoms import atom_reference
-from qc_jax.chem.molecule import diatomic
+from qc_jax.chem.molecule import diatomic, record_mole
 from qc_jax.chem.pair import _starts_at_minimum
 from qc_jax.chem.scf import ScfNotConverged, restricted_guess, run_scf
 from qc_jax.chem.spin import (
     QUARTER_TURNS,
     SAME_STATE_HA,
     converge_starts,
+    ion_starts,
     molecule_starts,
     turned,
 )
@@ -131,3 +132,21 @@ def test_a_start_left_below_the_converged_states_climbs_and_one_left_above_is_dr
     dropped = converge_starts(mol, cut_short, sigma, {"triplet": triplet.dm, "polarised": start},
                               None, ("diis",))
     assert list(dropped) == ["triplet"]
+
+
+def test_when_no_start_converges_on_its_rungs_the_starts_climb_the_ladder_in_turn():
+    """The anion of K_Ti at its shipped R_e: no rung converges its first start (the electron
+    added to the alpha levels), the Newton rung converges the second (beta), and
+    ``converge_starts`` keeps that one (before 2026-12-04 only the first start climbed, and the
+    shipped record has no electron affinity). The affinity is positive and below K's and Ti's
+    atomic ones summed (0.50 + 0.08 eV, experiment) plus 1 eV."""
+    record = ShippedRecords(records.SHIPPED_DIR).get("K_Ti")
+    sigma, grid = DEFAULT.smearing_sigma, DEFAULT.search_grid_level
+    neutral = run_scf(record_mole(record), DEFAULT, sigma, record.dm)
+    anion = diatomic("K", "Ti", record.bond_length, DEFAULT.basis_map, charge=-1)
+    starts = ion_starts(neutral.mf, charge=-1)
+    assert list(starts) == ["alpha", "beta"]
+    states = converge_starts(anion, DEFAULT, sigma, starts, grid, ("diis",))
+    assert list(states) == ["beta"] and states["beta"].rung == "newton"  # alpha: no rung
+    affinity = (neutral.e_zero - states["beta"].e_zero) * HARTREE_EV
+    assert 0 < affinity < 1.6

@@ -394,7 +394,8 @@ def _converged_starts(
     """(bond length in Bohr, start name -> converged SCF on the search grid, starts tried) at
     ``r0``, or failing that at the :data:`SHORTER_STARTS` fractions of it. With ``given``
     ([2, nao, nao] density, :func:`_from_start`), that start comes
-    first and climbs the whole ladder if no start converges, at ``r0`` only (its minimum).
+    first, and is the first to climb the whole ladder if no start converges, at ``r0`` only (its
+    minimum).
     Raises :class:`ScfNotConverged` if no start converges."""
     lower, tried = search_bounds(a, b, settings)[1], 0
     first_starts = {} if given is None else {"given": given}
