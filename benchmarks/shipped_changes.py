@@ -6,7 +6,8 @@ each dataset release that replaced records.
 Both revisions' ``datasets/quantum_canvas/shipped`` folders are read with ``git archive`` (the
 second defaults to the working tree); the pairs compared are those whose file differs between
 the two manifests (``--pairs`` to choose). Prints :func:`qc_jax.changes.record_changes`: the
-change of the Mermin free energy F, spin moment, bond length, binding energy and CPU time.
+change of the Mermin free energy F, spin moment, bond length, binding energy and CPU time, and
+with ``--labels i_ev,a_ev`` those labels now and before.
 """
 
 import argparse
@@ -41,6 +42,8 @@ def main() -> None:
     parser.add_argument("now", nargs="?", default=None,
                         help="git revision of the records now (default: the working tree)")
     parser.add_argument("--pairs", default=None, help="comma-separated pairs (default: changed)")
+    parser.add_argument("--labels", default="",
+                        help="comma-separated labels to show now/before (e.g. i_ev,a_ev)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         before = shipped_at(args.before, Path(folder) / "before")
@@ -51,7 +54,7 @@ def main() -> None:
         else:
             names = [name for name in now.names()
                      if now.files[f"pairs/{name}.npz"] != before.files.get(f"pairs/{name}.npz")]
-        print(record_changes(now, before, names))
+        print(record_changes(now, before, names, [label for label in args.labels.split(",") if label]))
 
 
 if __name__ == "__main__":

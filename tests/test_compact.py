@@ -123,6 +123,10 @@ def test_changes_of_recomputed_records_are_printed_before_they_replace_the_shipp
     assert "H_H: not compared, k_B T 0.272 eV now" in table
     assert "N_N: not compared, absent before" in table
     assert table.endswith("2 pairs compared: 1 lower by more than 1 meV, 0 higher, 1 the same")
+    with_gap = record_changes(store, ShippedRecords(root), ["C_O"], labels=["e_g_ev"])
+    gap = c_o.labels["e_g_ev"]
+    assert " `e_g_ev` now/before |\n|---|---:|---|---|---:|---:|---:|---|\n" in with_gap
+    assert "| C_O | -7.6 |" in with_gap and f" {gap:.3f}/{gap:.3f} |\n" in with_gap
 
     before = (root / "pairs" / "C_O.npz").read_bytes()
     arguments = ["ship", "--store", str(tmp_path / "store"), "--to", str(root), "--pairs", "C_O"]
