@@ -54,7 +54,8 @@ def main() -> None:
         else:
             names = [name for name in now.names()
                      if now.files[f"pairs/{name}.npz"] != before.files.get(f"pairs/{name}.npz")]
-        print(record_changes(now, before, names, [label for label in args.labels.split(",") if label]))
+        labels = [label for label in args.labels.split(",") if label]
+        print(record_changes(now, before, names, labels))
 
 
 if __name__ == "__main__":

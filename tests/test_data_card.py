@@ -1,6 +1,8 @@
 """The generated data card: counts, basis table and labels of real (dummy-store) records."""
 
 import re
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -81,3 +83,14 @@ def test_write_replaces_only_the_generated_section(tmp_path):
     text = readme.read_text()
     assert text.startswith("intro\n") and "second" in text and "first" not in text
     assert text.count(data_card.BEGIN) == 1
+
+
+def test_missing_labels_are_counted(section, tmp_path):
+    shutil.copytree(DUMMY_STORE, tmp_path / "store")
+    store = Store(tmp_path / "store", DEFAULT)
+    c_o = store.load("C_O")
+    store.put(replace(c_o, labels={**c_o.labels, "a_ev": float("nan")}))
+    ship(store, tmp_path / "shipped")
+    assert "Labels missing" not in section
+    assert "in the pairs of the dataset: `a_ev` 1." in data_card.shipped_card(
+        tmp_path / "shipped", "tiny")

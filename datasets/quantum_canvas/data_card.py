@@ -113,6 +113,12 @@ def _coverage(records: dict, expected: list[str], kept: list, settings: Settings
         + ", ".join(f"{n} {('diis', 'damped', 'newton')[k]}" for k, n in sorted(rung.items()))
         + ".",
     ]
+    missing = Counter(label for r in kept for label, value in r.labels.items()
+                      if np.isnan(value))
+    if missing:
+        lines.append("Labels missing (NaN; training and metrics skip them: "
+                     "`qc_models.steps.masked_loss`) in the pairs of the dataset: "
+                     + ", ".join(f"`{label}` {n}" for label, n in sorted(missing.items())) + ".")
     flagged = [r for r in records.values() if r.status == "flagged"
                and r.pair not in left_out]
     if flagged:

@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.17.0")
+    VERSION = tfds.core.Version("2.18.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -124,6 +124,11 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                   "0.19 Angstrom shorter) and Co_W (10 meV lower, now ok), and Co_Zn, which now "
                   "converges at the default k_B T and joins the dataset (2,844 pairs; 3 records); "
                   "same level of theory and settings digest.",
+        "2.18.0": "Ion SCFs whose first start fails on every rung now try the other start: 32 "
+                  "records gain an ionisation energy or an electron affinity (pairs with a "
+                  "missing i_ev 22 -> 12, a_ev 43 -> 20), Rb_Sc is 14 meV lower, and Co_Fe and "
+                  "Mn_Ti now converge at the default k_B T and join the dataset (2,846 pairs; 34 "
+                  "records); same level of theory and settings digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
