@@ -138,8 +138,8 @@ def test_when_no_start_converges_on_its_rungs_the_starts_climb_the_ladder_in_tur
     """The anion of K_Ti at its shipped R_e: no rung converges its first start (the electron
     added to the alpha levels), the Newton rung converges the second (beta), and
     ``converge_starts`` keeps that one (before 2026-12-04 only the first start climbed, and the
-    shipped record has no electron affinity). The affinity is positive and below K's and Ti's
-    atomic ones summed (0.50 + 0.08 eV, experiment) plus 1 eV."""
+    record shipped up to dataset 2.17.0 had no electron affinity). The affinity is positive and
+    below K's and Ti's atomic ones summed (0.50 + 0.08 eV, experiment) plus 1 eV."""
     record = ShippedRecords(records.SHIPPED_DIR).get("K_Ti")
     sigma, grid = DEFAULT.smearing_sigma, DEFAULT.search_grid_level
     neutral = run_scf(record_mole(record), DEFAULT, sigma, record.dm)
