@@ -13,10 +13,12 @@ from qc_jax.chem import DEFAULT, FAST
 from qc_jax.chem.atoms import atom_reference
 from qc_jax.chem.molecule import diatomic, record_mole
 from qc_jax.chem.pair import _starts_at_minimum
+from qc_jax.chem.populations import mulliken
 from qc_jax.chem.scf import ScfNotConverged, restricted_guess, run_scf
 from qc_jax.chem.spin import (
     QUARTER_TURNS,
     SAME_STATE_HA,
+    annealed_starts,
     converge_starts,
     ion_starts,
     molecule_starts,
@@ -150,3 +152,25 @@ def test_when_no_start_converges_on_its_rungs_the_starts_climb_the_ladder_in_tur
     assert list(states) == ["beta"] and states["beta"].rung == "newton"  # alpha: no rung
     affinity = (neutral.e_zero - states["beta"].e_zero) * HARTREE_EV
     assert 0 < affinity < 1.6
+
+
+def test_an_ion_that_no_start_converges_is_annealed_from_a_larger_k_b_t():
+    """The anion of He_P at its shipped R_e (3.4 Angstrom, a van der Waals pair): at 0.003 Ha
+    no rung converges either start (dataset 2.18.0 has no electron affinity for it); converged
+    at 0.01 Ha first, both reach at 0.003 Ha the state of P- next to an inert He: the electron
+    added on P (Mulliken charge -1 within 0.01) with P-'s moment of 2 (3P, as S), and the two
+    starts the same state."""
+    record = ShippedRecords(records.SHIPPED_DIR).get("He_P")
+    sigma, grid = DEFAULT.smearing_sigma, DEFAULT.search_grid_level
+    neutral = run_scf(record_mole(record), DEFAULT, sigma, record.dm)
+    anion = diatomic("He", "P", record.bond_length, DEFAULT.basis_map, charge=-1)
+    starts = ion_starts(neutral.mf, charge=-1)
+    with pytest.raises(ScfNotConverged):
+        converge_starts(anion, DEFAULT, sigma, starts, grid, ("diis",))
+    states = annealed_starts(anion, DEFAULT, sigma, starts, grid)
+    assert list(states) == ["alpha", "beta"]
+    for state in states.values():
+        assert state.mf.sigma == sigma
+        assert state.spin_moment == pytest.approx(2.0, abs=1e-3)
+        assert mulliken(anion, state.dm.sum(axis=0)).charges == pytest.approx([0, -1], abs=0.01)
+    assert states["alpha"].e_free == pytest.approx(states["beta"].e_free, abs=1e-4)

@@ -27,6 +27,7 @@ from qc_jax.chem.labels import IonEnergies, electronic_labels
 from qc_jax.chem.molecule import canonical_positions, diatomic
 from qc_jax.chem.populations import mulliken
 from qc_jax.chem.scf import (
+    CHEAP_RUNGS,
     RUNGS,
     ScfNotConverged,
     ScfResult,
@@ -40,6 +41,7 @@ from qc_jax.chem.spin import (
     SAME_STATE_HA,
     TURNED,
     alpha_majority,
+    annealed_starts,
     converge_starts,
     ion_starts,
     molecule_starts,
@@ -85,10 +87,6 @@ converges at 5.0 Angstrom, and from there, warm-started, at 4.2, 3.7 and 3.5 Ang
 VAN_DER_WAALS_CURVATURE = 0.01
 """Force-constant guess for the first step of a search from the van der Waals distance
 (Ha/Bohr^2; the default search's 0.5 would take the small slopes there for a minimum)."""
-
-CHEAP_RUNGS = ("diis", "damped")
-"""The rungs a spin start climbs (the Newton rung costs about ten DIIS runs), unless they leave
-it below the states converged (:func:`qc_jax.chem.scf.run_scf_below`)."""
 
 FLAG_REASONS = {
     "dissociative": "free energy still decreasing at the upper bound of the bond search",
@@ -510,19 +508,24 @@ def _ion_energy(
     a: str, b: str, point: BondPoint, settings: Settings, sigma: float, charge: int, notes: list
 ) -> float:
     """Zero-temperature energy E0 (Ha) of the ion of ``charge`` at the geometry of ``point``,
-    the lowest of its spin starts (:func:`qc_jax.chem.spin.ion_starts`), on the search grid
-    (ionisation energies on grid levels 1 and 2 agree to 1 meV for CO, O2 and MoS, at 0.6 of
-    the cost; 2026-11-29); NaN (and a note) if it does not fit in the basis or does not converge."""
+    the lowest of its spin starts (:func:`qc_jax.chem.spin.ion_starts`; annealed from a larger
+    k_B T where none converges at ``sigma``: :func:`qc_jax.chem.spin.annealed_starts`), on the
+    search grid (ionisation energies on grid levels 1 and 2 agree to 1 meV for CO, O2 and MoS,
+    at 0.6 of the cost; 2026-11-29); NaN (and a note) if it does not fit in the basis or does
+    not converge."""
     name = "cation" if charge > 0 else "anion"
     mol = diatomic(a, b, point.r * BOHR_ANGSTROM, settings.basis_map, charge)
     if not 0 < mol.nelectron <= 2 * mol.nao:
         notes.append(f"the {name} has no electrons or does not fit in the basis")
         return math.nan
     starts = ion_starts(point.scf.mf, charge)
+    grid = settings.search_grid_level
     try:
-        states = converge_starts(mol, settings, sigma, starts, settings.search_grid_level,
-                                 ("diis",))
+        states = converge_starts(mol, settings, sigma, starts, grid, ("diis",))
     except ScfNotConverged:
-        notes.append(f"SCF of the {name} not converged")
-        return math.nan
+        try:
+            states = annealed_starts(mol, settings, sigma, starts, grid)
+        except ScfNotConverged:
+            notes.append(f"SCF of the {name} not converged")
+            return math.nan
     return min(states.values(), key=lambda result: result.e_free).e_zero

@@ -38,6 +38,10 @@ from qc_jax.chem.settings import Settings
 
 RUNGS = ("diis", "damped", "newton")
 
+CHEAP_RUNGS = ("diis", "damped")
+"""The rungs a spin start climbs (the Newton rung costs about ten DIIS runs), unless they leave
+it below the states converged (:func:`qc_jax.chem.scf.run_scf_below`)."""
+
 log = logging.getLogger(__name__)
 
 

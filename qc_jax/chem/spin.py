@@ -20,7 +20,7 @@ Starts climb the cheap rungs of the convergence ladder (:func:`converge_starts`:
 and damped DIIS, ions DIIS): a start they cannot converge is dropped, unless none converges (then
 they climb the whole ladder in turn until one converges; the Newton rung costs about ten DIIS
 runs: 177 cycles, 37 s, for an anion start of BV whose other start converged in 26 DIIS cycles;
-2026-11-29), or the free
+2026-11-29; an ion that no start converges is annealed: :func:`annealed_starts`), or the free
 energy it was left at lies below every converged start's: then it climbs the rest of the ladder,
 as it is on its way to a lower state (NiCl's doublet, :func:`qc_jax.chem.scf.run_scf_below`).
 Results are stored with N_alpha >= N_beta (:func:`alpha_majority`): a state and its spin-flipped
@@ -35,7 +35,7 @@ import math
 import numpy as np
 from scipy.linalg import block_diag
 
-from qc_jax.chem.scf import ScfNotConverged, ScfResult, run_scf, rungs_after
+from qc_jax.chem.scf import CHEAP_RUNGS, ScfNotConverged, ScfResult, run_scf, rungs_after
 from qc_jax.chem.settings import Settings
 from qc_jax.record import AtomRecord
 
@@ -168,6 +168,33 @@ def _first_on_the_ladder(mol, settings: Settings, sigma: float, starts: dict[str
         except ScfNotConverged as error:
             failure = error
     raise failure
+
+
+def annealed_starts(mol, settings: Settings, sigma: float, starts: dict[str, np.ndarray],
+                    grid_level: int | None) -> dict[str, ScfResult]:
+    """Start name -> its SCF at k_B T ``sigma`` (Ha) on the whole ladder, started from the
+    start converged first at the larger k_B T of ``settings.raised_smearing_sigmas`` (cheap
+    rungs): at the smallest of them above ``sigma``, else down from the next (0.05 then 0.01
+    Ha), each warm-starting the next, as the free atoms are annealed. Only the path to the SCF
+    changes: the state kept is converged at ``sigma``. For the ions that no start converges at
+    ``sigma`` on any rung (:func:`_first_on_the_ladder`). Raises :class:`ScfNotConverged` if
+    no start converges."""
+    raised = sorted(s for s in settings.raised_smearing_sigmas if s > sigma)
+    failure = ScfNotConverged(f"no k_B T above sigma = {sigma} Ha to anneal from")
+    results = {}
+    for name, dm0 in starts.items():
+        for top in range(len(raised)):
+            try:
+                dm = dm0
+                for step in raised[top::-1]:
+                    dm = run_scf(mol, settings, step, dm, grid_level, rungs=CHEAP_RUNGS).dm
+                results[name] = run_scf(mol, settings, sigma, dm, grid_level)
+                break
+            except ScfNotConverged as error:
+                failure = error
+    if not results:
+        raise failure
+    return results
 
 
 def ion_starts(mf, charge: int) -> dict[str, np.ndarray]:
