@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.18.0")
+    VERSION = tfds.core.Version("2.19.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -129,6 +129,10 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                   "missing i_ev 22 -> 12, a_ev 43 -> 20), Rb_Sc is 14 meV lower, and Co_Fe and "
                   "Mn_Ti now converge at the default k_B T and join the dataset (2,846 pairs; 34 "
                   "records); same level of theory and settings digest.",
+        "2.19.0": "Ion SCFs that no start converges are annealed from a larger k_B T (converged "
+                  "at 0.01 Ha first, then at the pair's): 21 records gain an ionisation energy "
+                  "or an electron affinity at the same state (pairs with a missing i_ev 12 -> 4, "
+                  "a_ev 20 -> 7); same level of theory and settings digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
