@@ -35,7 +35,14 @@ import math
 import numpy as np
 from scipy.linalg import block_diag
 
-from qc_jax.chem.scf import CHEAP_RUNGS, ScfNotConverged, ScfResult, run_scf, rungs_after
+from qc_jax.chem.scf import (
+    CHEAP_RUNGS,
+    ScfNotConverged,
+    ScfResult,
+    nearest_moment,
+    run_scf,
+    rungs_after,
+)
 from qc_jax.chem.settings import Settings
 from qc_jax.record import AtomRecord
 
@@ -174,27 +181,41 @@ def annealed_starts(mol, settings: Settings, sigma: float, starts: dict[str, np.
                     grid_level: int | None) -> dict[str, ScfResult]:
     """Start name -> its SCF at k_B T ``sigma`` (Ha) on the whole ladder, started from the
     start converged first at the larger k_B T of ``settings.raised_smearing_sigmas`` (cheap
-    rungs): at the smallest of them above ``sigma``, else down from the next (0.05 then 0.01
-    Ha), each warm-starting the next, as the free atoms are annealed. Only the path to the SCF
-    changes: the state kept is converged at ``sigma``. For the ions that no start converges at
-    ``sigma`` on any rung (:func:`_first_on_the_ladder`). Raises :class:`ScfNotConverged` if
-    no start converges."""
+    rungs), as the free atoms are annealed: at the smallest of them above ``sigma``, else down
+    from the next (0.05 then 0.01 Ha), each warm-starting the next; else at the smallest with the
+    start's moment held fixed (one Fermi level per spin), then released at ``sigma`` (the anions
+    of Mo_V and Co_La at their shipped R_e, which the other paths do not converge; 2026-12-04).
+    Only the path to the SCF changes: the state kept is converged at ``sigma`` with one Fermi
+    level. For the ions that no start converges at ``sigma`` on any rung
+    (:func:`_first_on_the_ladder`). Raises :class:`ScfNotConverged` if no start converges."""
     raised = sorted(s for s in settings.raised_smearing_sigmas if s > sigma)
+    paths = [(raised[top::-1], False) for top in range(len(raised))]
+    paths += [([raised[0]], True)] if raised else []
     failure = ScfNotConverged(f"no k_B T above sigma = {sigma} Ha to anneal from")
     results = {}
     for name, dm0 in starts.items():
-        for top in range(len(raised)):
+        for steps, fixed in paths:
             try:
-                dm = dm0
-                for step in raised[top::-1]:
-                    dm = run_scf(mol, settings, step, dm, grid_level, rungs=CHEAP_RUNGS).dm
-                results[name] = run_scf(mol, settings, sigma, dm, grid_level)
+                results[name] = _annealed(mol, settings, sigma, dm0, steps, fixed, grid_level)
                 break
             except ScfNotConverged as error:
                 failure = error
     if not results:
         raise failure
     return results
+
+
+def _annealed(mol, settings: Settings, sigma: float, dm: np.ndarray, steps: list[float],
+              fixed: bool, grid_level: int | None) -> ScfResult:
+    """The SCF of ``mol`` at ``sigma`` (Ha) on the whole ladder, from ``dm`` [2, nao, nao]
+    converged first at each k_B T of ``steps`` in turn on the cheap rungs, with its moment
+    (:func:`qc_jax.chem.scf.nearest_moment`) held fixed there if ``fixed``."""
+    held = mol.copy()
+    held.spin = nearest_moment(mol, dm)
+    for step in steps:
+        dm = run_scf(held if fixed else mol, settings, step, dm, grid_level, fix_spin=fixed,
+                     rungs=CHEAP_RUNGS).dm
+    return run_scf(mol, settings, sigma, dm, grid_level)
 
 
 def ion_starts(mf, charge: int) -> dict[str, np.ndarray]:
