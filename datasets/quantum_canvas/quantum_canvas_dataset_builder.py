@@ -130,9 +130,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                   "Mn_Ti now converge at the default k_B T and join the dataset (2,846 pairs; 34 "
                   "records); same level of theory and settings digest.",
         "2.19.0": "Ion SCFs that no start converges are annealed from a larger k_B T (converged "
-                  "at 0.01 Ha first, then at the pair's): 21 records gain an ionisation energy "
-                  "or an electron affinity at the same state (pairs with a missing i_ev 12 -> 4, "
-                  "a_ev 20 -> 7); same level of theory and settings digest.",
+                  "at 0.01 Ha first, else at a fixed moment, then at the pair's): 22 records gain "
+                  "an ionisation energy or an electron affinity at the same state (pairs with a "
+                  "missing i_ev 12 -> 4, a_ev 20 -> 5); same level of theory and settings digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
