@@ -157,7 +157,7 @@ def test_when_no_start_converges_on_its_rungs_the_starts_climb_the_ladder_in_tur
 
 def test_an_ion_that_no_start_converges_is_annealed_from_a_larger_k_b_t():
     """The anion of He_P at its shipped R_e (3.4 Angstrom, a van der Waals pair): at 0.003 Ha
-    no rung converges either start (dataset 2.18.0 has no electron affinity for it); converged
+    no rung converges either start (dataset 2.18.0 had no electron affinity for it); converged
     at 0.01 Ha first, both reach at 0.003 Ha the state of P- next to an inert He: the electron
     added on P (Mulliken charge -1 within 0.01) with P-'s moment of 2 (3P, as S), and the two
     starts the same state."""
@@ -178,10 +178,11 @@ def test_an_ion_that_no_start_converges_is_annealed_from_a_larger_k_b_t():
 
 
 def test_an_ion_that_annealing_does_not_converge_is_annealed_at_a_fixed_moment():
-    """The anion of Co_La at its shipped R_e (dataset 2.19.0 has no electron affinity for it):
-    neither 0.003 Ha nor the free anneal converges its one start; held at its moment at 0.01
-    Ha and released, it converges at 0.003 Ha with one Fermi level (a moment that is not an
-    integer, 0.88), bound (Co and La have positive affinities: 0.66 and 0.47 eV, experiment)."""
+    """The anion of Co_La at its shipped R_e (no electron affinity for it before dataset 2.19.0):
+    the free anneal, from 0.01 Ha or from 0.05 Ha, does not converge its one start; held at its
+    moment at 0.01 Ha and released, it converges at 0.003 Ha with one Fermi level (a moment
+    that is not an integer, 0.88), bound (Co and La have positive affinities: 0.66 and 0.47 eV,
+    experiment)."""
     record = ShippedRecords(records.SHIPPED_DIR).get("Co_La")
     sigma, grid = DEFAULT.smearing_sigma, DEFAULT.search_grid_level
     neutral = run_scf(record_mole(record), DEFAULT, sigma, record.dm)
