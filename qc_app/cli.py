@@ -37,12 +37,20 @@ def heavy_pair_estimate(a: str, b: str) -> str | None:
     return next((estimate for rule, estimate in _HEAVY if rule(za, zb)), None)
 
 
-def warn_if_heavy(pairs: Sequence[tuple[str, str]], stored: Callable[[str], bool]) -> None:
+def warn_if_heavy(pairs: Sequence[tuple[str, str]], stored: Callable[[str], bool],
+                  shown: int = 6) -> None:
+    """One warning (stderr) per cost class of the heavy pairs not yet stored, naming the first
+    ``shown`` of them."""
+    by_estimate: dict[str, list[str]] = {}
     for a, b in pairs:
         estimate = heavy_pair_estimate(a, b)
         if estimate and not stored(pair_name(a, b)):
-            print(f"warning: {pair_name(a, b)} is a heavy pair: computing it with PySCF takes "
-                  f"{estimate} on one core", file=sys.stderr, flush=True)
+            by_estimate.setdefault(estimate, []).append(pair_name(a, b))
+    for estimate, names in by_estimate.items():
+        more = f" and {len(names) - shown} more" if len(names) > shown else ""
+        print(f"warning: {len(names)} heavy pair{'s' * (len(names) > 1)} "
+              f"({', '.join(names[:shown])}{more}): computing one with PySCF takes {estimate} "
+              "on one core", file=sys.stderr, flush=True)
 
 
 def _add_compute(parser: argparse.ArgumentParser) -> None:

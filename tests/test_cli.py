@@ -253,9 +253,12 @@ def test_version(capsys):
 def test_heavy_pairs_are_announced_with_an_estimate(capsys):
     assert "32 minutes" in heavy_pair_estimate("Lu", "Lu")
     assert heavy_pair_estimate("C", "O") is None
-    warn_if_heavy([("Lu", "Lu"), ("C", "O"), ("Th", "Th")], stored=lambda name: False)
-    lines = capsys.readouterr().err.splitlines()
-    assert [line.split()[1] for line in lines] == ["Lu_Lu", "Th_Th"]
+    warn_if_heavy([("Lu", "Lu"), ("C", "O"), ("C", "Th"), ("H", "Ra"), ("O", "Th")],
+                  stored=lambda name: False, shown=1)
+    lines = capsys.readouterr().err.splitlines()  # one line per cost class
+    assert lines[0].startswith("warning: 1 heavy pair (Lu_Lu): ") and "32 minutes" in lines[0]
+    assert lines[1].startswith("warning: 3 heavy pairs (C_Th and 2 more): ")
+    assert len(lines) == 2
     warn_if_heavy([("Lu", "Lu")], stored=lambda name: name == "Lu_Lu")  # stored: no cost
     assert capsys.readouterr().err == ""
 
