@@ -13,7 +13,10 @@ Layout of a shipped folder (``ROOT``)::
     ROOT/pairs/A_B.npz         one compact pair (checksummed like the store's files)
     ROOT/atoms/El_0.003.npz    one free atom at one k_B T: energies, spin, float32 density
 
-Files are written once and never rewritten, so adding pairs in batches only adds files to git.
+Files are written once and rewritten only when a pair is computed again (``ship(replace=True)``), so
+adding pairs in batches only adds files to git. The manifest is rewritten (atomically) after each
+file, and a reader whose file fails its checksum reads the manifest again before it fails, so a
+``qc-canvas compute`` that reads a folder while ``qc-canvas ship`` writes it goes on.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,13 +33,18 @@ import numpy as np
 
 from qc_jax import orbitals
 from qc_jax.record import AtomRecord, PairRecord, promolecule_dm
-from qc_jax.store import Store, read_checked, write_checked
+from qc_jax.store import Store, read_checked, write_atomically, write_checked
 from qc_jax.units import HARTREE_EV
 
 FORMAT_VERSION = 1
 
 OCCUPATION_FLOOR = 1e-14
 """MOs with a smaller occupation carry no density and are left out (the canvas's floor)."""
+
+MANIFEST_RETRY_S = 1.0
+"""A file that fails the manifest's checksum is checked again against the manifest read anew
+after this many seconds (a ``ship`` into the folder may be between the file and its manifest
+line)."""
 
 _DROPPED = ("settings", "dm", "dm_promolecule", "mo_coeff", "mo_energy", "mo_occ")
 
@@ -101,7 +110,7 @@ class ShippedRecords:
 
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = Path(root)
-        manifest = json.loads((self.root / "MANIFEST.json").read_text())
+        manifest = _read_manifest(self.root)
         if manifest["format_version"] != FORMAT_VERSION:
             raise ShippedRecordError(f"{self.root}: format version {manifest['format_version']}")
         self.settings: dict = manifest["settings"]
@@ -139,20 +148,33 @@ class ShippedRecords:
         """A copy at ``root`` (a new folder) holding only the pairs ``names`` and every free
         atom, with its own manifest: a smaller shipped set for tests and timings."""
         root = Path(root)
-        manifest = json.loads((self.root / "MANIFEST.json").read_text())
+        manifest = _read_manifest(self.root)
         manifest["files"] = {path: digest for path, digest in self.files.items()
                              if path.startswith("atoms/") or Path(path).stem in names}
         for path in manifest["files"]:
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self.root / path, root / path)
-        (root / "MANIFEST.json").write_text(json.dumps(manifest))
+        _write_manifest(root, manifest)
         return ShippedRecords(root)
 
     def _read(self, relative: str) -> tuple[dict, dict[str, np.ndarray]]:
         path = self.root / relative
         if file_digest(path) != self.files[relative]:
-            raise ShippedRecordError(f"{path}: SHA-256 differs from MANIFEST.json")
+            time.sleep(MANIFEST_RETRY_S)  # a `ship --replace` may have rewritten it: read anew
+            self.files = _read_manifest(self.root)["files"]
+            if file_digest(path) != self.files.get(relative):
+                raise ShippedRecordError(f"{path}: SHA-256 differs from MANIFEST.json")
         return read_checked(path)
+
+
+def _read_manifest(root: Path) -> dict:
+    return json.loads((root / "MANIFEST.json").read_text())
+
+
+def _write_manifest(root: Path, manifest: dict) -> None:
+    text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
+    root.mkdir(parents=True, exist_ok=True)
+    write_atomically(root / "MANIFEST.json", lambda handle: handle.write(text.encode()))
 
 
 def ship(store: Store, root: str | os.PathLike, names: list[str] | None = None,
@@ -175,6 +197,8 @@ def ship(store: Store, root: str | os.PathLike, names: list[str] | None = None,
                                      f"({shipped.digest[:16]}, the store's {store.digest[:16]})")
         files = dict(shipped.files)
     added = []
+    manifest = {"format_version": FORMAT_VERSION, "settings_digest": store.digest,
+                "settings": store.settings.to_dict(), "files": files}  # fmt: skip
     for name in names if names is not None else store.names():
         relative = f"pairs/{name}.npz"
         record = store.get(name)
@@ -190,11 +214,9 @@ def ship(store: Store, root: str | os.PathLike, names: list[str] | None = None,
                 files[atom_file] = file_digest(root / atom_file)
         write_checked(root / relative, *compact_pair(record))
         files[relative] = file_digest(root / relative)
+        _write_manifest(root, manifest)  # after each file: a reader waits at most one file
         added.append(name)
-    manifest = {"format_version": FORMAT_VERSION, "settings_digest": store.digest,
-                "settings": store.settings.to_dict(), "files": files}  # fmt: skip
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    _write_manifest(root, manifest)
     return added
 
 

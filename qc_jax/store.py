@@ -206,7 +206,7 @@ class Store:
             },
             indent=2,
         )
-        _write_atomically(path, lambda handle: handle.write(text.encode()))
+        write_atomically(path, lambda handle: handle.write(text.encode()))
 
 
 def read_record(path: str | os.PathLike) -> PairRecord:
@@ -250,7 +250,7 @@ def write_checked(path: Path, meta: dict, arrays: dict[str, np.ndarray]) -> None
         "checksum": np.frombuffer(_checksum(meta_bytes, arrays).encode(), dtype=np.uint8),
         **arrays,
     }
-    _write_atomically(path, lambda handle: np.savez_compressed(handle, **contents))
+    write_atomically(path, lambda handle: np.savez_compressed(handle, **contents))
 
 
 def _checksum(meta_bytes: bytes, arrays: dict[str, np.ndarray]) -> str:
@@ -263,7 +263,7 @@ def _checksum(meta_bytes: bytes, arrays: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def _write_atomically(path: Path, write) -> None:
+def write_atomically(path: Path, write) -> None:
     """Call ``write(binary file handle)`` on a temporary file next to ``path``, then rename it."""
     tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
     try:
