@@ -168,25 +168,37 @@ def _add_ship(parser: argparse.ArgumentParser) -> None:
              "--recompute`); prints first how each differs from the shipped one",
     )
     parser.add_argument(
+        "--improved", action="store_true",
+        help="with --replace: only the pairs whose stored record is better than the shipped one "
+             "(lower free energy, converged at the default k_B T, or the same state with a lower "
+             "ion: qc_jax.changes.improvement)",
+    )
+    parser.add_argument(
         "--dry-run", action="store_true",
         help="with --replace: print how the records differ, write nothing",
     )
 
 
 def _run_ship(args: argparse.Namespace) -> int:
-    from qc_jax.changes import record_changes
+    from qc_jax.changes import improvement, record_changes
     from qc_jax.chem.settings import DEFAULT
     from qc_jax.compact import ShippedRecords, ship
     from qc_jax.store import Store
 
     if args.replace and not args.pairs:
         raise ValueError("--replace needs --pairs (the pairs computed again)")
-    if args.dry_run and not args.replace:
-        raise ValueError("--dry-run needs --replace (it prints what --replace would change)")
+    if (args.dry_run or args.improved) and not args.replace:
+        raise ValueError("--dry-run and --improved need --replace")
     names = [pair_name(*pair) for pair in parse_pairs(args.pairs)] if args.pairs else None
     store = Store(args.store, DEFAULT)
     if args.replace:
-        print(record_changes(store, ShippedRecords(args.to), names))
+        shipped = ShippedRecords(args.to)
+        print(record_changes(store, shipped, names, ["i_ev", "a_ev"]))
+        if args.improved:
+            reasons = {name: improvement(store.get(name), shipped.get(name)) for name in names}
+            names = [name for name in names if reasons[name]]
+            print(f"improved: {len(names)}"
+                  + "".join(f"\n  {name}: {reasons[name]}" for name in names))
         if args.dry_run:
             return 0
     added = ship(store, args.to, names, replace=args.replace)

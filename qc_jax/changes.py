@@ -4,6 +4,7 @@ against the shipped records (``qc-canvas ship --replace``), or the shipped recor
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -11,6 +12,13 @@ from qc_jax.record import PairRecord
 
 SAME_STATE_MEV = 1.0
 """Free energies within this (meV) count as the same state."""
+
+ION_GAIN_MEV = 5.0
+"""An ion of the same neutral state counts as lower when its energy is lower by more than this
+(meV): a smaller ``i_ev`` (the cation) or a larger ``a_ev`` (the anion)."""
+
+_IONS = (("i_ev", 1.0, "cation"), ("a_ev", -1.0, "anion"))
+"""(label, sign, ion): sign * (before - now) > 0 when the ion of ``now`` is lower."""
 
 
 class Records(Protocol):
@@ -59,6 +67,42 @@ def record_changes(now: Records, before: Records, names: Iterable[str],
     lines += ["", *skipped, f"{len(rows)} pairs compared: {lower} lower by more than "
               f"{SAME_STATE_MEV:g} meV, {higher} higher, {len(rows) - lower - higher} the same"]
     return "\n".join(lines)
+
+
+def improvement(now: PairRecord | None, before: PairRecord | None) -> str | None:
+    """Why ``now`` (a pair computed again) is better than ``before`` (the shipped record), or
+    None (also when either is missing). Better: it converges where ``before`` failed or needed a
+    raised k_B T; or at the same k_B T its Mermin free energy is lower by more than
+    :data:`SAME_STATE_MEV`; or it is the same state (within that) and is ok where ``before`` was
+    flagged, or gains an ion label, or has an ion lower by more than :data:`ION_GAIN_MEV`, with no
+    ion label lost or higher by more than :data:`SAME_STATE_MEV`. `qc-canvas ship --replace
+    --improved` ships these."""
+    if now is None or before is None or not now.labels or now.retryable:
+        return None
+    if not before.labels or before.retryable:
+        return "converges at the default k_B T"
+    if now.labels["smearing_sigma_ev"] != before.labels["smearing_sigma_ev"]:
+        return None
+    change = _free_energy_mev(now) - _free_energy_mev(before)
+    if change < -SAME_STATE_MEV:
+        return f"free energy {change:+.1f} meV"
+    if change > SAME_STATE_MEV:
+        return None
+    if now.status == "flagged" and before.status == "ok":
+        return None
+    gains = [f"ok where it was flagged ({before.reason})"] if now.status != before.status else []
+    for label, sign, ion in _IONS:
+        new, old = now.labels[label], before.labels[label]
+        if math.isnan(new):
+            if not math.isnan(old):
+                return None
+        elif math.isnan(old):
+            gains.append(f"{ion} converges")
+        elif (gain := 1e3 * sign * (old - new)) > ION_GAIN_MEV:
+            gains.append(f"{ion} {gain:.1f} meV lower")
+        elif gain < -SAME_STATE_MEV:
+            return None
+    return "same state, " + " and ".join(gains) if gains else None
 
 
 def _free_energy_mev(record: PairRecord) -> float:

@@ -10,7 +10,7 @@ import pytest
 import quantum_canvas
 
 from qc_jax import canvas, orbitals
-from qc_jax.changes import record_changes
+from qc_jax.changes import improvement, record_changes
 from qc_jax.chem import DEFAULT, FAST
 from qc_jax.compact import ShippedRecordError, ShippedRecords, seed_atoms, ship
 from qc_jax.store import Store
@@ -139,6 +139,45 @@ def test_changes_of_recomputed_records_are_printed_before_they_replace_the_shipp
     assert main([*arguments, "--replace"]) == 0
     assert "| C_O | -7.6 |" in capsys.readouterr().out
     assert ShippedRecords(root).get("C_O").labels["mermin_free_energy_ev"] == free_energy - 0.0076
+
+def test_a_recomputed_record_is_improved_only_by_a_lower_state_or_ion(tmp_path, capsys):
+    from qc_app.cli import main
+
+    store = Store(DUMMY_STORE, DEFAULT)
+    c_o = store.load("C_O")
+    free_energy, i_ev, a_ev = (c_o.labels[k] for k in ("mermin_free_energy_ev", "i_ev", "a_ev"))
+
+    def changed(**labels):
+        return replace(c_o, labels={**c_o.labels, **labels})
+
+    assert improvement(changed(mermin_free_energy_ev=free_energy - 0.0076), c_o) == (
+        "free energy -7.6 meV")
+    assert improvement(changed(mermin_free_energy_ev=free_energy + 0.005), c_o) is None
+    assert improvement(c_o, c_o) is None
+    assert improvement(changed(i_ev=i_ev - 0.05), c_o) == "same state, cation 50.0 meV lower"
+    assert improvement(changed(i_ev=i_ev - 0.003), c_o) is None  # within ION_GAIN_MEV
+    assert improvement(c_o, changed(a_ev=float("nan"))) == "same state, anion converges"
+    assert improvement(changed(a_ev=float("nan")), c_o) is None  # a label lost
+    assert improvement(changed(i_ev=i_ev - 0.05, a_ev=a_ev - 0.01), c_o) is None  # anion higher
+    assert improvement(c_o, replace(c_o, status="failed", reason="time limit")) == (
+        "converges at the default k_B T")
+    flagged = replace(c_o, status="flagged", reason="no frequency")
+    assert improvement(c_o, flagged) == "same state, ok where it was flagged (no frequency)"
+    assert improvement(flagged, c_o) is None
+    assert improvement(None, c_o) is None and improvement(c_o, None) is None
+
+    shutil.copytree(DUMMY_STORE, tmp_path / "store")
+    copy, root = Store(tmp_path / "store", DEFAULT), tmp_path / "shipped"
+    ship(copy, root, ["C_O", "O_O"])
+    copy.put(changed(mermin_free_energy_ev=free_energy - 0.0076))
+    before = {name: (root / "pairs" / f"{name}.npz").read_bytes() for name in ("C_O", "O_O")}
+    arguments = ["ship", "--store", str(tmp_path / "store"), "--to", str(root), "--pairs",
+                 "C_O,O_O", "--replace", "--improved"]
+    assert main(arguments) == 0
+    assert "improved: 1\n  C_O: free energy -7.6 meV\nshipped 1 replaced" in capsys.readouterr().out
+    assert (root / "pairs" / "O_O.npz").read_bytes() == before["O_O"]  # the same: not rewritten
+    assert (root / "pairs" / "C_O.npz").read_bytes() != before["C_O"]
+
 
 def test_a_store_is_seeded_with_the_shipped_free_atoms_it_lacks(shipped, tmp_path):
     store = Store(tmp_path / "store", DEFAULT)
