@@ -140,6 +140,7 @@ def test_changes_of_recomputed_records_are_printed_before_they_replace_the_shipp
     assert "| C_O | -7.6 |" in capsys.readouterr().out
     assert ShippedRecords(root).get("C_O").labels["mermin_free_energy_ev"] == free_energy - 0.0076
 
+
 def test_a_recomputed_record_is_improved_only_by_a_lower_state_or_ion(tmp_path, capsys):
     from qc_app.cli import main
 
