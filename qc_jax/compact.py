@@ -15,8 +15,9 @@ Layout of a shipped folder (``ROOT``)::
 
 Files are written once and rewritten only when a pair is computed again (``ship(replace=True)``), so
 adding pairs in batches only adds files to git. The manifest is rewritten (atomically) after each
-file, and a reader whose file fails its checksum reads the manifest again before it fails, so a
-``qc-canvas compute`` that reads a folder while ``qc-canvas ship`` writes it goes on.
+rewritten file and at the end, and a reader whose file fails its checksum reads the manifest again
+before it fails, so a ``qc-canvas compute`` that reads a folder while ``qc-canvas ship`` writes it
+goes on.
 """
 
 from __future__ import annotations
@@ -212,9 +213,11 @@ def ship(store: Store, root: str | os.PathLike, names: list[str] | None = None,
                 atom = store.get_atom(element, float(f"{sigma:g}"))
                 write_checked(root / atom_file, *compact_atom(atom))
                 files[atom_file] = file_digest(root / atom_file)
+        replaced = relative in files
         write_checked(root / relative, *compact_pair(record))
         files[relative] = file_digest(root / relative)
-        _write_manifest(root, manifest)  # after each file: a reader waits at most one file
+        if replaced:  # a reader of the old manifest would fail this file's checksum until then
+            _write_manifest(root, manifest)
         added.append(name)
     _write_manifest(root, manifest)
     return added
