@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.25.0")
+    VERSION = tfds.core.Version("2.26.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -155,6 +155,10 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "2.25.0": "The Y and Zr rows computed again (131 pairs): Rb_Zr 42 meV lower; Ar_Y, "
                   "Ca_Y, He_Y, Li_Zr, Pb_Zr, Ra_Zr and Tc_Zr keep their state with a lower ion "
                   "(i_ev or a_ev by 9-160 meV); same level of theory and settings digest.",
+        "2.26.0": "The Tc and Ru rows computed again (127 pairs): I_Ru 66 meV lower; Ar_Tc, "
+                  "He_Ru, Kr_Ru, Li_Ru, Na_Ru, Ne_Ru, P_Ru, Po_Ru and Rn_Ru keep their state "
+                  "with a lower ion (i_ev or a_ev by 5-156 meV); same level of theory and "
+                  "settings digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
