@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.28.0")
+    VERSION = tfds.core.Version("2.29.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -166,6 +166,10 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "2.28.0": "The Hf and Ta rows computed again (119 pairs): none lower; Ar_Hf, Au_Hf, "
                   "H_Ta and Hf_Lu keep their state with a lower ion (i_ev or a_ev by 30-344 "
                   "meV); same level of theory and settings digest.",
+        "2.29.0": "The Os and Ir rows computed again (111 pairs): Ir_Xe, He_Os, I_Os, Ba_Ir "
+                  "and Bi_Os 31-82 meV lower (He_Os no longer flagged, 0.47 Angstrom longer); "
+                  "Hg_Ir, Ir_Na, Ir_Tl, Ne_Os and Os_P keep their state with a lower ion "
+                  "(i_ev or a_ev by 103-152 meV); same level of theory and settings digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
