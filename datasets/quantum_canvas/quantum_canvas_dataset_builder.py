@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.31.0")
+    VERSION = tfds.core.Version("2.32.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -177,6 +177,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "2.31.0": "The Ni row computed again, in part (its 35 heaviest pairs): Ni_Ra 3.4 meV "
                   "lower; Cs_Ni and Ni_Tl keep their state with a lower ion (i_ev or a_ev by "
                   "9-32 meV); same level of theory and settings digest.",
+        "2.32.0": "The rest of the Ni row computed again (17 pairs): Ni_Ni 36 meV lower; Ne_Ni "
+                  "keeps its state with an anion 103 meV lower; same level of theory and "
+                  "settings digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
