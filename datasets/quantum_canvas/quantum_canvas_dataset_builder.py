@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.32.0")
+    VERSION = tfds.core.Version("2.33.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -180,6 +180,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "2.32.0": "The rest of the Ni row computed again (17 pairs): Ni_Ni 36 meV lower; Ne_Ni "
                   "keeps its state with an anion 103 meV lower; same level of theory and "
                   "settings digest.",
+        "2.33.0": "The Cu, Ag and Au rows computed again (150 pairs): none lower; Au_Th no "
+                  "longer flagged (its anion converges: a_ev 0.44 eV); same level of theory "
+                  "and settings digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
