@@ -84,6 +84,12 @@ def _add_compute(parser: argparse.ArgumentParser) -> None:
              "`qc-canvas ship --replace`",
     )
     parser.add_argument(
+        "--resume", action="store_true",
+        help="with --recompute: skip the pairs the store holds already (an interrupted "
+             "--recompute run into a store of its own goes on; a run without --recompute "
+             "resumes anyway)",
+    )
+    parser.add_argument(
         "--include-shipped", action="store_true",
         help="also compute the pairs shipped with the package (default: skipped, unless failed "
              "or at a raised k_B T there and --retry-failed)",
@@ -111,6 +117,8 @@ def _run_compute(args: argparse.Namespace) -> int:
     jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
     if jobs < 1:
         raise ValueError("--jobs must be at least 1")
+    if args.resume and not args.recompute:
+        raise ValueError("--resume goes with --recompute (a run without it resumes anyway)")
     if args.time_limit is not None and not args.time_limit > 0:
         raise ValueError(f"--time-limit must be positive minutes, got {args.time_limit}")
     todo = parse_pairs(args.pairs) if args.pairs else pairs(element_set(args.elements))
@@ -134,6 +142,7 @@ def _run_compute(args: argparse.Namespace) -> int:
         jobs=jobs,
         retry_failed=args.retry_failed,
         recompute=args.recompute,
+        resume=args.resume,
         progress=not args.no_progress,
         verbose=args.verbose,
         time_limit_s=None if args.time_limit is None else 60 * args.time_limit,

@@ -13,6 +13,7 @@ import pytest
 from qc_app.cli import heavy_pair_estimate, main, warn_if_heavy
 from qc_jax.chem import DEFAULT, FAST
 from qc_jax.chem.lookup import _worse, get_record
+from qc_jax.chem.runner import RunSummary
 from qc_jax.compact import ShippedRecords, ship
 from qc_jax.elements import parse_pair
 from qc_jax.store import Store
@@ -165,6 +166,19 @@ def test_recompute_replaces_a_converged_record_only_with_a_converged_one(tmp_pat
     # Of the same free energy, a flagged record does not replace an ok one; the reverse does.
     flagged = dataclasses.replace(computed, status="flagged", reason="SCF of the anion failed")
     assert _worse(flagged, computed) and not _worse(computed, flagged)
+
+
+def test_an_interrupted_recompute_run_resumes_with_resume(tmp_path, capsys):
+    arguments = ["compute", "--fast", "--no-progress", "--store", str(tmp_path), "--recompute"]
+    assert main([*arguments, "--pairs", "H_H"]) == 0  # as if interrupted after H_H
+    capsys.readouterr()
+    assert main([*arguments, "--pairs", "H_H,H_Li", "--resume"]) == 0
+    assert "1 computed, 1 already stored, 2 requested" in capsys.readouterr().out
+    assert Store(tmp_path, FAST).names() == ["H_H", "H_Li"]
+    assert "interrupted (rerun with --resume to resume)" in RunSummary(
+        2, 0, interrupted=True, recompute=True).text()
+    assert main(["compute", "--fast", "--pairs", "H_H", "--store", str(tmp_path), "--resume"]) == 2
+    assert "--resume goes with --recompute" in capsys.readouterr().err
 
 
 def test_recompute_keeps_a_shipped_record_only_if_it_is_lower(tmp_path, monkeypatch, capsys):

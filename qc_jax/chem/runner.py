@@ -43,6 +43,8 @@ class RunSummary:
     """What happened to each computed pair (:meth:`Lookup.without_record`)."""
     wall_time_s: float = 0.0
     interrupted: bool = False
+    recompute: bool = False
+    """Whether the pairs were computed again (a rerun then resumes only with ``resume``)."""
 
     @property
     def counts(self) -> Counter:
@@ -51,7 +53,8 @@ class RunSummary:
     def text(self) -> str:
         counts = self.counts
         cpu = sum(o.elapsed_s for o in self.outcomes)
-        head = "interrupted (rerun to resume)" if self.interrupted else "done"
+        rerun = "rerun with --resume" if self.recompute else "rerun"
+        head = f"interrupted ({rerun} to resume)" if self.interrupted else "done"
         return (
             f"{head}: {len(self.outcomes)} computed, {self.already_stored} already stored, "
             f"{self.requested} requested | ok {counts['ok']}, flagged {counts['flagged']}, "
@@ -70,6 +73,7 @@ def compute_missing(
     verbose: bool = False,
     time_limit_s: float | None = None,
     recompute: bool = False,
+    resume: bool = False,
     shipped: ShippedRecords | None = None,
 ) -> RunSummary:
     """Compute the ``pairs`` that ``store`` lacks with ``jobs`` worker processes.
@@ -83,7 +87,9 @@ def compute_missing(
     still computing after ``time_limit_s`` CPU seconds is stored as failed (see
     :func:`qc_jax.chem.pair.compute_pair`). With ``recompute``, every pair of ``pairs`` is
     computed, stored or not, and compared with the stored record, else the ``shipped`` one: the
-    lower is kept (:func:`qc_jax.chem.lookup.get_record`). The free atoms of ``shipped`` records
+    lower is kept (:func:`qc_jax.chem.lookup.get_record`); with ``resume`` too, the pairs the
+    store holds are not computed again (an interrupted run into a store of its own goes on).
+    The free atoms of ``shipped`` records
     are written into the store first, where it lacks them (:func:`qc_jax.compact.seed_atoms`).
     """
     from tqdm import tqdm
@@ -91,9 +97,12 @@ def compute_missing(
     start = time.perf_counter()
     store.make_writable()
     store.remove_stale_temporaries()
-    todo = list(pairs) if recompute else store.missing(pairs, retry_failed)
+    if recompute:
+        todo = [pair for pair in pairs if not (resume and pair_name(*pair) in store)]
+    else:
+        todo = store.missing(pairs, retry_failed)
     todo.sort(key=lambda ab: -(atomic_number(ab[0]) + atomic_number(ab[1])))
-    summary = RunSummary(len(pairs), len(pairs) - len(todo))
+    summary = RunSummary(len(pairs), len(pairs) - len(todo), recompute=recompute)
     bar = tqdm(total=len(todo), unit="pair", disable=not (progress and todo), dynamic_ncols=True)
     log = log or bar.write
     seeded = seed_atoms(store, shipped, {e for pair in todo for e in pair}) if shipped else []
