@@ -7,50 +7,48 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from qc_jax.elements import (
     ELEMENT_SETS,
     UnknownElementError,
-    atomic_number,
     pair_name,
     parse_pair,
     parse_pairs,
 )
 
-#: (rule, expected PySCF time of one pair) from the measured costs in docs/chemistry.md
-#: (v2, 2026-11-29, before the AO cache: median pair 42 CPU-s; Ni_V 411 s; Th pairs 5-6
-#: minutes; Lu2 32 minutes at v1, 2026-11-25).
-_HEAVY = (
-    (lambda za, zb: za >= 57 and zb >= 57, "tens of minutes (Lu2 took 32 minutes)"),
-    (lambda za, zb: zb >= 88, "5-6 minutes (the thorium pairs)"),
-    (lambda za, zb: _transition(za) and _transition(zb), "up to 7 minutes (Ni_V: 411 s)"),
-)
+if TYPE_CHECKING:
+    from qc_jax.compact import ShippedRecords
+
+HEAVY_CPU_S = 300.0
+"""A pair is heavy when its shipped record took more than this many CPU-seconds of PySCF on one
+core (the median shipped pair: 28 s; the data card's *Cost*)."""
 
 
-def _transition(z: int) -> bool:
-    return 21 <= z <= 30 or 39 <= z <= 48 or 72 <= z <= 80
+def heavy_pairs(pairs: Sequence[tuple[str, str]], shipped: ShippedRecords | None,
+                stored: Callable[[str], bool]) -> list[tuple[str, float]]:
+    """(name, CPU-s of its shipped record) of the pairs not yet ``stored`` whose shipped records
+    took more than :data:`HEAVY_CPU_S`, costliest first; none without shipped records (another
+    level of theory: no measured cost)."""
+    if shipped is None:
+        return []
+    names = {pair_name(a, b) for a, b in pairs} & set(shipped.names())
+    costs = [(name, shipped.get(name).cpu_time_s) for name in sorted(names) if not stored(name)]
+    return sorted(((name, s) for name, s in costs if s > HEAVY_CPU_S), key=lambda c: -c[1])
 
 
-def heavy_pair_estimate(a: str, b: str) -> str | None:
-    """The expected PySCF time of a pair that costs far more than the median pair, else None."""
-    za, zb = sorted((atomic_number(a), atomic_number(b)))
-    return next((estimate for rule, estimate in _HEAVY if rule(za, zb)), None)
-
-
-def warn_if_heavy(pairs: Sequence[tuple[str, str]], stored: Callable[[str], bool],
-                  shown: int = 6) -> None:
-    """One warning (stderr) per cost class of the heavy pairs not yet stored, naming the first
-    ``shown`` of them."""
-    by_estimate: dict[str, list[str]] = {}
-    for a, b in pairs:
-        estimate = heavy_pair_estimate(a, b)
-        if estimate and not stored(pair_name(a, b)):
-            by_estimate.setdefault(estimate, []).append(pair_name(a, b))
-    for estimate, names in by_estimate.items():
-        more = f" and {len(names) - shown} more" if len(names) > shown else ""
-        print(f"warning: {len(names)} heavy pair{'s' * (len(names) > 1)} "
-              f"({', '.join(names[:shown])}{more}): computing one with PySCF takes {estimate} "
-              "on one core", file=sys.stderr, flush=True)
+def warn_if_heavy(pairs: Sequence[tuple[str, str]], shipped: ShippedRecords | None,
+                  stored: Callable[[str], bool], shown: int = 6) -> None:
+    """One warning (stderr) naming the first ``shown`` of :func:`heavy_pairs` with their measured
+    CPU-minutes."""
+    heavy = heavy_pairs(pairs, shipped, stored)
+    if not heavy:
+        return
+    named = ", ".join(f"{name} {s / 60:.0f} min" for name, s in heavy[:shown])
+    more = f" and {len(heavy) - shown} more" if len(heavy) > shown else ""
+    print(f"warning: {len(heavy)} heavy pair{'s' * (len(heavy) > 1)} ({named}{more}): their "
+          f"shipped records took {sum(s for _, s in heavy) / 3600:.1f} CPU-hours of PySCF in "
+          f"all, more than {HEAVY_CPU_S / 60:.0f} CPU-minutes each", file=sys.stderr, flush=True)
 
 
 def _add_compute(parser: argparse.ArgumentParser) -> None:
@@ -134,8 +132,8 @@ def _run_compute(args: argparse.Namespace) -> int:
     todo = [pair for pair in todo if pair not in skipped]
     print(f"store {store.folder} | {len(todo)} pairs | {jobs} jobs"
           + (f" | {len(skipped)} shipped with the package skipped" if skipped else ""), flush=True)
-    if args.pairs:
-        warn_if_heavy(todo, store.__contains__)
+    warn_if_heavy(todo, shipped, store.__contains__ if args.resume or not args.recompute
+                  else lambda name: False)
     summary = compute_missing(
         store,
         todo,
@@ -224,8 +222,8 @@ def _add_pair_arguments(parser: argparse.ArgumentParser, out: str) -> None:
 
 
 def _record(args: argparse.Namespace):
-    """The record of `args.pair`: shipped with the package, else from `args.store`, else computed
-    (with a warning first if it is heavy). Raises ValueError if it has not converged."""
+    """The record of `args.pair`: shipped with the package, else from `args.store`, else computed.
+    Raises ValueError if it has not converged."""
     from quantum_canvas.records import shipped_records
 
     from qc_jax.chem.lookup import get_record
@@ -234,8 +232,6 @@ def _record(args: argparse.Namespace):
 
     store, pair = Store(args.store, DEFAULT), parse_pair(args.pair)
     shipped = shipped_records(store.settings)
-    shipped_names = set(shipped.names()) if shipped else set()
-    warn_if_heavy([pair], lambda name: name in store or name in shipped_names)
     lookup = get_record(*pair, store, shipped, announce=True)
     if not lookup.converged:
         raise ValueError(f"{lookup.pair} has no converged record: {lookup.message}")

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from qc_app.cli import heavy_pair_estimate, main, warn_if_heavy
+from qc_app.cli import HEAVY_CPU_S, heavy_pairs, main, warn_if_heavy
 from qc_jax.chem import DEFAULT, FAST
 from qc_jax.chem.lookup import _worse, get_record
 from qc_jax.chem.runner import RunSummary
@@ -264,16 +264,21 @@ def test_version(capsys):
     assert capsys.readouterr().out.startswith("qc-canvas 0.1")
 
 
-def test_heavy_pairs_are_announced_with_an_estimate(capsys):
-    assert "32 minutes" in heavy_pair_estimate("Lu", "Lu")
-    assert heavy_pair_estimate("C", "O") is None
-    warn_if_heavy([("Lu", "Lu"), ("C", "O"), ("C", "Th"), ("H", "Ra"), ("O", "Th")],
-                  stored=lambda name: False, shown=1)
-    lines = capsys.readouterr().err.splitlines()  # one line per cost class
-    assert lines[0].startswith("warning: 1 heavy pair (Lu_Lu): ") and "32 minutes" in lines[0]
-    assert lines[1].startswith("warning: 3 heavy pairs (C_Th and 2 more): ")
-    assert len(lines) == 2
-    warn_if_heavy([("Lu", "Lu")], stored=lambda name: name == "Lu_Lu")  # stored: no cost
+def test_heavy_pairs_are_announced_with_their_measured_cost(capsys):
+    from quantum_canvas.records import SHIPPED_DIR
+
+    shipped = ShippedRecords(SHIPPED_DIR)
+    fe_th = shipped.get("Fe_Th").cpu_time_s
+    assert fe_th > HEAVY_CPU_S > shipped.get("C_O").cpu_time_s  # the shipped measurements
+    pairs = [("C", "O"), ("Fe", "Th"), ("Lu", "Mn"), ("Th", "Th")]
+    heavy = heavy_pairs(pairs, shipped, stored=lambda name: False)
+    assert heavy[0][0] == "Fe_Th" and "C_O" not in dict(heavy)
+    assert len(heavy) == 3 and heavy[0][1] == fe_th == max(s for _, s in heavy)
+    warn_if_heavy(pairs, shipped, stored=lambda name: False, shown=1)
+    warning = capsys.readouterr().err
+    assert warning.startswith(f"warning: 3 heavy pairs (Fe_Th {fe_th / 60:.0f} min and 2 more): ")
+    warn_if_heavy(pairs, shipped, stored=lambda name: name != "C_O")  # stored: no cost
+    warn_if_heavy(pairs, None, stored=lambda name: False)  # no shipped records: no measurement
     assert capsys.readouterr().err == ""
 
 
