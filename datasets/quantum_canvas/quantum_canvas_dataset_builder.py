@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.39.0")
+    VERSION = tfds.core.Version("2.40.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -201,6 +201,10 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "2.39.0": "The Tl, Se, Cs, Pb and Kr rows computed again (190 pairs): none lower; "
                   "Al_Se (cation 6 meV) and Cs_O (anion 176 meV) keep their states with a lower "
                   "ion; same level of theory and settings digest.",
+        "2.40.0": "The Po, Bi, Rb, Te, At and Ba rows computed again (195 pairs): none lower; "
+                  "Be_Te (cation 10 meV, anion 9 meV), C_Rb (cation 37 meV) and O_Rb (anion "
+                  "216 meV) keep their states with lower ions; same level of theory and settings "
+                  "digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
