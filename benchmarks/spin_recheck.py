@@ -45,10 +45,10 @@ record's own moment). The computed record is kept only if its free energy is low
         --pairs Be_Y --compute-again data/recheck --time-limit 20
 
 ``--chunk K`` checks chunk K of the seeded order of the records not checked otherwise
-(``results/spin_recheck_rest/order.txt``, one chunk of 24 pairs a line; docs/chemistry.md, *The
-other 2,516 records, in a seeded order*), and ``--rows FILE`` appends each row to FILE as it is
-found and skips the pairs FILE has, so a run stopped at any point resumes; the seeded order, one
-core each for the even and the odd chunks:
+(``results/spin_recheck_rest/order.txt``, one chunk of 24 pairs a line;
+docs/spin_states_log.md, *The other 2,516 records, in a seeded order*), and ``--rows FILE``
+appends each row to FILE as it is found and skips the pairs FILE has, so a run stopped at any
+point resumes; the seeded order, one core each for the even and the odd chunks:
 
     for k in $(seq 0 2 104); do
         OMP_NUM_THREADS=1 nice -n 5 python benchmarks/spin_recheck.py --shipped --every-start \
@@ -80,7 +80,7 @@ from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
 
 SEEDED_ORDER = Path(__file__).resolve().parent / "results" / "spin_recheck_rest" / "order.txt"
 """The seeded order of the records checked by neither the broken-symmetry screen nor the random
-sample, as printed at 955f488 by the snippet in docs/chemistry.md: 24 pair names a line."""
+sample, as printed at 955f488 by the snippet in docs/spin_states_log.md: 24 pair names a line."""
 HEADER = ("| pair | R_e (A) | start (A) | moment | other start: moment, F - F_record (eV) |\n"
           "|---|---:|---:|---:|---|\n")
 

@@ -1,6 +1,6 @@
 """How many shipped records the seeded recheck order has checked, how many hid a lower state,
-and how many of the rest may still hide one (docs/chemistry.md, *A random sample of the other
-records* and *Not done yet*).
+and how many of the rest may still hide one (docs/spin_states_log.md, *A random sample of the other
+records*; docs/chemistry.md, *Spin states of the shipped records*).
 
     python benchmarks/spin_recheck_count.py
 
@@ -8,7 +8,7 @@ Reads the committed rows of ``benchmarks/spin_recheck.py --shipped --every-start
 ``benchmarks/results/spin_recheck_rest/chunk_NNN.md`` (one row per record: the free energy of
 each start at the record's geometry relative to the record's state, eV, rounded to 1 meV) and
 counts a record whose lowest start is more than ``--margin`` below its state as a hit. With the
-seeded random sample of 240 (3 such hits, listed in docs/chemistry.md; its rows were not
+seeded random sample of 240 (3 such hits, listed in docs/spin_states_log.md; its rows were not
 committed), prints the hit rate with its 95 % Clopper-Pearson interval and what it extrapolates
 to for the records of the seeded order not checked yet.
 """
@@ -22,13 +22,13 @@ from scipy.stats import beta
 ROWS_FOLDER = Path(__file__).resolve().parent / "results" / "spin_recheck_rest"
 SEEDED_ORDER = 2516
 """Records in the seeded order (the 2,756 records checked neither by the broken-symmetry screen
-nor by the random sample: docs/chemistry.md)."""
+nor by the random sample: docs/spin_states_log.md)."""
 RANDOM_SAMPLE, RANDOM_HITS = 240, 3
 """The seeded random sample checked before the seeded order, and its hits by more than 1 meV
 (Sc_Th, Br_Ru, He_Ta)."""
 FOUND_OUT_OF_ORDER = {"Ar_Ta": 49}
 """Records of the order found lower (meV at their geometry) and shipped again before their chunk
-came (docs/chemistry.md, *Dataset 2.14.0*): their rows are of the new record, so they count as
+came (docs/spin_states_log.md, *Dataset 2.14.0*): their rows are of the new record, so they count as
 hits once their rows are in."""
 
 

@@ -59,8 +59,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                  "1.58 eV lower in free energy, Co_Ir 1.38, F_Ta 0.67), computed again with "
                  "starts from quarter-turned free atoms where a turn changes the atom (Fe, Co, "
                  "Ni, Ta, Th); replaced only where the free energy is lower by more than 1 meV "
-                 "(docs/chemistry.md, *States the search missed*). Same level of theory and "
-                 "settings digest.",
+                 "(docs/spin_states_log.md). Same level of theory and settings digest.",
         "2.4.0": "Lower spin states: 29 Th pairs (Th_Y 0.38 eV lower in free energy, Pt_Th "
                  "0.34, Po_Th 0.30), 8 Ta pairs (5-10 meV) and Ge_Ni (4 meV) computed again "
                  "with the turned starts tried at every minimum (38 records); same level of "
