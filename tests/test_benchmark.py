@@ -94,6 +94,31 @@ def test_grid_cost_times_each_model_of_a_benchmark_command_and_projects_its_grid
 # --------------------------------------------------------------------------- pixel permutation
 
 
+def test_grid_changes_compares_the_main_tables_of_two_grids(tmp_path):
+    """The committed 2.16.0 grid against itself, then against a copy in which one run's skill
+    ratio is 0.3 higher: the three-seed mean of that model and target moves by 0.1."""
+    grid = Path(__file__).parents[1] / "benchmarks" / "results" / "paper75_2.16.0"
+    script = [sys.executable, str(grid.parents[1] / "grid_changes.py"), str(grid)]
+    same = subprocess.run([*script, str(grid)], capture_output=True, text=True, check=True).stdout
+    assert "seeds 42, 123, 456: 168 skill ratios (14 models, 12 targets" in same
+    assert "median |change| 0.000; 0 down (better), 0 up" in same
+    assert re.search(r"e_g_ev +film_cnn 0\.33 +film_cnn 0\.33 +0\.899 -> 0\.899", same)
+
+    rows = _rows(grid / "results.csv")
+    cnn_a_ev = [r for r in rows if (r["experiment"], r["model"], r["target"])
+                == ("main", "cnn", "a_ev")]  # fmt: skip
+    before = sum(float(r["skill"]) for r in cnn_a_ev) / 3
+    cnn_a_ev[0]["skill"] = str(float(cnn_a_ev[0]["skill"]) + 0.3)
+    (tmp_path / "results.csv").write_text(benchmark_report.to_csv(rows, list(rows[0])))
+    changed = subprocess.run([*script, str(tmp_path)], capture_output=True, text=True,
+                             check=True).stdout
+    assert f"largest change: cnn a_ev {before:.3f} -> {before + 0.1:.3f} (+0.100)" in changed
+    assert "0 down (better), 1 up" in changed
+    one_seed = subprocess.run([*script, str(tmp_path), "--seeds", cnn_a_ev[0]["seed"]],
+                              capture_output=True, text=True, check=True).stdout
+    assert "(+0.300)" in one_seed and "168 skill ratios" in one_seed
+
+
 def test_pixel_permutation_is_one_fixed_permutation_of_every_canvas():
     data = input_pipeline.synthetic_dataset(5)
     canvas = data["canvas"]
@@ -145,7 +170,7 @@ def test_commit_is_dirty_for_changed_code_not_for_the_benchmarks_own_outputs(tmp
     assert benchmark.commit([Path("/elsewhere")], repository=tmp_path) == clean + "-dirty"
 
 
-def test_skill_ratios_means_and_best_from_hand_made_records():
+def test_skill_ratios_means_and_best_from_hand_made_records(tmp_path):
     records = [
         _record("main", "constant", 42, {"e_g_ev": 2.0, "dipole_mag_d": 1.0}),
         _record("main", "constant", 123, {"e_g_ev": 4.0, "dipole_mag_d": 1.0}),
@@ -159,6 +184,10 @@ def test_skill_ratios_means_and_best_from_hand_made_records():
         _record("composition", "cnn", 42, {"e_g_ev": 2.5, "dipole_mag_d": 1.0}),
     ]
     rows = benchmark_report.result_rows(records)
+    written = tmp_path / "results.csv"  # read back typed as written: the script's input
+    written.write_text(benchmark_report.to_csv(rows, benchmark_report.COLUMNS))
+    assert benchmark_report.read_results(written) == [
+        {k: r.get(k) for k in benchmark_report.COLUMNS} for r in rows]
     skill = {(r["experiment"], r["model"], r["seed"], r["target"]): r["skill"] for r in rows}
     assert skill["main", "cnn", 42, "e_g_ev"] == 0.5  # 1.0 / 2.0
     assert skill["main", "cnn", 123, "e_g_ev"] == 0.75  # 3.0 / 4.0

@@ -94,6 +94,21 @@ def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
     return text.getvalue()
 
 
+def read_results(path: Path) -> list[dict]:
+    """The rows of a `results.csv` (:func:`to_csv` of :func:`result_rows`), typed again: counts
+    as int, MAEs, skills and seconds as float, an empty cell as None."""
+    integers = {"seed", "n_train", "n_test", "n_labelled", "params", "best_epoch", "epochs_run"}
+    floats = {"mae", "rmse", "constant_mae", "skill", "wall_s"}
+
+    def typed(column: str, text: str):
+        if text == "" or column not in integers | floats:
+            return text or None
+        return int(text) if column in integers else float(text)
+
+    with open(path, newline="") as file:
+        return [{k: typed(k, v) for k, v in row.items()} for row in csv.DictReader(file)]
+
+
 def importance_rows(runs: Path) -> list[dict]:
     """One row per run, channel and target: the relative test-MAE increase (control 5)."""
     rows = []

@@ -1,0 +1,82 @@
+"""How a benchmark grid's main table changed between two runs of it (for example the same grid
+on two dataset versions): its skill ratios, best models and constant predictor.
+
+    python benchmarks/grid_changes.py benchmarks/results/paper75 benchmarks/results/paper75_2.16.0
+    python benchmarks/grid_changes.py OLD NEW --seeds 42
+
+Reads `results.csv` of both folders (``qc-canvas benchmark`` writes it), keeps the main
+experiment's multi-target runs of the seeds both have (or ``--seeds``), averages each model's
+skill ratio (test MAE / the constant predictor's, same split) per target over those seeds, and
+compares the models both grids have, but the constant predictor (skill 1) and `atom_reference`
+(the constant's skill on every target but the energies). Prints the largest change, the median
+absolute change and how many went down (better); then per target the best model (lowest mean
+test MAE, as the grid's *Summary*) and the constant predictor's MAE, before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+from qc_models.benchmark_report import aggregate, best_models, number, read_results, skill_text
+
+LEFT_OUT = ("constant", "atom_reference")
+
+
+def main_table(folder: Path, seeds: set[int]) -> dict[tuple, dict]:
+    """(model, target) -> the grid's summary cell (mean MAE and skill over `seeds`)."""
+    rows = [r for r in read_results(folder / "results.csv")
+            if (r["experiment"], r["training"]) == ("main", "multi") and r["seed"] in seeds]
+    return {(model, target): cell for (_, _, model, target), cell in aggregate(rows).items()}
+
+
+def seeds_of(folder: Path) -> set[int]:
+    return {r["seed"] for r in read_results(folder / "results.csv") if r["experiment"] == "main"}
+
+
+def skill_changes(old: dict, new: dict) -> dict[tuple, tuple[float, float]]:
+    """(model, target) -> (old skill, new skill) for the models compared (both grids, skill
+    known, not in `LEFT_OUT`)."""
+    return {key: (old[key]["skill"], new[key]["skill"]) for key in sorted(old.keys() & new.keys())
+            if key[0] not in LEFT_OUT and None not in (old[key]["skill"], new[key]["skill"])}
+
+
+def best_text(table: dict, target: str) -> str:
+    best = best_models({("main", "multi", *key): cell for key, cell in table.items()},
+                       "main", "multi").get(target)
+    return f"{best} {skill_text(table[best, target]['skill'])}" if best else "-"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("old", type=Path, help="folder of the earlier grid's results.csv")
+    parser.add_argument("new", type=Path, help="folder of the later grid's results.csv")
+    parser.add_argument("--seeds", default=None, help="comma-separated (default: those of both)")
+    args = parser.parse_args()
+
+    seeds = (set(map(int, args.seeds.split(","))) if args.seeds
+             else seeds_of(args.old) & seeds_of(args.new))
+    old, new = main_table(args.old, seeds), main_table(args.new, seeds)
+    changes = skill_changes(old, new)
+    if not changes:
+        raise SystemExit(f"no skill ratio of seeds {sorted(seeds)} in both grids")
+    models = sorted({model for model, _ in changes})
+    targets = sorted({target for _, target in changes})
+    print(f"seeds {', '.join(map(str, sorted(seeds)))}: {len(changes)} skill ratios "
+          f"({len(models)} models, {len(targets)} targets; mean over the seeds)")
+    (model, target), (before, after) = max(changes.items(), key=lambda c: abs(c[1][1] - c[1][0]))
+    print(f"largest change: {model} {target} {before:.3f} -> {after:.3f} ({after - before:+.3f})")
+    deltas = [b - a for a, b in changes.values()]
+    print(f"median |change| {statistics.median(map(abs, deltas)):.3f}; "
+          f"{sum(d < 0 for d in deltas)} down (better), {sum(d > 0 for d in deltas)} up")
+    print(f"\n{'target':<18} {'best before (skill)':<26} {'best after (skill)':<26} constant MAE")
+    for target in targets:
+        constant = [t.get(("constant", target), {}).get("mae", (float("nan"),))[0]
+                    for t in (old, new)]
+        print(f"{target:<18} {best_text(old, target):<26} {best_text(new, target):<26} "
+              f"{number(constant[0])} -> {number(constant[1])}")
+
+
+if __name__ == "__main__":
+    main()
