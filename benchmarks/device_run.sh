@@ -26,7 +26,7 @@ timeout 150 "$PYTHON" benchmarks/train_throughput.py --steps 20 --repeats 3 --to
 echo "train_throughput: exit ${PIPESTATUS[0]}"
 rm -rf /tmp/device_egnn
 timeout 120 "$PYTHON" -m qc_models.train --config synthetic --workdir /tmp/device_egnn \
-  --set num_epochs=5 model=egnn > "$OUT/train_egnn.txt" 2>&1
+  --set num_epochs=5 model=egnn progress=false > "$OUT/train_egnn.txt" 2>&1
 echo "train egnn: exit $?"
 tail -20 "$OUT/train_egnn.txt"
 cp /tmp/device_egnn/metrics.jsonl "$OUT/train_egnn_metrics.jsonl" 2>/dev/null
