@@ -91,9 +91,6 @@ def test_grid_cost_times_each_model_of_a_benchmark_command_and_projects_its_grid
     assert one_epoch.returncode == 2 and "first epoch compiles" in one_epoch.stderr
 
 
-# --------------------------------------------------------------------------- pixel permutation
-
-
 def test_grid_changes_compares_the_main_tables_of_two_grids(tmp_path):
     """The committed 2.16.0 grid against itself, then against a copy in which one run's skill
     ratio is 0.3 higher: the three-seed mean of that model and target moves by 0.1."""
@@ -117,6 +114,9 @@ def test_grid_changes_compares_the_main_tables_of_two_grids(tmp_path):
     one_seed = subprocess.run([*script, str(tmp_path), "--seeds", cnn_a_ev[0]["seed"]],
                               capture_output=True, text=True, check=True).stdout
     assert "(+0.300)" in one_seed and "168 skill ratios" in one_seed
+
+
+# --------------------------------------------------------------------------- pixel permutation
 
 
 def test_pixel_permutation_is_one_fixed_permutation_of_every_canvas():
