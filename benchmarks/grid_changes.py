@@ -24,15 +24,16 @@ from qc_models.benchmark_report import aggregate, best_models, number, read_resu
 LEFT_OUT = ("constant", "atom_reference")
 
 
-def main_table(folder: Path, seeds: set[int]) -> dict[tuple, dict]:
+def main_rows(folder: Path) -> list[dict]:
+    """The rows of the folder's `results.csv` of the main experiment, multi-target training."""
+    return [r for r in read_results(folder / "results.csv")
+            if (r["experiment"], r["training"]) == ("main", "multi")]
+
+
+def main_table(rows: list[dict], seeds: set[int]) -> dict[tuple, dict]:
     """(model, target) -> the grid's summary cell (mean MAE and skill over `seeds`)."""
-    rows = [r for r in read_results(folder / "results.csv")
-            if (r["experiment"], r["training"]) == ("main", "multi") and r["seed"] in seeds]
-    return {(model, target): cell for (_, _, model, target), cell in aggregate(rows).items()}
-
-
-def seeds_of(folder: Path) -> set[int]:
-    return {r["seed"] for r in read_results(folder / "results.csv") if r["experiment"] == "main"}
+    cells = aggregate(r for r in rows if r["seed"] in seeds)
+    return {(model, target): cell for (_, _, model, target), cell in cells.items()}
 
 
 def skill_changes(old: dict, new: dict) -> dict[tuple, tuple[float, float]]:
@@ -55,9 +56,10 @@ def main() -> None:
     parser.add_argument("--seeds", default=None, help="comma-separated (default: those of both)")
     args = parser.parse_args()
 
+    old_rows, new_rows = main_rows(args.old), main_rows(args.new)
     seeds = (set(map(int, args.seeds.split(","))) if args.seeds
-             else seeds_of(args.old) & seeds_of(args.new))
-    old, new = main_table(args.old, seeds), main_table(args.new, seeds)
+             else {r["seed"] for r in old_rows} & {r["seed"] for r in new_rows})
+    old, new = main_table(old_rows, seeds), main_table(new_rows, seeds)
     changes = skill_changes(old, new)
     if not changes:
         raise SystemExit(f"no skill ratio of seeds {sorted(seeds)} in both grids")
