@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # PySCF and XLA are 5-20x slower when their threads fight over the two cores; tests use one each.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: test demo lint bench clean
+.PHONY: test demo notebooks lint bench clean
 
 $(STAMP): setup.cfg constraints.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m qc_app.molecule_demo
 	$(PY) -m qc_app.dataset_demo
+
+# Runs the notebooks with their defaults and saves them with their outputs (notebooks/execute.py).
+notebooks: $(STAMP)
+	$(PY) notebooks/execute.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/kernel_vs_pyscf.py

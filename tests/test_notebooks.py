@@ -65,3 +65,5 @@ def test_notebook_is_saved_with_its_outputs(name):
     code = [cell for cell in notebook.cells if cell.cell_type == "code"][1:]  # not the install
     assert all(cell.outputs for cell in code), "run the notebook and save it with its outputs"
     assert not any(o.get("output_type") == "error" for cell in code for o in cell.outputs)
+    assert not any(o.get("name") == "stderr" for cell in code for o in cell.outputs), \
+        "saved by hand: run `make notebooks`, which keeps no stderr (progress bars, logs)"
