@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -36,7 +37,7 @@ def synthetic_splits(config):
 def records(workdir):
     """metrics.jsonl without the timings."""
     lines = (workdir / "metrics.jsonl").read_text().splitlines()
-    timings = ("seconds", "steps_per_second")
+    timings = ("seconds", "steps_per_second", "elapsed_s")
     return [{k: v for k, v in json.loads(line).items() if k not in timings} for line in lines]
 
 
@@ -95,9 +96,17 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
     assert train_and_evaluate(config, tmp_path / "resumed", stop_after_epoch=2) == {
         "stopped_after_epoch": 2
     }
+    before_resume_s = json_lines(tmp_path / "resumed" / "metrics.jsonl")[-1]["elapsed_s"]
+    start = time.perf_counter()
     resumed = train_and_evaluate(config, tmp_path / "resumed")
+    resumed_s = time.perf_counter() - start
+    wall_s = resumed.pop("wall_s"), straight.pop("wall_s")
     assert resumed == straight
     assert records(tmp_path / "resumed") == records(tmp_path / "straight")
+    # the run's clock counts the killed process up to its last epoch, then the resumed one
+    assert wall_s[0] == pytest.approx(before_resume_s + resumed_s, abs=0.1)
+    elapsed = [r["elapsed_s"] for r in json_lines(tmp_path / "straight" / "metrics.jsonl")]
+    assert elapsed == sorted(elapsed) and elapsed[-1] < wall_s[1]
 
 
 def test_non_finite_loss_stops_before_saving(tmp_path):

@@ -222,10 +222,11 @@ def machine() -> str:
 # --------------------------------------------------------------------------- one run
 
 
-def evaluate_run(run: Run, config, workdir: Path, wall_s: float, provenance: dict) -> dict:
+def evaluate_run(run: Run, config, workdir: Path, provenance: dict) -> dict:
     """The benchmark record of a finished run: test MAE and RMSE per target (physical units,
     over the test pairs that have the label: `n_test_labelled` of `n_test`) of its best
-    checkpoint, parameters, epochs, wall time, and `provenance` (commit and machine).
+    checkpoint, parameters, epochs, wall time (training and test evaluation, every process of a
+    resumed run included: results.json's `wall_s`), and `provenance` (commit and machine).
 
     Raises ValueError if a test pair is also a training pair (no number on training data).
     """
@@ -256,7 +257,7 @@ def evaluate_run(run: Run, config, workdir: Path, wall_s: float, provenance: dic
         "params": count_params(trained.model),
         "best_epoch": results["best_epoch"],
         "epochs_run": results["epochs_run"],
-        "wall_s": round(wall_s, 1),
+        "wall_s": results["wall_s"],
         **provenance,
         "mae": metrics["mae"],
         "rmse": metrics["rmse"],
@@ -308,9 +309,8 @@ def run_one(run: Run, options: Options, started: dict[str, str]) -> bool:
     config = run_config(run, options)
     if not record_path.exists():
         print(f"[benchmark] {run.name}: training", flush=True)
-        start = time.perf_counter()
         train_and_evaluate(config, workdir)
-        record = evaluate_run(run, config, workdir, time.perf_counter() - start, started)
+        record = evaluate_run(run, config, workdir, started)
         write_json(record_path, record)
     if needs_importance:
         print(f"[benchmark] {run.name}: channel importance", flush=True)

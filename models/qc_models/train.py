@@ -9,23 +9,26 @@ The workdir (a local folder or `gs://...`, `etils.epath`) receives:
   config.json           the config; resuming with another config is refused
   checkpoints/<epoch>/  orbax: the latest epoch (resume) and the best one (lowest validation MAE)
   normalizer.json       target and input scaling, fitted on the training split only
-  metrics.jsonl         one record per epoch: losses, learning rate, validation MAE, steps/s
+  metrics.jsonl         one record per epoch: losses, learning rate, validation MAE, steps/s,
+                        the epoch's seconds and the run's `elapsed_s` since its start
   tensorboard/          the same as TensorBoard scalars
+  learning_curve.png, parity_test.png
   results.json          test metrics of the best checkpoint (physical units); `test_labelled`:
-                        the labelled test pairs of each target that some of them lack
+                        the labelled test pairs of each target that some of them lack; `wall_s`:
+                        the run's seconds, over every process that trained it
   predictions_test.csv  per-pair test predictions and true values (physical units)
 
 A label may be missing (NaN) for some pairs, e.g. `i_ev` where an ion's SCF did not converge:
 such a pair counts for its other targets only, in the target scaling, the loss and every metric
 (`input_pipeline`, `steps.masked_loss`, `evaluation`). A target without any finite training
 label is refused.
-  learning_curve.png, parity_test.png
 
 A run that is killed resumes from its latest checkpoint (model, optimiser, loop state and the
 input iterator's position) and ends where an uninterrupted run with the same config would have
-ended. A NaN or inf training loss stops the run with `NonFiniteLossError` before anything is
-saved, so the latest checkpoint stays the last good state. `qc_models.load(workdir)` gives the
-trained model back.
+ended; its clock goes on from the `elapsed_s` of the resumed epoch (the killed process's time
+after that epoch is not counted). A NaN or inf training loss stops the run with
+`NonFiniteLossError` before anything is saved, so the latest checkpoint stays the last good
+state. `qc_models.load(workdir)` gives the trained model back.
 """
 
 from __future__ import annotations
@@ -111,9 +114,10 @@ def train_and_evaluate(
     `stop_after_epoch` ends the run after that epoch as if the process had been killed there (for
     tests and time-sliced jobs).
 
-    Returns: the test metrics of the best checkpoint (also written to results.json), or, when
-    stopped early by `stop_after_epoch`, {"stopped_after_epoch": epoch}.
+    Returns: the test metrics of the best checkpoint and the run's `wall_s` (also written to
+    results.json), or, when stopped early by `stop_after_epoch`, {"stopped_after_epoch": epoch}.
     """
+    started = time.perf_counter()
     parallel.initialize(config.distributed)
     workdir = open_workdir(workdir)
     checkpoints = Checkpoints(workdir / "checkpoints")
@@ -165,6 +169,11 @@ def train_and_evaluate(
         if main:
             tqdm.write(f"resumed from epoch {loop.epoch} in {workdir}")
     log = MetricLog(workdir, loop.epoch)
+    # seconds of the processes before a resume, up to the resumed epoch
+    earlier_s = log.history[-1].get("elapsed_s", 0.0) if log.history else 0.0
+
+    def elapsed_s() -> float:
+        return earlier_s + time.perf_counter() - started
 
     # cached_partial skips re-traversing the model graph on every call (cheap steps for small nets)
     step_fn = nnx.cached_partial(train_step, model, optimizer)
@@ -212,6 +221,7 @@ def train_and_evaluate(
             "learning_rate": lr,
             "steps_per_second": round(steps_per_epoch / seconds, 2),
             "seconds": round(seconds, 3),
+            "elapsed_s": round(elapsed_s(), 3),
         }
         log.write(record)
         checkpoints.save(
@@ -250,7 +260,6 @@ def train_and_evaluate(
         "units": {t: unit(t) for t in config.targets},
     }
     if main:
-        (workdir / "results.json").write_text(json.dumps(results, indent=1))
         write_predictions(
             workdir / "predictions_test.csv",
             arrays["pairs"],
@@ -266,6 +275,9 @@ def train_and_evaluate(
             workdir / "parity_test.png",
             title=f"{config.model}, test split, best epoch {loop.best_epoch}",
         )
+    results["wall_s"] = round(elapsed_s(), 1)
+    if main:  # last: a workdir with results.json holds a finished run
+        (workdir / "results.json").write_text(json.dumps(results, indent=1))
     return results
 
 
