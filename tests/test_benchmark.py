@@ -91,15 +91,20 @@ def test_grid_cost_times_each_model_of_a_benchmark_command_and_projects_its_grid
     assert one_epoch.returncode == 2 and "first epoch compiles" in one_epoch.stderr
 
 
-def test_grid_changes_compares_the_main_tables_of_two_grids(tmp_path):
-    """The committed 2.16.0 grid against itself, then against a copy in which one run's skill
-    ratio is 0.3 higher: the three-seed mean of that model and target moves by 0.1."""
+def test_grid_changes_compares_two_grids(tmp_path):
+    """The committed 2.16.0 grid against itself (the controls as its `benchmark.md` states
+    them), then against a copy in which one run's skill ratio is 0.3 higher: the three-seed
+    mean of that model and target moves by 0.1."""
     grid = Path(__file__).parents[1] / "benchmarks" / "results" / "paper75_2.16.0"
     script = [sys.executable, str(grid.parents[1] / "grid_changes.py"), str(grid)]
     same = subprocess.run([*script, str(grid)], capture_output=True, text=True, check=True).stdout
     assert "seeds 42, 123, 456: 168 skill ratios (14 models, 12 targets" in same
     assert "median |change| 0.000; 0 down (better), 0 up" in same
     assert re.search(r"e_g_ev +film_cnn 0\.33 +film_cnn 0\.33 +0\.899 -> 0\.899", same)
+    for control in (r"stamps cnn: physical better on / MAE ratio +10 of 10 / 2\.16",
+                    r"permuted cross_attention: .* +10 of 12 / 1\.06",
+                    r"composition cnn e_g_ev skill +0\.91", r"channel ablation cnn elf +\+123 %"):
+        assert re.search(rf"{control} -> ", same), control
 
     rows = _rows(grid / "results.csv")
     cnn_a_ev = [r for r in rows if (r["experiment"], r["model"], r["target"])
@@ -111,6 +116,7 @@ def test_grid_changes_compares_the_main_tables_of_two_grids(tmp_path):
                              check=True).stdout
     assert f"largest change: cnn a_ev {before:.3f} -> {before + 0.1:.3f} (+0.100)" in changed
     assert "0 down (better), 1 up" in changed
+    assert re.search(r"channel ablation cnn elf +\+123 % -> -\n", changed)  # no runs/ there
     one_seed = subprocess.run([*script, str(tmp_path), "--seeds", cnn_a_ev[0]["seed"]],
                               capture_output=True, text=True, check=True).stdout
     assert "(+0.300)" in one_seed and "168 skill ratios" in one_seed

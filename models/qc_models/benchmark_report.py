@@ -295,6 +295,23 @@ def paired_maes(rows: Iterable[dict], control: str, training: str, model: str
     return {t: (*np.mean(p, axis=0), len(p)) for t, p in pairs.items()}
 
 
+def canvas_control(rows: Iterable[dict], control: str, training: str, model: str
+                   ) -> tuple[int, int, float, int, list[str]] | None:
+    """`model` on the physical canvases against `control` ("stamps" or "permuted"): (targets
+    where the physical MAE is lower, targets compared, control MAE / physical MAE as the
+    geometric mean over those targets, seeds, targets left out because the control's canvases
+    hold them), each MAE the mean over the seeds both have run; None without such a pair."""
+    inputs = inputs_of(control, model)
+    paired = paired_maes(rows, control, training, model)
+    pairs = [(p, c) for t, (p, c, _) in paired.items() if t not in inputs]
+    if not pairs:
+        return None
+    ratio = float(np.exp(np.mean([np.log(c / p) for p, c in pairs])))
+    seeds = max(n for _, _, n in paired.values())
+    left_out = [t for t in paired if t in inputs]
+    return sum(p < c for p, c in pairs), len(pairs), ratio, seeds, left_out
+
+
 def verdicts(summary: dict[tuple, dict], rows: Sequence[dict]) -> list[str]:
     """The issue's goals, checked against the numbers at hand (one bullet each)."""
     out = []
@@ -302,19 +319,15 @@ def verdicts(summary: dict[tuple, dict], rows: Sequence[dict]) -> list[str]:
         for control in ("stamps", "permuted"):
             models = sorted({k[2] for k in summary if k[:2] == (control, training)})
             for model in models:
-                inputs = inputs_of(control, model)
-                paired = paired_maes(rows, control, training, model)
-                pairs = [(p, c) for t, (p, c, _) in paired.items() if t not in inputs]
-                if not pairs:
+                compared = canvas_control(rows, control, training, model)
+                if compared is None:
                     continue
-                ratio = np.exp(np.mean([np.log(c / p) for p, c in pairs]))
-                better = sum(p < c for p, c in pairs)
-                seeds = max(n for _, _, n in paired.values())
+                better, n, ratio, seeds, inputs = compared
                 what = "stamp" if control == "stamps" else "pixel-permuted"
-                skipped = [f"`{t}`" for t in paired if t in inputs]
+                skipped = [f"`{t}`" for t in inputs]
                 out.append(
                     f"{model} ({training}-target): physical canvases beat {what} canvases on "
-                    f"{better} of {len(pairs)} targets; {what} MAE / physical MAE = "
+                    f"{better} of {n} targets; {what} MAE / physical MAE = "
                     f"{ratio:.2f} (geometric mean over targets; each MAE the mean over the "
                     f"{seeds} seed{'s' if seeds > 1 else ''} both have run)"
                     + (f"; left out: {', '.join(skipped)}, drawn into the {what}s"
@@ -341,17 +354,24 @@ def verdicts(summary: dict[tuple, dict], rows: Sequence[dict]) -> list[str]:
     return out
 
 
+def channel_means(rows: Iterable[dict]) -> dict[tuple[str, str], float]:
+    """(model, channel name) -> the relative test-MAE increase of :func:`importance_rows`, mean
+    over targets and seeds."""
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["model"], r["channel_name"]].append(r["importance"])
+    return {key: float(np.mean(values)) for key, values in groups.items()}
+
+
 def importance_table(rows: Sequence[dict]) -> str:
     """Markdown: channel x model, the test-MAE increase in % (mean over targets and seeds)."""
     models = sorted({r["model"] for r in rows})
     channels = sorted({(r["channel"], r["channel_name"]) for r in rows})
+    means = channel_means(rows)
     lines = ["| ch | channel | " + " | ".join(f"`{m}`" for m in models) + " |",
              "|" + "---|" * (2 + len(models))]  # fmt: skip
     for c, name in channels:
-        values = [
-            100 * np.mean([r["importance"] for r in rows if (r["channel"], r["model"]) == (c, m)])
-            for m in models
-        ]
+        values = [100 * means[m, name] for m in models]
         lines.append(f"| {c} | `{name}` | " + " | ".join(f"{v:+.0f} %" for v in values) + " |")
     return "\n".join(lines)
 
