@@ -22,7 +22,6 @@ else runs.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import multiprocessing
 import tempfile
@@ -73,26 +72,18 @@ def _instrument() -> None:
     pair_module._ion_energy = _timed("ions", pair_module._ion_energy)
 
 
-@contextlib.contextmanager
-def store_of_shipped_atoms(pair: tuple[str, str]):
-    """A temporary store at the default settings holding the shipped free atoms of ``pair``, so
-    that computing the pair computes no atom."""
+def stage_times(pair: tuple[str, str]) -> tuple[str, str, float, dict[str, float]]:
+    """(pair name, record status, the record's CPU seconds, stage -> CPU seconds) of one pair,
+    computed afresh."""
     from quantum_canvas.records import shipped_records
 
     from qc_jax.compact import seed_atoms
     from qc_jax.store import Store
 
+    _spent.clear()
     with tempfile.TemporaryDirectory() as root:
         store = Store(root, DEFAULT)
         seed_atoms(store, shipped_records(DEFAULT), pair)
-        yield store
-
-
-def stage_times(pair: tuple[str, str]) -> tuple[str, str, float, dict[str, float]]:
-    """(pair name, record status, the record's CPU seconds, stage -> CPU seconds) of one pair,
-    computed afresh."""
-    _spent.clear()
-    with store_of_shipped_atoms(pair) as store:
         _stack.append(["rest", time.process_time(), 0.0])
         record = pair_module.compute_pair(*pair, DEFAULT, store=store)
         name, start, inner = _stack.pop()
