@@ -1,18 +1,22 @@
 """The default level of theory against experiment: R_e, omega_e, spin, D_e and ionisation energies.
 
 Usage: OMP_NUM_THREADS=1 python benchmarks/validate_diatomics.py [--store data/store] [--jobs 1]
-Computes the missing pairs of ``qc_jax.chem.experiment.EXPERIMENT`` into the store (reused later)
-and prints three Markdown tables (geometry and spin; D_e; ionisation energies) with their MAEs.
+    [--set basis_map=sbkjc ...]
+
+Computes the missing pairs of ``qc_jax.chem.experiment.EXPERIMENT`` into the store (reused later;
+the store keeps each level of theory apart) at the default level of theory, or the default with
+the ``--set`` changes (as ``stage_cost.py``), and prints three Markdown tables (geometry and spin;
+D_e; ionisation energies) with their MAEs, and the CPU time the records took.
 """
 
 import argparse
 import math
 
 import numpy as np
+from stage_cost import changed_settings
 
 from qc_jax.chem.experiment import DISSOCIATION, EXPERIMENT, IONISATION, Diatomic
 from qc_jax.chem.runner import compute_missing
-from qc_jax.chem.settings import DEFAULT
 from qc_jax.elements import pair_name
 from qc_jax.store import Store
 
@@ -30,8 +34,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", default="data/store")
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="changes of the default settings, e.g. grid_level=1")
     args = parser.parse_args()
-    store = Store(args.store, DEFAULT)
+    settings = changed_settings(args.set)
+    print("settings:", ", ".join(args.set) or "the default", f"(digest {settings.digest()[:16]})\n")
+    store = Store(args.store, settings)
     compute_missing(store, [(m.a, m.b) for m in EXPERIMENT], jobs=args.jobs)
     labels = {m: store.load(m.a, m.b).labels for m in EXPERIMENT}
     status = {m: store.load(m.a, m.b).status for m in EXPERIMENT}
@@ -77,6 +85,8 @@ def main() -> None:
         rows.append([name(m), f"{ionisation:.3f}", f"{m.ie_ev:.3f}", f"{i_errors[-1]:+.3f}"])
     print(table(["pair", "IE vertical calc (eV)", "IE adiabatic exp (eV)", "error (eV)"], rows))
     print(f"\nMAE IE = {mae(i_errors):.3f} eV ({len(i_errors)} molecules)")
+    cpu = sum(store.load(m.a, m.b).cpu_time_s for m in EXPERIMENT)
+    print(f"CPU time of the {len(EXPERIMENT)} records: {cpu:.0f} s (free atoms not included)")
 
 
 if __name__ == "__main__":
