@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from qc_jax.chem.basis_sets import BasisSpec, basis_spec
+from qc_jax.chem.scf import RUNGS
 from qc_jax.chem.settings import DEFAULT, SETTINGS_VERSION, Settings
 from qc_jax.compact import ShippedRecords
 from qc_jax.elements import element_set, pair_name, pairs
@@ -110,7 +111,7 @@ def _coverage(records: dict, expected: list[str], kept: list, settings: Settings
         + ", ".join(f"{status[s]} {s}" for s in ("ok", "flagged", "failed")) + ". "
         + "k_B T (Ha): " + ", ".join(f"{n} at {s:.3g}" for s, n in sorted(sigma.items()))
         + f" (default {settings.smearing_sigma}). Final SCF rung of the kept pairs: "
-        + ", ".join(f"{n} {('diis', 'damped', 'newton')[k]}" for k, n in sorted(rung.items()))
+        + ", ".join(f"{n} {RUNGS[k]}" for k, n in sorted(rung.items()))
         + ".",
     ]
     missing = Counter(label for r in kept for label, value in r.labels.items()

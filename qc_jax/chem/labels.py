@@ -86,7 +86,7 @@ LABELS: tuple[Label, ...] = (
           "(raised from the default only when the molecule itself fails to converge)"),
     Label("scf_converged", "bool", "1 (unconverged pairs are stored as failed, without labels)"),
     Label("scf_rung", "index", "convergence-ladder rung of the final SCF: 0 diis, 1 damped, "
-          "2 newton"),
+          "2 newton, 3 axial"),
     Label("scf_cycles", "count", "SCF iterations of the final SCF at R_e"),
     Label("scf_grad_norm", "a.u.", "norm of the final SCF orbital gradient"),
     Label("geom_converged", "bool", "1 if the bond search met its tolerance"),

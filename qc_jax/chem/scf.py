@@ -13,6 +13,10 @@ Rungs, tried in order until one converges (each from the given starting density)
 2. ``damped``: density damping 0.5, level shift 0.25 Ha, DIIS from cycle 8, twice the cycles.
 3. ``newton``: second-order SCF (PySCF ``.newton()``) at zero temperature, whose density then
    starts a smeared DIIS run (PySCF's second-order solver does not support smearing).
+4. ``axial``: DIIS on densities averaged over rotations about the bond axis
+   (:mod:`qc_jax.chem.axial`): the cylindrically symmetric state, where the others drift between
+   unequal occupations of a pi or delta pair at the Fermi level. Last, so that an SCF the other
+   rungs converge is never changed by it.
 
 The last resort, a larger electronic temperature for the whole pair, is taken by
 :func:`qc_jax.chem.pair.compute_pair`, since it changes the level of theory.
@@ -33,10 +37,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qc_jax.chem.axial import axial_average
 from qc_jax.chem.fast_numint import fast_numint
 from qc_jax.chem.settings import Settings
 
-RUNGS = ("diis", "damped", "newton")
+RUNGS = ("diis", "damped", "newton", "axial")
 
 CHEAP_RUNGS = ("diis", "damped")
 """The rungs a spin start climbs (the Newton rung costs about ten DIIS runs), unless they leave
@@ -251,11 +256,26 @@ def _attempt(rung: str, mol, settings: Settings, sigma: float, dm0, grid_level, 
         dm0 = second_order.make_rdm1()
     mf = smeared_uks(mol, settings, sigma, grid_level, fix_spin)
     mf.callback = counter
+    if rung == "axial":
+        dm0 = _average_about_the_axis(mf, dm0)
     if rung == "damped":
         mf.damp, mf.level_shift, mf.diis_start_cycle = 0.5, 0.25, 8
         mf.max_cycle = 2 * settings.max_cycle
     mf.kernel(dm0)
     return mf, counter.cycles
+
+
+def _average_about_the_axis(mf, dm0: np.ndarray) -> np.ndarray:
+    """Make every density of ``mf`` (its SCF cycles, and later its gradients and labels) the
+    average over rotations about the bond axis; returns ``dm0`` averaged so."""
+    average = axial_average(mf.mol)
+    make_rdm1 = mf.make_rdm1
+
+    def make_averaged_rdm1(*args, **kwargs):
+        return average(make_rdm1(*args, **kwargs))
+
+    mf.make_rdm1 = make_averaged_rdm1
+    return average(dm0)
 
 
 def nearest_moment(mol, dm: np.ndarray) -> int:
