@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.42.0")
+    VERSION = tfds.core.Version("2.43.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -212,6 +212,10 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                   "starts of other spin moments were tried at every minimum, computed again: "
                   "Fe_Ra 23.2 meV and Fe_Sr 2.8 meV lower in free energy; Fe_Fe, Fe_Kr and Fe_Ni "
                   "keep their states with lower anions; same level of theory and settings digest.",
+        "2.43.0": "A fourth rung of the SCF ladder (densities averaged about the bond axis): Ba_Rh "
+                  "converges at the default k_B T and joins the dataset (training split of every "
+                  "seed); Ni_Sn 39.8 meV lower, and Ni_Sn and Ni_Sb gain their electron "
+                  "affinities; same level of theory and settings digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
