@@ -41,8 +41,8 @@ def main() -> None:
     print("settings:", ", ".join(args.set) or "the default", f"(digest {settings.digest()[:16]})\n")
     store = Store(args.store, settings)
     compute_missing(store, [(m.a, m.b) for m in EXPERIMENT], jobs=args.jobs)
-    labels = {m: store.load(m.a, m.b).labels for m in EXPERIMENT}
-    status = {m: store.load(m.a, m.b).status for m in EXPERIMENT}
+    records = {m: store.load(m.a, m.b) for m in EXPERIMENT}
+    labels = {m: record.labels for m, record in records.items()}
 
     def name(m: Diatomic) -> str:
         return pair_name(m.a, m.b)
@@ -54,11 +54,12 @@ def main() -> None:
         r_errors.append(r - m.r_e_ang)
         w_errors.append(100 * (w - m.omega_e_cm1) / m.omega_e_cm1)
         multiplicity = round(lab["spin_moment"]) + 1
-        rows.append([name(m), status[m], f"{r:.4f}", f"{m.r_e_ang:.4f}", f"{r_errors[-1]:+.4f}",
+        rows.append([name(m), records[m].status, f"{r:.4f}", f"{m.r_e_ang:.4f}",
+                     f"{r_errors[-1]:+.4f}",
                      f"{w:.0f}", f"{m.omega_e_cm1:.0f}", f"{w_errors[-1]:+.1f}",
                      f"{lab['spin_moment']:.2f}", f"{lab['s_squared']:.3f}",
                      f"{m.multiplicity}" + ("" if multiplicity == m.multiplicity else " (!)"),
-                     f"{store.load(m.a, m.b).wall_time_s:.1f}"])  # fmt: skip
+                     f"{records[m].wall_time_s:.1f}"])  # fmt: skip
     print(table(["pair", "status", "R_e calc (A)", "R_e exp (A)", "error (A)", "omega_e calc",
                  "omega_e exp", "error (%)", "N_a - N_b", "<S^2>", "2S+1 exp", "time (s)"],
                 rows))  # fmt: skip
@@ -85,7 +86,7 @@ def main() -> None:
         rows.append([name(m), f"{ionisation:.3f}", f"{m.ie_ev:.3f}", f"{i_errors[-1]:+.3f}"])
     print(table(["pair", "IE vertical calc (eV)", "IE adiabatic exp (eV)", "error (eV)"], rows))
     print(f"\nMAE IE = {mae(i_errors):.3f} eV ({len(i_errors)} molecules)")
-    cpu = sum(store.load(m.a, m.b).cpu_time_s for m in EXPERIMENT)
+    cpu = sum(record.cpu_time_s for record in records.values())
     print(f"CPU time of the {len(EXPERIMENT)} records: {cpu:.0f} s (free atoms not included)")
 
 
