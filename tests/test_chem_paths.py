@@ -3,15 +3,15 @@
 The slow validation (tests/test_chem_validation.py) checks the numbers at the default settings;
 here the same def2-SVP basis, ECPs, D3(BJ) dispersion and spin-state search run on a coarse grid
 and loose tolerances, on an ECP pair (AuH), an open-shell transition-metal oxide (ScO, a doublet
-from a doublet and a triplet atom: the restricted and ferromagnetic starts) and the O2 triplet
-(a homonuclear open-shell dimer: the antiferromagnetic start too); and, at the default settings
-(where the case arises), He-O, whose minimum lies far from its start geometry, and B-N, whose
-broken-symmetry minimum lies near it; and CaF, an odd
-electron count that the atoms' starts leave half filled in both spins; and Kr-O and Ar-O, whose
-first minima lie above their free atoms in free energy and in E0 (slow: Ir-Xe, where the second
-test finds the ground state, and S-Xe, where the search from the van der Waals distance is
-repeated nearer); and He2, with no positive curvature on the final grid (flagged);
-and H2, whose binding energy follows its store's free atoms.
+from a doublet and a triplet atom: the restricted and ferromagnetic starts) and the O2 triplet (a
+homonuclear open-shell dimer: the antiferromagnetic start too); and, at the default settings (where
+the case arises), He-O, whose minimum lies far from its start geometry, and B-N, whose broken-
+symmetry minimum lies near it; and CaF, an odd electron count that the atoms' starts leave half
+filled in both spins; and Cr-Zr, without a GFN2-xTB start, whose high-spin minimum near the
+covalent radii is not its lowest; and Kr-O and Ar-O, whose first minima lie above their free atoms
+in free energy and in E0 (slow: Ir-Xe, where the second test finds the ground state, and S-Xe,
+where the search from the van der Waals distance is repeated nearer); and He2, with no positive
+curvature on the final grid (flagged); and H2, whose binding energy follows its store's free atoms.
 """
 
 import logging
@@ -80,6 +80,20 @@ def test_starts_of_another_moment_are_tried_again_at_a_minimum_near_the_start_ge
     assert record.bond_length < 1.15 * start  # the case under test: near the start geometry
     assert abs(record.labels["spin_moment"] - 2) < 0.05
     assert abs(record.labels["s_squared"] - 2) < 0.05
+
+
+def test_a_pair_without_a_gfn2_start_is_searched_again_from_a_shorter_bond(tmp_path, caplog):
+    # Cr-Zr: GFN2-xTB's SCF does not converge, so the search starts at the sum of the covalent
+    # radii, 3.14 Angstrom, where the ferromagnetic start (2S = 8) is lowest; the search followed
+    # it to 2.89 Angstrom, E_bind -1.3 eV (shipped so until 2.43.0). From 0.7 of the sum the
+    # low-spin state at 1.98 Angstrom, 2S = 2, E_bind -2.7 eV, is found (2026-12-06).
+    caplog.set_level(logging.INFO, logger="qc_jax.chem.pair")
+    assert start_geometry("Cr", "Zr", CHEAP)[2] == "covalent radii"  # the case under test
+    record = compute_pair("Cr", "Zr", CHEAP, store=Store(tmp_path, CHEAP))
+    assert "was searched from the covalent radii; searching again" in caplog.text
+    assert record.status == "ok", record.reason
+    assert record.bond_length < 2.1 and abs(record.labels["spin_moment"] - 2) < 0.05
+    assert record.labels["binding_energy_ev"] < -2.5
 
 
 def test_an_odd_electron_count_is_not_left_half_filled_in_both_spins(tmp_path):

@@ -68,6 +68,17 @@ shells that no rung converges: Ta-Th at the sum of its covalent radii (no GFN2-x
 the covalent sum), so the shortest fraction comes first: the spin starts compete near R_e.
 Pairs whose starts converge at the start bond length are unaffected."""
 
+SHORT_START_FRACTION = 0.7
+"""Where GFN2-xTB gives no start geometry, the search starts at the sum of the covalent radii,
+where the high-spin states of open d shells win, and follows them to minima near it: Mo-W
+(2026-12-06) ended at 2.91 Angstrom with 2S = 10 and E_bind -1.0 eV, while the low-spin,
+multiply bonded state, higher there, has its minimum at 1.98 Angstrom, 2S = 0, E_bind -4.3
+eV. So such a pair whose minimum lies beyond :data:`SHORT_SEARCH_ABOVE` of that sum is searched
+again from this fraction of it, every spin start competing there (:func:`_from_covalent_radii`)."""
+
+SHORT_SEARCH_ABOVE = 0.8
+"""See :data:`SHORT_START_FRACTION`."""
+
 METASTABLE_FRACTION = 0.85
 """A minimum above the free atoms (in free energy) at a bond shorter than this fraction of the
 sum of the van der Waals radii is searched again from that sum (:func:`_ground_minimum`). Kr-O
@@ -299,38 +310,84 @@ def _ground_minimum(
     a: str, b: str, settings: Settings, sigma: float, atoms: tuple[AtomRecord, AtomRecord],
     start: tuple[float, np.ndarray] | None = None,
 ) -> Minimum:
-    """The minimum of :func:`_lowest_minimum`, unless it lies above the free atoms at a bond
+    """The minimum of :func:`_lowest_minimum` from the start geometry (or from ``start``: bond
+    length in Bohr, [2, nao, nao] density, :func:`_from_start`; without a GFN2-xTB start, from
+    :func:`_from_covalent_radii`), unless it lies above the free atoms at a bond
     shorter than :data:`METASTABLE_FRACTION` of the sum of the van der Waals radii, in free
     energy (F(AB) > F(A) + F(B), at the same k_B T) or in the binding energy's terms
     (E0(AB) > E(A) + E(B), ``binding_energy_ev`` > 0): such a minimum may be metastable, so
     the search is repeated from that sum (every spin start), and from the other
     :data:`VAN_DER_WAALS_STARTS` while the lowest minimum is still above the atoms in free
-    energy; the minimum of lowest free energy is kept. The second test catches a smeared
+    energy. The minimum of lowest free energy is kept. The second test catches a smeared
     open-shell atom whose -TS (Ir: 0.34 eV at 0.003 Ha) leaves F(AB) below the atoms' although
     E0 is above (Ir-Xe at 2.53 Angstrom: F -0.03 eV, E_bind +0.16 eV; 2026-11-30)."""
-    minimum = _lowest_minimum(a, b, settings, sigma, atoms, start)
+    r_start, curvature, source = start_geometry(a, b, settings)
+    if start is not None:
+        minimum = _lowest_minimum(a, b, settings, sigma, atoms, (start[0], curvature), start[1])
+    elif source == "covalent radii":
+        minimum = _from_covalent_radii(a, b, settings, sigma, atoms, r_start, curvature)
+    else:
+        minimum = _lowest_minimum(a, b, settings, sigma, atoms, (r_start, curvature))
     vdw = van_der_waals_length(a, b)
     free_atoms = math.fsum(atom.e_free for atom in atoms)
     above_atoms = (minimum.point.e_free > free_atoms
                    or minimum.point.scf.e_zero > math.fsum(atom.e_ground for atom in atoms))
     if not (above_atoms and minimum.point.r < METASTABLE_FRACTION * vdw):
         return minimum
-    evaluations = minimum.evaluations
     for fraction in VAN_DER_WAALS_STARTS:
-        log.info("%s-%s: the minimum at %.3f Bohr lies above the free atoms; searching again "
-                 "from %.3f Bohr", a, b, minimum.point.r, fraction * vdw)
-        far = _lowest_minimum(a, b, settings, sigma, atoms, r_far=fraction * vdw)
-        evaluations += far.evaluations
-        minimum = far if far.point.e_free < minimum.point.e_free else minimum
+        minimum = _searched_again(a, b, settings, sigma, atoms, minimum,
+                                  (fraction * vdw, VAN_DER_WAALS_CURVATURE),
+                                  "lies above the free atoms")
         if minimum.point.e_free < free_atoms:
             break
-    minimum.evaluations = evaluations
     return minimum
+
+
+def _from_covalent_radii(
+    a: str, b: str, settings: Settings, sigma: float, atoms: tuple[AtomRecord, AtomRecord],
+    r_covalent: float, curvature: float,
+) -> Minimum:
+    """The minimum of :func:`_lowest_minimum` from ``r_covalent`` (Bohr, the sum of the
+    covalent radii), searched again from :data:`SHORT_START_FRACTION` of it if it lies beyond
+    :data:`SHORT_SEARCH_ABOVE` of it, or searched from there alone if the first search does not
+    converge (Mo-Zr: the high-spin state followed from the covalent radii runs into bond lengths
+    where no rung converges, near 2.9 Angstrom; 2026-12-06)."""
+    short = (SHORT_START_FRACTION * r_covalent, curvature)
+    try:
+        minimum = _lowest_minimum(a, b, settings, sigma, atoms, (r_covalent, curvature))
+    except ScfNotConverged as error:
+        log.info("%s-%s: the search from the covalent radii not converged (%s); searching from "
+                 "%.3f Bohr", a, b, error, short[0])
+        return _lowest_minimum(a, b, settings, sigma, atoms, short)
+    if minimum.point.r <= SHORT_SEARCH_ABOVE * r_covalent:
+        return minimum
+    return _searched_again(a, b, settings, sigma, atoms, minimum, short,
+                           "was searched from the covalent radii")
+
+
+def _searched_again(
+    a: str, b: str, settings: Settings, sigma: float, atoms: tuple[AtomRecord, AtomRecord],
+    minimum: Minimum, at: tuple[float, float], why: str,
+) -> Minimum:
+    """The lower in free energy of ``minimum`` and that of :func:`_lowest_minimum` from ``at``
+    (bond length in Bohr, curvature estimate in Ha/Bohr^2), counting the evaluations of both;
+    ``minimum`` if the second search does not converge (a state found is never lost to a
+    search for another). ``why``: the reason, for the log."""
+    log.info("%s-%s: the minimum at %.3f Bohr %s; searching again from %.3f Bohr",
+             a, b, minimum.point.r, why, at[0])
+    try:
+        other = _lowest_minimum(a, b, settings, sigma, atoms, at)
+    except ScfNotConverged as error:
+        log.info("%s-%s: the search from %.3f Bohr not converged (%s)", a, b, at[0], error)
+        return minimum
+    lower = other if other.point.e_free < minimum.point.e_free else minimum
+    lower.evaluations = minimum.evaluations + other.evaluations
+    return lower
 
 
 def _lowest_minimum(
     a: str, b: str, settings: Settings, sigma: float, atoms: tuple[AtomRecord, AtomRecord],
-    start: tuple[float, np.ndarray] | None = None, r_far: float | None = None,
+    at: tuple[float, float], given: np.ndarray | None = None,
 ) -> Minimum:
     """The bond minimum of the lowest spin state (see :mod:`qc_jax.chem.spin`): every start is
     converged at the start geometry on the search grid (or, if none converges there, at a
@@ -338,19 +395,11 @@ def _lowest_minimum(
     :func:`qc_jax.chem.spin.polarised_start`), the lowest is optimised, and the
     competitive others are tried again at its minimum (``STATE_WINDOW_HA``), as are the starts
     of :func:`_starts_at_minimum` and the polarised start from the minimum's state. A lower
-    state there restarts the search from it. ``start`` (bond length in Bohr, [2, nao, nao]
-    density): the bond length to start at instead, and a start tried before the spin starts
-    (:func:`_from_start`).
-    ``r_far``: start at this bond length (Bohr), near the van der Waals distance
-    (:func:`_ground_minimum`), instead of the start geometry."""
-    r_start, curvature, _ = start_geometry(a, b, settings)
-    if r_far is not None:
-        r_start, curvature = r_far, VAN_DER_WAALS_CURVATURE
-    if start is None:
-        r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, r_start)
-    else:
-        r_start = start[0]
-        r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, r_start, start[1])
+    state there restarts the search from it. ``at``: (bond length in Bohr, curvature estimate
+    in Ha/Bohr^2 for the first step) to start the search from; ``given`` ([2, nao, nao]
+    density): a start tried before the spin starts there (:func:`_from_start`)."""
+    r_start, curvature = at
+    r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, r_start, given)
     ranked = sorted(states.values(), key=lambda result: result.e_free)
     polarised = polarised_start(ranked[0].mf)
     if polarised is not None:
