@@ -35,6 +35,7 @@ from qc_jax.chem.pair import SHORT_SEARCH_ABOVE, SHORT_START_FRACTION
 from qc_jax.chem.spin import molecule_starts
 from qc_jax.compact import seed_atoms
 from qc_jax.elements import pair_name, parse_pairs
+from qc_jax.record import PairRecord
 from qc_jax.store import Store
 from qc_jax.units import BOHR_ANGSTROM
 
@@ -52,19 +53,12 @@ def main() -> None:
     store = Store(args.store, DEFAULT)
     names = (shipped.names() if args.pairs is None
              else [pair_name(a, b) for a, b in parse_pairs(args.pairs)])
-    candidates = []
-    for name in names:
-        record = shipped.get(name)
-        a, b = record.symbols
-        r_covalent, _, source = start_geometry(a, b, DEFAULT)
-        if source != "covalent radii" or record.status == "failed":
+    candidates = [name for name in names if searched_again(shipped.get(name))]
+    for name in candidates:
+        if store.get(name) is not None:
             continue
-        if record.raised_smearing or record.bond_length > (
-                SHORT_SEARCH_ABOVE * r_covalent * BOHR_ANGSTROM):
-            candidates.append(name)
-        if name not in candidates or store.get(name) is not None:
-            continue
-        r = SHORT_START_FRACTION * r_covalent
+        a, b = shipped.get(name).symbols
+        r = SHORT_START_FRACTION * start_geometry(a, b, DEFAULT)[0]
         seed_atoms(store, shipped, {a, b})  # the shipped atoms, as get_record takes them
         atoms = tuple(atom_reference(element, DEFAULT, DEFAULT.smearing_sigma, store)
                       for element in (a, b))
@@ -78,6 +72,20 @@ def main() -> None:
           f"{args.store}\n")
     print(record_changes(store, shipped, [n for n, r in computed.items() if r is not None],
                          labels=("i_ev", "a_ev")))
+
+
+def searched_again(record: PairRecord) -> bool:
+    """Whether ``record`` is one that the search from ``SHORT_START_FRACTION`` of its covalent
+    radii may improve: no GFN2-xTB start, and a bond beyond ``SHORT_SEARCH_ABOVE`` of the
+    covalent sum or a raised k_B T (the search from the covalent radii did not converge at the
+    default one). A record shipped from that search has its shorter bond, so it is no longer
+    one."""
+    if record.status == "failed":
+        return False
+    r_covalent, _, source = start_geometry(*record.symbols, DEFAULT)
+    return source == "covalent radii" and (
+        record.raised_smearing
+        or record.bond_length > SHORT_SEARCH_ABOVE * r_covalent * BOHR_ANGSTROM)
 
 
 if __name__ == "__main__":

@@ -351,7 +351,7 @@ def _from_covalent_radii(
     covalent radii), searched again from :data:`SHORT_START_FRACTION` of it if it lies beyond
     :data:`SHORT_SEARCH_ABOVE` of it, or searched from there alone if the first search does not
     converge (Mo-Zr: the high-spin state followed from the covalent radii runs into bond lengths
-    where no rung converges, near 2.9 Angstrom; 2026-12-06)."""
+    where no rung converges, 2.8 to 3.0 Angstrom; 2026-12-06)."""
     short = (SHORT_START_FRACTION * r_covalent, curvature)
     try:
         minimum = _lowest_minimum(a, b, settings, sigma, atoms, (r_covalent, curvature))
