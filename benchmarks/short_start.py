@@ -17,6 +17,13 @@ free energy is kept there; ``qc-canvas ship --store STORE --replace --improved``
 lower ones. Pairs already in STORE are not computed again, so a stopped run resumes. Prints a
 line per pair computed, then the table of ``qc_jax.changes.record_changes`` for every candidate
 in STORE against the shipped record.
+
+With ``--probe``, the rule that follows that search (``SHORT_PROBE_FRACTION``, 0.6; V-W,
+2026-12-06): the spin starts of each candidate are converged at that fraction of the sum
+(``qc_jax.chem.pair.lowest_start``), a line per candidate gives the lowest one's free energy
+less the shipped record's, and the pair is computed again from that state only where it lies
+lower (by more than ``SAME_STATE_HA``). Records at a raised k_B T are not probed: their free
+energy is not comparable.
 """
 
 from __future__ import annotations
@@ -31,13 +38,18 @@ from qc_jax.chem.atoms import atom_reference
 from qc_jax.chem.bond import start_geometry
 from qc_jax.chem.lookup import get_record
 from qc_jax.chem.molecule import diatomic
-from qc_jax.chem.pair import SHORT_SEARCH_ABOVE, SHORT_START_FRACTION
-from qc_jax.chem.spin import molecule_starts
+from qc_jax.chem.pair import (
+    SHORT_PROBE_FRACTION,
+    SHORT_SEARCH_ABOVE,
+    SHORT_START_FRACTION,
+    lowest_start,
+)
+from qc_jax.chem.spin import SAME_STATE_HA, molecule_starts
 from qc_jax.compact import seed_atoms
 from qc_jax.elements import pair_name, parse_pairs
 from qc_jax.record import PairRecord
 from qc_jax.store import Store
-from qc_jax.units import BOHR_ANGSTROM
+from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
 
 
 def main() -> None:
@@ -45,6 +57,8 @@ def main() -> None:
     parser.add_argument("--store", required=True, help="store the records computed go to")
     parser.add_argument("--pairs", default=None,
                         help="comma-separated pairs, in this order (default: every candidate)")
+    parser.add_argument("--probe", action="store_true",
+                        help="probe at SHORT_PROBE_FRACTION; search only where a state is lower")
     parser.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
                         help="CPU-time limit per pair")
     args = parser.parse_args()
@@ -53,17 +67,31 @@ def main() -> None:
     store = Store(args.store, DEFAULT)
     names = (shipped.names() if args.pairs is None
              else [pair_name(a, b) for a, b in parse_pairs(args.pairs)])
-    candidates = [name for name in names if searched_again(shipped.get(name))]
+    candidates = [name for name in names if searched_again(shipped.get(name))
+                  and not (args.probe and shipped.get(name).raised_smearing)]
     for name in candidates:
         if store.get(name) is not None:
             continue
-        a, b = shipped.get(name).symbols
-        r = SHORT_START_FRACTION * start_geometry(a, b, DEFAULT)[0]
+        record = shipped.get(name)
+        a, b = record.symbols
         seed_atoms(store, shipped, {a, b})  # the shipped atoms, as get_record takes them
         atoms = tuple(atom_reference(element, DEFAULT, DEFAULT.smearing_sigma, store)
                       for element in (a, b))
-        start = molecule_starts(diatomic(a, b, r * BOHR_ANGSTROM, DEFAULT.basis_map),
-                                atoms)["restricted"]
+        if args.probe:
+            r = SHORT_PROBE_FRACTION * start_geometry(a, b, DEFAULT)[0]
+            state = lowest_start(a, b, r, DEFAULT, DEFAULT.smearing_sigma, atoms)
+            shipped_f = record.labels["mermin_free_energy_ev"] / HARTREE_EV
+            print(f"{name:7s} probe at {r * BOHR_ANGSTROM:.3f} Angstrom: " + (
+                "no start converged" if state is None else
+                f"2S {state.spin_moment:.2f}, F - F(shipped) "
+                f"{(state.e_free - shipped_f) * HARTREE_EV:+.3f} eV"), flush=True)
+            if state is None or state.e_free >= shipped_f - SAME_STATE_HA:
+                continue
+            start = state.dm
+        else:
+            r = SHORT_START_FRACTION * start_geometry(a, b, DEFAULT)[0]
+            start = molecule_starts(diatomic(a, b, r * BOHR_ANGSTROM, DEFAULT.basis_map),
+                                    atoms)["restricted"]
         print(get_record(a, b, store, shipped, recompute=True, start=(r, start),
                          time_limit_s=None if args.time_limit is None else 60 * args.time_limit,
                          ).line(), flush=True)

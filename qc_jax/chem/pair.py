@@ -33,6 +33,7 @@ from qc_jax.chem.scf import (
     ScfResult,
     TimeLimitExceeded,
     bond_slope,
+    run_scf,
     run_scf_below,
     time_limit,
 )
@@ -78,6 +79,15 @@ again from this fraction of it, every spin start competing there (:func:`_from_c
 
 SHORT_SEARCH_ABOVE = 0.8
 """See :data:`SHORT_START_FRACTION`."""
+
+SHORT_PROBE_FRACTION = 0.6
+"""A pair without a GFN2-xTB start whose minimum still lies beyond :data:`SHORT_SEARCH_ABOVE`
+of the covalent sum after the search from :data:`SHORT_START_FRACTION` of it has its spin
+starts converged at this fraction of the sum; if one lies below the minimum in free energy, the
+search runs again from it (:func:`_probed_shorter`). V-W (2026-12-06): from 0.7 of the sum,
+2.20 Angstrom, the high-spin start still wins and the search ends at 2.77 Angstrom, 2S = 9,
+E_bind -1.84 eV; at 0.6 of it, 1.89 Angstrom, a low-spin state lies 2.3 eV below that minimum,
+and the search from it ends at 1.90 Angstrom, E_bind -4.21 eV (V2 1.70, W2 2.10 Angstrom)."""
 
 METASTABLE_FRACTION = 0.85
 """A minimum above the free atoms (in free energy) at a bond shorter than this fraction of the
@@ -351,32 +361,72 @@ def _from_covalent_radii(
     covalent radii), searched again from :data:`SHORT_START_FRACTION` of it if it lies beyond
     :data:`SHORT_SEARCH_ABOVE` of it, or searched from there alone if the first search does not
     converge (Mo-Zr: the high-spin state followed from the covalent radii runs into bond lengths
-    where no rung converges, 2.8 to 3.0 Angstrom; 2026-12-06)."""
+    where no rung converges, 2.8 to 3.0 Angstrom; 2026-12-06). A minimum still beyond
+    :data:`SHORT_SEARCH_ABOVE` of the sum is probed at :data:`SHORT_PROBE_FRACTION` of it
+    (:func:`_probed_shorter`)."""
     short = (SHORT_START_FRACTION * r_covalent, curvature)
     try:
         minimum = _lowest_minimum(a, b, settings, sigma, atoms, (r_covalent, curvature))
     except ScfNotConverged as error:
         log.info("%s-%s: the search from the covalent radii not converged (%s); searching from "
                  "%.3f Bohr", a, b, error, short[0])
-        return _lowest_minimum(a, b, settings, sigma, atoms, short)
+        minimum = _lowest_minimum(a, b, settings, sigma, atoms, short)
+    else:
+        if minimum.point.r > SHORT_SEARCH_ABOVE * r_covalent:
+            minimum = _searched_again(a, b, settings, sigma, atoms, minimum, short,
+                                      "was searched from the covalent radii")
     if minimum.point.r <= SHORT_SEARCH_ABOVE * r_covalent:
         return minimum
-    return _searched_again(a, b, settings, sigma, atoms, minimum, short,
-                           "was searched from the covalent radii")
+    return _probed_shorter(a, b, settings, sigma, atoms, minimum,
+                           (SHORT_PROBE_FRACTION * r_covalent, curvature))
+
+
+def _probed_shorter(
+    a: str, b: str, settings: Settings, sigma: float, atoms: tuple[AtomRecord, AtomRecord],
+    minimum: Minimum, at: tuple[float, float],
+) -> Minimum:
+    """``minimum``, or the lower minimum of the search from ``at`` (bond length in Bohr,
+    curvature estimate in Ha/Bohr^2) when the lowest spin start converged there
+    (:func:`lowest_start`) lies below ``minimum`` in free energy (by more than
+    ``SAME_STATE_HA``): a minimum no higher than that state then lies nearer (see
+    :data:`SHORT_PROBE_FRACTION`)."""
+    state = lowest_start(a, b, at[0], settings, sigma, atoms)
+    if state is None or state.e_free >= minimum.point.e_free - SAME_STATE_HA:
+        return minimum
+    return _searched_again(a, b, settings, sigma, atoms, minimum, at,
+                           f"lies above a state at {at[0]:.3f} Bohr", given=state.dm)
+
+
+def lowest_start(
+    a: str, b: str, r: float, settings: Settings, sigma: float,
+    atoms: tuple[AtomRecord, AtomRecord],
+) -> ScfResult | None:
+    """The lowest in free energy of the spin starts (:func:`qc_jax.chem.spin.molecule_starts`)
+    of the pair at bond length ``r`` (Bohr; not below the search's lower bound) that the cheap
+    rungs converge on the search grid, or None if none does: a probe, which climbs no ladder."""
+    mol = diatomic(a, b, max(r, search_bounds(a, b, settings)[1]) * BOHR_ANGSTROM,
+                   settings.basis_map)
+    states = []
+    for dm0 in molecule_starts(mol, atoms).values():
+        with contextlib.suppress(ScfNotConverged):
+            states.append(run_scf(mol, settings, sigma, dm0, settings.search_grid_level,
+                                  rungs=CHEAP_RUNGS))
+    return min(states, key=lambda state: state.e_free, default=None)
 
 
 def _searched_again(
     a: str, b: str, settings: Settings, sigma: float, atoms: tuple[AtomRecord, AtomRecord],
-    minimum: Minimum, at: tuple[float, float], why: str,
+    minimum: Minimum, at: tuple[float, float], why: str, given: np.ndarray | None = None,
 ) -> Minimum:
     """The lower in free energy of ``minimum`` and that of :func:`_lowest_minimum` from ``at``
-    (bond length in Bohr, curvature estimate in Ha/Bohr^2), counting the evaluations of both;
-    ``minimum`` if the second search does not converge (a state found is never lost to a
-    search for another). ``why``: the reason, for the log."""
+    (bond length in Bohr, curvature estimate in Ha/Bohr^2; ``given``: its start density, as
+    there), counting the evaluations of both; ``minimum`` if the second search does not
+    converge (a state found is never lost to a search for another). ``why``: the reason, for
+    the log."""
     log.info("%s-%s: the minimum at %.3f Bohr %s; searching again from %.3f Bohr",
              a, b, minimum.point.r, why, at[0])
     try:
-        other = _lowest_minimum(a, b, settings, sigma, atoms, at)
+        other = _lowest_minimum(a, b, settings, sigma, atoms, at, given)
     except ScfNotConverged as error:
         log.info("%s-%s: the search from %.3f Bohr not converged (%s)", a, b, at[0], error)
         return minimum
