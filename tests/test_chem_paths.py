@@ -8,11 +8,12 @@ homonuclear open-shell dimer: the antiferromagnetic start too); and, at the defa
 the case arises), He-O, whose minimum lies far from its start geometry, and B-N, whose
 broken-symmetry minimum lies near it; and CaF, an odd electron count that the atoms' starts leave
 half filled in both spins; and Cr-Zr, without a GFN2-xTB start, whose high-spin minimum near the
-covalent radii is not its lowest, and V-W, whose high-spin minimum lies above a low-spin state at a
-shorter bond; and Kr-O and Ar-O, whose first minima lie above their free atoms
-in free energy and in E0 (slow: Ir-Xe, where the second test finds the ground state, and S-Xe,
-where the search from the van der Waals distance is repeated nearer); and He2, with no positive
-curvature on the final grid (flagged); and H2, whose binding energy follows its store's free atoms.
+covalent radii is not its lowest, and Cr-Mo, whose high-spin minimum lies above a low-spin state
+at a shorter bond (at the default settings); and Kr-O and Ar-O, whose first minima lie above their
+free atoms in free energy and in E0 (slow: Ir-Xe, where the second test finds the ground state,
+and S-Xe, where the search from the van der Waals distance is repeated nearer); and He2, with no
+positive curvature on the final grid (flagged); and H2, whose binding energy follows its store's
+free atoms.
 """
 
 import logging
@@ -21,10 +22,11 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from quantum_canvas.records import SHIPPED_DIR
 
 from qc_jax.chem import DEFAULT, compute_pair
 from qc_jax.chem.atoms import atom_reference
-from qc_jax.chem.bond import BondPoint, start_geometry
+from qc_jax.chem.bond import evaluate, start_geometry
 from qc_jax.chem.experiment import EXPERIMENT
 from qc_jax.chem.molecule import diatomic, record_mole
 from qc_jax.chem.pair import (
@@ -34,8 +36,8 @@ from qc_jax.chem.pair import (
     _probed_shorter,
     refer_to_atoms,
 )
-from qc_jax.chem.scf import bond_slope, run_scf
 from qc_jax.chem.spin import molecule_starts
+from qc_jax.compact import ShippedRecords, seed_atoms
 from qc_jax.store import Store
 from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
 
@@ -107,26 +109,28 @@ def test_a_pair_without_a_gfn2_start_is_searched_again_from_a_shorter_bond(tmp_p
 
 
 def test_a_high_spin_minimum_beyond_the_short_search_is_probed_nearer(tmp_path, caplog):
-    # V-W (2026-12-06): from 0.7 of the covalent sum the search at the default settings still
-    # ended in the high-spin state at 2.77 Angstrom, 2S = 9, E_bind -1.84 eV; at 0.6 of the sum
-    # a low-spin state lies 2.3 eV below it, and the search from there ends at 1.90 Angstrom,
-    # E_bind -4.2 eV. Here the high-spin state at 2.77 Angstrom stands in for that minimum (at
-    # these cheap tolerances the search from 0.7 reaches 1.90 Angstrom itself).
-    caplog.set_level(logging.INFO, logger="qc_jax.chem.pair")
-    sigma, store = CHEAP.smearing_sigma, Store(tmp_path, CHEAP)
-    atoms = tuple(atom_reference(element, CHEAP, sigma, store) for element in ("V", "W"))
-    mol = diatomic("V", "W", 2.77, CHEAP.basis_map)
-    high = run_scf(mol, CHEAP, sigma, molecule_starts(mol, atoms)["ferromagnetic"],
-                   CHEAP.grid_level)
-    assert abs(high.spin_moment) > 8  # the case under test
-    r_covalent, curvature, source = start_geometry("V", "W", CHEAP)
+    # Cr-Mo (2026-12-06): from the covalent sum and from 0.7 of it the search ends in the
+    # high-spin state at 2.85 Angstrom, 2S = 10, E_bind -0.63 eV (Cr2 1.68, Mo2 1.96 Angstrom
+    # shipped). At 0.6 of the sum a singlet lies 1.9 eV below it; the search from there reaches
+    # 1.77 Angstrom once its first step, where no rung converges, is halved. At the default
+    # settings (the free atoms taken from the shipped records), with the high-spin state at 2.85
+    # Angstrom standing in for that minimum.
+    caplog.set_level(logging.INFO, logger="qc_jax.chem")
+    sigma, store = DEFAULT.smearing_sigma, Store(tmp_path, DEFAULT)
+    seed_atoms(store, ShippedRecords(SHIPPED_DIR), {"Cr", "Mo"})
+    atoms = tuple(atom_reference(element, DEFAULT, sigma, store) for element in ("Cr", "Mo"))
+    r_high = 2.849 / BOHR_ANGSTROM
+    high = evaluate("Cr", "Mo", r_high, DEFAULT, sigma, molecule_starts(
+        diatomic("Cr", "Mo", 2.849, DEFAULT.basis_map), atoms)["ferromagnetic"])
+    assert abs(high.scf.spin_moment) > 9  # the case under test
+    r_covalent, curvature, source = start_geometry("Cr", "Mo", DEFAULT)
     assert source == "covalent radii"
-    point = BondPoint(2.77 / BOHR_ANGSTROM, high.e_free, bond_slope(high, CHEAP), high)
-    minimum = _probed_shorter("V", "W", CHEAP, sigma, atoms, Minimum(point, math.nan, 0),
+    minimum = _probed_shorter("Cr", "Mo", DEFAULT, sigma, atoms, Minimum(high, math.nan, 0),
                               (SHORT_PROBE_FRACTION * r_covalent, curvature))
-    assert "lies above a state at" in caplog.text
-    assert minimum.point.r * BOHR_ANGSTROM < 2.0
-    assert minimum.point.e_free < high.e_free - 2 / HARTREE_EV
+    assert "lies above a state at" in caplog.text and "halving the step" in caplog.text
+    assert abs(minimum.point.r * BOHR_ANGSTROM - 1.77) < 0.03
+    assert abs(minimum.point.scf.spin_moment) < 0.05
+    assert minimum.point.e_free < high.e_free - 1.5 / HARTREE_EV
 
 
 def test_an_odd_electron_count_is_not_left_half_filled_in_both_spins(tmp_path):

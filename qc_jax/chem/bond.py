@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qc_jax.chem.molecule import diatomic
-from qc_jax.chem.scf import ScfResult, bond_slope, run_scf
+from qc_jax.chem.scf import ScfNotConverged, ScfResult, bond_slope, run_scf
 from qc_jax.chem.settings import Settings
 from qc_jax.elements import atomic_number
 from qc_jax.units import AMU_AU, BOHR_ANGSTROM, HARTREE_CM1
@@ -44,6 +44,12 @@ first point (moment 0, slope > 0) bounded the bracket from above; every later po
 length, never reaching the new state's minimum (2026-11-30)."""
 STATE_RESTARTS = 2
 """Most restarts of the bond search on a lower state's curve (:class:`BondSteps`)."""
+STEP_HALVINGS = 2
+"""A step of the bond search to a bond length where no SCF rung converges is halved, at most this
+many times, before the search fails (:func:`optimise_bond`). Cr-Mo (2026-12-06): from its
+low-spin state at 1.76 Angstrom (0.6 of the covalent sum), the search's first step of 0.3 Bohr
+reached a bond where no rung converged, so the search failed, and the high-spin minimum at
+2.85 Angstrom, 1.9 eV higher, was kept."""
 
 
 @dataclass
@@ -237,7 +243,17 @@ def optimise_bond(
         r_next = steps.next_length(point.r, point.slope, point.scf.spin_moment, point.e_free)
         if isinstance(r_next, str):
             return BondSearch(point, r_next == "", r_next, history)
-        point = evaluate(a, b, r_next, settings, sigma, point, grid_level)
+        for _ in range(STEP_HALVINGS):
+            try:
+                point = evaluate(a, b, r_next, settings, sigma, point, grid_level)
+                break
+            except ScfNotConverged:
+                log.info("%s-%s: SCF at %.3f Bohr not converged; halving the step from %.3f Bohr",
+                         a, b, r_next, point.r)
+                r_next = 0.5 * (point.r + r_next)
+                steps.trust, steps.full_step = abs(r_next - point.r), False
+        else:
+            point = evaluate(a, b, r_next, settings, sigma, point, grid_level)
         history.append(point)
     return BondSearch(point, False, "max_steps", history)
 
