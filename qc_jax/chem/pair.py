@@ -87,7 +87,7 @@ starts converged at this fraction of the sum; if one lies below the minimum in f
 search runs again from it (:func:`_probed_shorter`). V-W (2026-12-06): from 0.7 of the sum,
 2.20 Angstrom, the high-spin start still wins and the search ends at 2.77 Angstrom, 2S = 9,
 E_bind -1.84 eV; at 0.6 of it, 1.89 Angstrom, a low-spin state lies 2.3 eV below that minimum,
-and the search from it ends at 1.90 Angstrom, E_bind -4.21 eV (V2 1.70, W2 2.10 Angstrom)."""
+and the search from it ends at 1.92 Angstrom, E_bind -4.28 eV (V2 1.70, W2 2.10 Angstrom)."""
 
 METASTABLE_FRACTION = 0.85
 """A minimum above the free atoms (in free energy) at a bond shorter than this fraction of the
