@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.45.0")
+    VERSION = tfds.core.Version("2.46.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -225,6 +225,10 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "2.45.0": "25 more pairs without a GFN2-xTB start searched again (177 of 340): Cs_Rh "
                   "82.7 meV and Nb_Sb 32.5 meV lower in free energy, At_La the same state with a "
                   "lower cation; same level of theory and settings digest.",
+        "2.46.0": "V_W and Cr_Mo, whose minima stayed high-spin after the search from 0.7 of "
+                  "their covalent radii, searched again from a low-spin state found at 0.6 of "
+                  "them: V_W 2.77 -> 1.92 Angstrom, E_bind -1.84 -> -4.28 eV; Cr_Mo 2.85 -> 1.77 "
+                  "Angstrom, -0.63 -> -2.55 eV; same level of theory and settings digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
