@@ -243,19 +243,25 @@ def optimise_bond(
         r_next = steps.next_length(point.r, point.slope, point.scf.spin_moment, point.e_free)
         if isinstance(r_next, str):
             return BondSearch(point, r_next == "", r_next, history)
-        for _ in range(STEP_HALVINGS):
-            try:
-                point = evaluate(a, b, r_next, settings, sigma, point, grid_level)
-                break
-            except ScfNotConverged:
-                log.info("%s-%s: SCF at %.3f Bohr not converged; halving the step from %.3f Bohr",
-                         a, b, r_next, point.r)
-                r_next = 0.5 * (point.r + r_next)
-                steps.trust, steps.full_step = abs(r_next - point.r), False
-        else:
-            point = evaluate(a, b, r_next, settings, sigma, point, grid_level)
+        point = _stepped(a, b, settings, sigma, point, r_next, grid_level, steps)
         history.append(point)
     return BondSearch(point, False, "max_steps", history)
+
+
+def _stepped(a: str, b: str, settings: Settings, sigma: float, point: BondPoint, r_next: float,
+             grid_level: int | None, steps: BondSteps) -> BondPoint:
+    """The point evaluated at ``r_next`` (Bohr), warm-started from ``point``; where no SCF rung
+    converges, at the step from ``point`` halved, up to :data:`STEP_HALVINGS` times (the trust
+    radius of ``steps`` shrinks with it). Raises :class:`ScfNotConverged` from the last try."""
+    for _ in range(STEP_HALVINGS):
+        try:
+            return evaluate(a, b, r_next, settings, sigma, point, grid_level)
+        except ScfNotConverged:
+            log.info("%s-%s: SCF at %.3f Bohr not converged; halving the step from %.3f Bohr",
+                     a, b, r_next, point.r)
+            r_next = 0.5 * (point.r + r_next)
+            steps.trust, steps.full_step = abs(r_next - point.r), False
+    return evaluate(a, b, r_next, settings, sigma, point, grid_level)
 
 
 def force_constant(
