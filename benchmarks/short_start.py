@@ -77,8 +77,9 @@ def main() -> None:
         seed_atoms(store, shipped, {a, b})  # the shipped atoms, as get_record takes them
         atoms = tuple(atom_reference(element, DEFAULT, DEFAULT.smearing_sigma, store)
                       for element in (a, b))
+        r_covalent = start_geometry(a, b, DEFAULT)[0]
         if args.probe:
-            r = SHORT_PROBE_FRACTION * start_geometry(a, b, DEFAULT)[0]
+            r = SHORT_PROBE_FRACTION * r_covalent
             state = lowest_start(a, b, r, DEFAULT, DEFAULT.smearing_sigma, atoms)
             shipped_f = record.labels["mermin_free_energy_ev"] / HARTREE_EV
             print(f"{name:7s} probe at {r * BOHR_ANGSTROM:.3f} Angstrom: " + (
@@ -89,7 +90,7 @@ def main() -> None:
                 continue
             start = state.dm
         else:
-            r = SHORT_START_FRACTION * start_geometry(a, b, DEFAULT)[0]
+            r = SHORT_START_FRACTION * r_covalent
             start = molecule_starts(diatomic(a, b, r * BOHR_ANGSTROM, DEFAULT.basis_map),
                                     atoms)["restricted"]
         print(get_record(a, b, store, shipped, recompute=True, start=(r, start),
