@@ -69,6 +69,28 @@ def test_xtb_start_is_near_the_minimum(h2_search):
     assert start_geometry("Th", "Th", FAST)[2] == "covalent radii"  # xTB stops at Rn
 
 
+def test_xtb_runs_on_one_openmp_thread(monkeypatch):
+    # Whether tblite's SCF converges depends on its thread count for a few pairs (2026-12-06),
+    # so the start of a pair must not depend on the threads of the process computing it.
+    from tblite.interface import Calculator
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def openmp_threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "openmp"}
+
+    threads, singlepoint = set(), Calculator.singlepoint
+
+    def counted(self, *args, **kwargs):
+        threads.update(openmp_threads())
+        return singlepoint(self, *args, **kwargs)
+
+    monkeypatch.setattr(Calculator, "singlepoint", counted)
+    with threadpool_limits(limits=2, user_api="openmp"):
+        assert openmp_threads() == {2}
+        assert start_geometry("C", "O", FAST)[2] == "GFN2-xTB"
+    assert threads == {1}
+
+
 def test_warm_start_saves_cycles():
     later = search("C", "O", r=2.6).history[1:]
     cold = [evaluate("C", "O", p.r, FAST, FAST.smearing_sigma).scf.cycles for p in later]
