@@ -188,6 +188,26 @@ def test_a_minimum_without_positive_curvature_on_the_final_grid_is_flagged(tmp_p
 
 
 @pytest.mark.slow
+def test_a_pair_without_a_gfn2_start_reaches_its_multiple_bond_from_scratch(tmp_path, caplog):
+    # V-W at the default settings, with the shipped atoms: the searches from the covalent sum
+    # and from 0.7 of it end high-spin at 2.77 Angstrom (2S = 9, E_bind -1.84 eV, shipped until
+    # 2.45.0); the probe at 0.6 of the sum finds a state 2.3 eV lower, and the search from it
+    # ends at 1.92 Angstrom, a doublet, E_bind -4.28 eV (2026-12-06). The whole path of
+    # compute_pair, which the test of _probed_shorter above enters halfway (600 s of wall time
+    # with three processes on the two cores).
+    caplog.set_level(logging.INFO, logger="qc_jax.chem")
+    store = Store(tmp_path, DEFAULT)
+    seed_atoms(store, ShippedRecords(SHIPPED_DIR), {"V", "W"})
+    record = compute_pair("V", "W", DEFAULT, store=store)
+    assert "was searched from the covalent radii" in caplog.text
+    assert "lies above a state at" in caplog.text
+    assert record.status == "ok", record.reason
+    assert abs(record.bond_length - 1.915) < 0.03
+    assert abs(record.labels["spin_moment"] - 1) < 0.05
+    assert record.labels["binding_energy_ev"] < -4.0
+
+
+@pytest.mark.slow
 def test_ir_xe_is_bound_by_dispersion_not_at_a_metastable_short_bond(tmp_path):
     # Ir-Xe at the default settings (200 CPU-s): the first minimum, at 2.53 Angstrom and moment
     # 1.3, lies 0.03 eV below the atoms in free energy (the Ir atom's -TS is 0.34 eV) and 0.16 eV
