@@ -24,7 +24,9 @@ converged at the record's geometry. ``--shipped`` checks the shipped records, wi
     OMP_NUM_THREADS=1 python benchmarks/spin_recheck.py --shipped --turned --element Fe
 
 Starts climb the DIIS and damped rungs, and the Newton rung where those leave them below the
-record's state, as in ``compute_pair`` (``qc_jax.chem.scf.run_scf_below``). With
+record's state, as in ``compute_pair`` (``qc_jax.chem.scf.run_scf_below``; without ``--turned``
+or ``--every-start``, at a minimum of moment ``qc_jax.chem.pair.HIGH_SPIN_MOMENT`` or more the
+spin-restricted start on the Newton rung too, as there since 2026-12-06). With
 ``--every-start`` every start of ``molecule_starts`` is converged at the record's geometry
 (records computed before that rule, 2026-12-02, may have missed a state it reaches: NiCl). With
 ``--newton`` every start climbs the Newton rung where the cheap rungs fail, whatever their free
@@ -161,17 +163,17 @@ def main() -> None:
             e_free = record.labels["mermin_free_energy_ev"] / HARTREE_EV
             moment += " (its state not converged again: F of the record)"
         if every:
-            tried = list(starts.values())
+            tried = [(dm, CHEAP_RUNGS) for dm in starts.values()]
         elif args.turned:
-            tried = turned
+            tried = [(dm, CHEAP_RUNGS) for dm in turned]
         else:
             tried = _starts_at_minimum(mol, atoms, record.labels["spin_moment"])
         cells, converged = [], []
-        for dm0 in tried:
+        for dm0, rungs in tried:
             cpu = time.process_time()
             try:
                 other = run_scf_below(mol, DEFAULT, sigma, dm0, e_free - SAME_STATE_HA,
-                                      rungs=RUNGS if args.newton else CHEAP_RUNGS)
+                                      rungs=RUNGS if args.newton else rungs)
             except ScfNotConverged:
                 cells.append("not converged")
                 continue

@@ -16,6 +16,7 @@ positive curvature on the final grid (flagged); and H2, whose binding energy fol
 free atoms.
 """
 
+import contextlib
 import logging
 import math
 from dataclasses import replace
@@ -34,9 +35,11 @@ from qc_jax.chem.pair import (
     SHORT_PROBE_FRACTION,
     Minimum,
     _probed_shorter,
+    _starts_at_minimum,
     refer_to_atoms,
 )
-from qc_jax.chem.spin import molecule_starts
+from qc_jax.chem.scf import CHEAP_RUNGS, ScfNotConverged, run_scf, run_scf_below
+from qc_jax.chem.spin import SAME_STATE_HA, molecule_starts
 from qc_jax.compact import ShippedRecords, seed_atoms
 from qc_jax.store import Store
 from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
@@ -131,6 +134,30 @@ def test_a_high_spin_minimum_beyond_the_short_search_is_probed_nearer(tmp_path, 
     assert abs(minimum.point.r * BOHR_ANGSTROM - 1.77) < 0.03
     assert abs(minimum.point.scf.spin_moment) < 0.05
     assert minimum.point.e_free < high.e_free - 1.5 / HARTREE_EV
+
+
+def test_the_restricted_start_climbs_the_newton_rung_at_a_high_spin_minimum(tmp_path):
+    # Mn-W (2026-12-06): shipped until 2.47.0 at 2.044 Angstrom with 2S = 5, which the
+    # ferromagnetic start reaches there. The spin-restricted start's cheap rungs reach a singlet
+    # 0.20 eV above it (or diverge, at 2.04386 Angstrom); on the Newton rung it reaches a doublet
+    # 0.92 eV below it (whose search ends at 2.014 Angstrom). On the final grid, with the
+    # shipped atoms.
+    sigma, store = DEFAULT.smearing_sigma, Store(tmp_path, DEFAULT)
+    seed_atoms(store, ShippedRecords(SHIPPED_DIR), {"Mn", "W"})
+    atoms = tuple(atom_reference(element, DEFAULT, sigma, store) for element in ("Mn", "W"))
+    mol = diatomic("Mn", "W", 2.044, DEFAULT.basis_map)
+    high = run_scf(mol, DEFAULT, sigma, molecule_starts(mol, atoms)["ferromagnetic"],
+                   rungs=CHEAP_RUNGS)
+    assert abs(high.spin_moment - 5) < 0.1  # the minimum under test
+    states = []
+    for dm0, rungs in _starts_at_minimum(mol, atoms, high.spin_moment):
+        with contextlib.suppress(ScfNotConverged):
+            states.append(run_scf_below(mol, DEFAULT, sigma, dm0, high.e_free - SAME_STATE_HA,
+                                        rungs=rungs))
+    lowest = min(states, key=lambda state: state.e_free)
+    assert lowest.rung == "newton"
+    assert abs(lowest.spin_moment - 1) < 0.1
+    assert lowest.e_free < high.e_free - 0.8 / HARTREE_EV
 
 
 def test_an_odd_electron_count_is_not_left_half_filled_in_both_spins(tmp_path):

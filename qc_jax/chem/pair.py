@@ -39,6 +39,7 @@ from qc_jax.chem.scf import (
 )
 from qc_jax.chem.settings import DEFAULT, Settings
 from qc_jax.chem.spin import (
+    RESTRICTED,
     SAME_STATE_HA,
     TURNED,
     alpha_majority,
@@ -104,6 +105,16 @@ the ferromagnetic start (the S atom's triplet) converges on no rung, and the sea
 restricted start ends in the singlet at 2.44 Angstrom, 0.48 eV above the free atoms; the start
 converges at 5.0 Angstrom, and from there, warm-started, at 4.2, 3.7 and 3.5 Angstrom (not at
 3.96), to a triplet 0.02-0.09 eV below them."""
+
+HIGH_SPIN_MOMENT = 4.5
+"""At a minimum of at least this spin moment (|N_alpha - N_beta|, electrons) the spin-restricted
+start is tried again on the Newton rung alone too (:func:`_starts_at_minimum`), which reaches
+low-spin states below such minima that its cheap rungs miss: they converge to a higher state or
+diverge, so :func:`qc_jax.chem.scf.run_scf_below` does not climb (which of the two depends on
+the bond length in the fourth decimal: Mn-W at 2.044 and 2.04386 Angstrom). Cr-Fe at 2.695
+Angstrom, 2S = 9: a triplet 0.25 eV lower, whose search ends at 2.37 Angstrom; Mn-W at 2.044
+Angstrom, 2S = 5: a doublet 0.92 eV lower, at 2.01 Angstrom. Of the 100 shipped minima of two
+open-d atoms of moment 3.5 or more (2.46.0), these two were the only ones lower (2026-12-06)."""
 
 VAN_DER_WAALS_CURVATURE = 0.01
 """Force-constant guess for the first step of a search from the van der Waals distance
@@ -464,8 +475,7 @@ def _lowest_minimum(
     minimum.evaluations += tried
     mol = minimum.point.scf.mf.mol
     retried = [(state.dm, RUNGS) for state in rivals]
-    retried += [(dm, CHEAP_RUNGS)
-                for dm in _starts_at_minimum(mol, atoms, minimum.point.scf.spin_moment)]
+    retried += _starts_at_minimum(mol, atoms, minimum.point.scf.spin_moment)
     polarised = polarised_start(minimum.point.scf.mf)
     if polarised is not None:
         retried.append((polarised, CHEAP_RUNGS))
@@ -510,11 +520,13 @@ def _converged_starts(
 
 
 def _starts_at_minimum(mol, atoms: tuple[AtomRecord, AtomRecord], moment: float
-                       ) -> list[np.ndarray]:
+                       ) -> list[tuple[np.ndarray, tuple[str, ...]]]:
     """The [2, nao, nao] starts of :func:`molecule_starts` for ``mol`` tried again at its minimum
-    of spin moment ``moment``: those from turned atoms (:data:`qc_jax.chem.spin.QUARTER_TURNS`)
-    and those whose spin moment N_alpha - N_beta differs from ``moment`` in size by more than
-    half an electron. The states found at the start geometry say little about the minimum:
+    of spin moment ``moment``, each with the rungs it climbs (the cheap ones; at a minimum of
+    :data:`HIGH_SPIN_MOMENT` or more, the spin-restricted start on the Newton rung too): those from
+    turned atoms (:data:`qc_jax.chem.spin.QUARTER_TURNS`) and those whose spin moment N_alpha -
+    N_beta differs from ``moment`` in size by more than half an electron. The states found at
+    the start geometry say little about the minimum:
 
     - far from it, Rn-Te: at GFN2-xTB's 2.78 Angstrom the ferromagnetic start falls into the
       closed shell, which the search follows to 3.83 Angstrom; there that start gives the
@@ -529,8 +541,12 @@ def _starts_at_minimum(mol, atoms: tuple[AtomRecord, AtomRecord], moment: float
       0.50 eV below the 2S = 0 minimum that the search from the start geometry found;
       2026-12-02)."""
     overlap = mol.intor_symmetric("int1e_ovlp")
-    return [dm for name, dm in molecule_starts(mol, atoms).items()
-            if TURNED in name or abs(abs(np.sum((dm[0] - dm[1]) * overlap)) - abs(moment)) > 0.5]
+    starts = molecule_starts(mol, atoms)
+    tried = [(dm, CHEAP_RUNGS) for name, dm in starts.items()
+             if TURNED in name or abs(abs(np.sum((dm[0] - dm[1]) * overlap)) - abs(moment)) > 0.5]
+    if abs(moment) >= HIGH_SPIN_MOMENT:
+        tried.append((starts[RESTRICTED], ("newton",)))
+    return tried
 
 
 def _distinct_states(results: list[ScfResult], ceiling: float) -> list[ScfResult]:

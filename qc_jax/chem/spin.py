@@ -66,6 +66,9 @@ NiCl's doublet (0.22 eV lower) is reached from every ferromagnetic start, turned
 Newton rung only, which they climb since the cheap rungs leave them below the restricted state
 (:func:`converge_starts`)."""
 
+RESTRICTED = "restricted"
+"""Name of the spin-restricted start: the atoms' densities summed, shared equally by the spins."""
+
 TURNED = "turned"
 """Word in the names of the starts from turned atoms (``"ferromagnetic, turned x"``)."""
 
@@ -88,7 +91,7 @@ def molecule_starts(mol, atoms: tuple[AtomRecord, AtomRecord]) -> dict[str, np.n
 
     homonuclear = atoms[0].element == atoms[1].element
     ferromagnetic = placed([atom.dm for atom in atoms], (0, 1))
-    starts = {"restricted": np.stack([ferromagnetic.sum(0) / 2] * 2)}
+    starts = {RESTRICTED: np.stack([ferromagnetic.sum(0) / 2] * 2)}
     if not any(atom.spin_moment > 0.5 for atom in atoms):
         return starts
     for turn, angles in {"": None, **QUARTER_TURNS}.items():
