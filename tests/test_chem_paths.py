@@ -136,7 +136,7 @@ def test_a_high_spin_minimum_beyond_the_short_search_is_probed_nearer(tmp_path, 
     assert minimum.point.e_free < high.e_free - 1.5 / HARTREE_EV
 
 
-def test_the_restricted_start_climbs_the_newton_rung_at_a_high_spin_minimum(tmp_path):
+def test_the_restricted_start_is_tried_on_the_newton_rung_at_a_high_spin_minimum(tmp_path):
     # Mn-W (2026-12-06): shipped until 2.47.0 at 2.044 Angstrom with 2S = 5, which the
     # ferromagnetic start reaches there. The spin-restricted start's cheap rungs reach a singlet
     # 0.20 eV above it (or diverge, at 2.04386 Angstrom); on the Newton rung it reaches a doublet
@@ -215,19 +215,18 @@ def test_a_minimum_without_positive_curvature_on_the_final_grid_is_flagged(tmp_p
 
 
 @pytest.mark.slow
-def test_a_pair_without_a_gfn2_start_reaches_its_multiple_bond_from_scratch(tmp_path, caplog):
+def test_a_pair_without_a_gfn2_start_reaches_its_multiple_bond_from_scratch(tmp_path):
     # V-W at the default settings, with the shipped atoms: the searches from the covalent sum
-    # and from 0.7 of it end high-spin at 2.77 Angstrom (2S = 9, E_bind -1.84 eV, shipped until
-    # 2.45.0); the probe at 0.6 of the sum finds a state 2.3 eV lower, and the search from it
-    # ends at 1.92 Angstrom, a doublet, E_bind -4.28 eV (2026-12-06). The whole path of
-    # compute_pair, which the test of _probed_shorter above enters halfway (600 s of wall time
-    # with three processes on the two cores).
-    caplog.set_level(logging.INFO, logger="qc_jax.chem")
+    # and from 0.7 of it ended high-spin at 2.77 Angstrom (2S = 9, E_bind -1.84 eV, shipped
+    # until 2.45.0); the probe at 0.6 of the sum found a state 2.3 eV lower, and the search from
+    # it ends at 1.92 Angstrom, a doublet, E_bind -4.28 eV (2026-12-06). The whole path of
+    # compute_pair, which the tests of _probed_shorter and _starts_at_minimum above enter
+    # halfway (at 407f623, before the Newton start at high-spin minima, by the probe: 600 s of
+    # wall time with three processes on the two cores; with it, 322 s beside `make test`).
     store = Store(tmp_path, DEFAULT)
     seed_atoms(store, ShippedRecords(SHIPPED_DIR), {"V", "W"})
     record = compute_pair("V", "W", DEFAULT, store=store)
-    assert "was searched from the covalent radii" in caplog.text
-    assert "lies above a state at" in caplog.text
+    assert start_geometry("V", "W", DEFAULT)[2] == "covalent radii"  # the case under test
     assert record.status == "ok", record.reason
     assert abs(record.bond_length - 1.915) < 0.03
     assert abs(record.labels["spin_moment"] - 1) < 0.05
