@@ -44,7 +44,7 @@ from qc_jax.chem.pair import (
     SHORT_START_FRACTION,
     lowest_start,
 )
-from qc_jax.chem.spin import SAME_STATE_HA, molecule_starts
+from qc_jax.chem.spin import RESTRICTED, SAME_STATE_HA, molecule_starts
 from qc_jax.compact import seed_atoms
 from qc_jax.elements import pair_name, parse_pairs
 from qc_jax.record import PairRecord
@@ -92,7 +92,7 @@ def main() -> None:
         else:
             r = SHORT_START_FRACTION * r_covalent
             start = molecule_starts(diatomic(a, b, r * BOHR_ANGSTROM, DEFAULT.basis_map),
-                                    atoms)["restricted"]
+                                    atoms)[RESTRICTED]
         print(get_record(a, b, store, shipped, recompute=True, start=(r, start),
                          time_limit_s=None if args.time_limit is None else 60 * args.time_limit,
                          ).line(), flush=True)
