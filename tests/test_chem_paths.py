@@ -20,6 +20,7 @@ import contextlib
 import logging
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,6 +35,7 @@ from qc_jax.chem.pair import (
     FLAG_REASONS,
     SHORT_PROBE_FRACTION,
     Minimum,
+    _followed,
     _probed_shorter,
     _starts_at_minimum,
     refer_to_atoms,
@@ -43,6 +45,11 @@ from qc_jax.chem.spin import SAME_STATE_HA, molecule_starts
 from qc_jax.compact import ShippedRecords, seed_atoms
 from qc_jax.store import Store
 from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
+
+CD_V_STATE = Path(__file__).parent / "fixtures" / "cd_v_lost_state.npz"
+"""Cd-V at its 2.48.0 minimum (``distance_ang``): the density ([2, nao, nao], float32) of the
+2S = 5 state that the restricted start reaches there on the Newton rung, 26 meV below the
+record's."""
 
 CHEAP = replace(DEFAULT, grid_level=1, search_grid_level=1, conv_tol=1e-7, bond_tol=1e-2,
                 freq_step=0.02, atom_sigma_path=(0.02,))
@@ -158,6 +165,24 @@ def test_the_restricted_start_is_tried_on_the_newton_rung_at_a_high_spin_minimum
     assert lowest.rung == "newton"
     assert abs(lowest.spin_moment - 1) < 0.1
     assert lowest.e_free < high.e_free - 0.8 / HARTREE_EV
+
+
+def test_a_state_that_the_search_grid_loses_is_followed_on_the_final_grid(caplog):
+    # Cd-V (2026-12-06): no rung converges the state of the fixture on the search grid; there
+    # the axial rung took its search back to the record's state, and the lower state was lost.
+    fixture, sigma = np.load(CD_V_STATE), DEFAULT.smearing_sigma
+    mol = diatomic("Cd", "V", float(fixture["distance_ang"]), DEFAULT.basis_map)
+    state = run_scf(mol, DEFAULT, sigma, fixture["dm"].astype(np.float64), rungs=CHEAP_RUNGS)
+    assert abs(state.spin_moment - 5) < 0.1
+    r = float(fixture["distance_ang"]) / BOHR_ANGSTROM
+    curvature = start_geometry("Cd", "V", DEFAULT)[1]
+    with caplog.at_level(logging.INFO, logger="qc_jax.chem.pair"):
+        minimum = _followed("Cd", "V", DEFAULT, sigma, r, state, curvature)
+    assert minimum.point.e_free <= state.e_free + SAME_STATE_HA
+    assert "lost on the search grid" in caplog.text
+    assert abs(minimum.point.scf.spin_moment - 5) < 0.1
+    assert abs(minimum.point.r - r) * BOHR_ANGSTROM < 0.02
+    assert not minimum.notes
 
 
 def test_an_odd_electron_count_is_not_left_half_filled_in_both_spins(tmp_path):

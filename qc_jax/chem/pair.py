@@ -456,9 +456,9 @@ def _lowest_minimum(
     :func:`qc_jax.chem.spin.polarised_start`), the lowest is optimised, and the
     competitive others are tried again at its minimum (``STATE_WINDOW_HA``), as are the starts
     of :func:`_starts_at_minimum` and the polarised start from the minimum's state. A lower
-    state there restarts the search from it. ``at``: (bond length in Bohr, curvature estimate
-    in Ha/Bohr^2 for the first step) to start the search from; ``given`` ([2, nao, nao]
-    density): a start tried before the spin starts there (:func:`_from_start`)."""
+    state there restarts the search from it (:func:`_followed`). ``at``: (bond length in Bohr,
+    curvature estimate in Ha/Bohr^2 for the first step) to start the search from; ``given``
+    ([2, nao, nao] density): a start tried before the spin starts there (:func:`_from_start`)."""
     r_start, curvature = at
     r0, states, tried = _converged_starts(a, b, settings, sigma, atoms, r_start, given)
     ranked = sorted(states.values(), key=lambda result: result.e_free)
@@ -487,11 +487,30 @@ def _lowest_minimum(
             continue
         minimum.evaluations += 1
         if rival.e_free < minimum.point.e_free - SAME_STATE_HA:  # the states cross
-            start = BondPoint(minimum.point.r, rival.e_free, bond_slope(rival, settings), rival)
-            again = _minimum(a, b, settings, sigma, start, curvature)
+            again = _followed(a, b, settings, sigma, minimum.point.r, rival, curvature)
             again.evaluations += minimum.evaluations
             return again
     return minimum
+
+
+def _followed(a: str, b: str, settings: Settings, sigma: float, r: float, state: ScfResult,
+              curvature: float) -> Minimum:
+    """The minimum of ``state`` (converged on the final grid at bond length ``r``, Bohr),
+    searched from there on the search grid, or on the final grid where the search grid loses
+    it: its minimum there ends above ``state`` itself (Cd-V: a 2S = 5 state 26 meV below the
+    first minimum, which no rung converges on the search grid; the axial rung took its search
+    back to the first state; 2026-12-06). ``curvature``: the estimate for the first step
+    (Ha/Bohr^2)."""
+    start = BondPoint(r, state.e_free, bond_slope(state, settings), state)
+    minimum = _minimum(a, b, settings, sigma, start, curvature)
+    if minimum.point.e_free <= state.e_free + SAME_STATE_HA:
+        return minimum
+    log.info("%s-%s: the state at %.3f Bohr is lost on the search grid (its minimum %.1f meV "
+             "above it); searching on the final grid", a, b, r,
+             (minimum.point.e_free - state.e_free) * HARTREE_EV * 1e3)
+    on_final_grid = _minimum(a, b, settings, sigma, start, curvature, settings.grid_level)
+    on_final_grid.evaluations += minimum.evaluations
+    return on_final_grid
 
 
 def _converged_starts(
@@ -564,11 +583,13 @@ def _distinct_states(results: list[ScfResult], ceiling: float) -> list[ScfResult
 
 
 def _minimum(
-    a: str, b: str, settings: Settings, sigma: float, start: BondPoint, curvature: float
+    a: str, b: str, settings: Settings, sigma: float, start: BondPoint, curvature: float,
+    grid_level: int | None = None,
 ) -> Minimum:
-    """Search on the search grid from ``start`` (``curvature``: the estimate for the first
-    step, Ha/Bohr^2), then refine on the final grid: the force constant's two points around the
-    minimum give the Newton step to the final grid's minimum, where the final SCF is done.
+    """Search on the search grid (or on ``grid_level``) from ``start`` (``curvature``: the
+    estimate for the first step, Ha/Bohr^2), then refine on the final grid: the force constant's
+    two points around the minimum give the Newton step to the final grid's minimum, where the
+    final SCF is done.
 
     On soft curves a small difference between the grids' slopes moves the minimum by slope / k,
     beyond the two points (He-Ne in STO-3G on grid levels 0 and 3: 0.29 Bohr; Au-Xe at the
@@ -576,7 +597,8 @@ def _minimum(
     three steps of ``freq_step``; 2026-11-30). Then the search continues on the final grid, and
     is refined again. A minimum whose curvature on the final grid is not positive is flagged
     (``FLAG_REASONS["flat"]``; Cs-Hg at 4.27 Angstrom, 2026-11-30): omega_e is undefined there."""
-    search = optimise_bond(a, b, settings, sigma, start, settings.search_grid_level, curvature)
+    grid_level = settings.search_grid_level if grid_level is None else grid_level
+    search = optimise_bond(a, b, settings, sigma, start, grid_level, curvature)
     notes = [FLAG_REASONS[search.flag]] if search.flag else []
     evaluations = len(search.history)
     point = search.point
