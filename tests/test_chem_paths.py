@@ -5,15 +5,16 @@ here the same def2-SVP basis, ECPs, D3(BJ) dispersion and spin-state search run 
 and loose tolerances, on an ECP pair (AuH), an open-shell transition-metal oxide (ScO, a doublet
 from a doublet and a triplet atom: the restricted and ferromagnetic starts) and the O2 triplet (a
 homonuclear open-shell dimer: the antiferromagnetic start too); and, at the default settings (where
-the case arises), He-O, whose minimum lies far from its start geometry, and B-N, whose
-broken-symmetry minimum lies near it; and CaF, an odd electron count that the atoms' starts leave
-half filled in both spins; and Cr-Zr, without a GFN2-xTB start, whose high-spin minimum near the
-covalent radii is not its lowest, and Cr-Mo, whose high-spin minimum lies above a low-spin state
-at a shorter bond (at the default settings); and Kr-O and Ar-O, whose first minima lie above their
-free atoms in free energy and in E0 (slow: Ir-Xe, where the second test finds the ground state,
-and S-Xe, where the search from the van der Waals distance is repeated nearer); and He2, with no
-positive curvature on the final grid (flagged); and H2, whose binding energy follows its store's
-free atoms.
+the case arises), He-O, whose minimum lies far from its start geometry, and B-N, whose broken-
+symmetry minimum lies near it; and CaF, an odd electron count that the atoms' starts leave half
+filled in both spins; and Cr-Zr, without a GFN2-xTB start, whose high-spin minimum near the
+covalent radii is not its lowest, and Cr-Mo, whose high-spin minimum lies above a low-spin state at
+a shorter bond, and Mn-W, whose lower state at its minimum the Newton rung reaches, and Cd-V, whose
+lower state there the search grid loses (at the default settings); and Kr-O and Ar-O, whose first
+minima lie above their free atoms in free energy and in E0 (slow: Ir-Xe, where the second test
+finds the ground state, and S-Xe, where the search from the van der Waals distance is repeated
+nearer); and He2, with no positive curvature on the final grid (flagged); and H2, whose binding
+energy follows its store's free atoms.
 """
 
 import contextlib
