@@ -5,9 +5,9 @@ here the same def2-SVP basis, ECPs, D3(BJ) dispersion and spin-state search run 
 and loose tolerances, on an ECP pair (AuH), an open-shell transition-metal oxide (ScO, a doublet
 from a doublet and a triplet atom: the restricted and ferromagnetic starts) and the O2 triplet (a
 homonuclear open-shell dimer: the antiferromagnetic start too); and, at the default settings (where
-the case arises), He-O, whose minimum lies far from its start geometry, and B-N, whose broken-
-symmetry minimum lies near it; and CaF, an odd electron count that the atoms' starts leave half
-filled in both spins; and Cr-Zr, without a GFN2-xTB start, whose high-spin minimum near the
+the case arises), He-O, whose minimum lies far from its start geometry, and B-N, whose
+broken-symmetry minimum lies near it; and CaF, an odd electron count that the atoms' starts leave
+half filled in both spins; and Cr-Zr, without a GFN2-xTB start, whose high-spin minimum near the
 covalent radii is not its lowest, and Cr-Mo, whose high-spin minimum lies above a low-spin state at
 a shorter bond, and Mn-W, whose lower state at its minimum the Newton rung reaches, and Cd-V, whose
 lower state there the search grid loses (at the default settings); and Kr-O and Ar-O, whose first
