@@ -14,7 +14,14 @@ from qc_jax.chem.atoms import atom_reference
 from qc_jax.chem.molecule import diatomic, record_mole
 from qc_jax.chem.pair import _starts_at_minimum
 from qc_jax.chem.populations import mulliken
-from qc_jax.chem.scf import ScfNotConverged, restricted_guess, run_scf
+from qc_jax.chem.scf import (
+    CHEAP_RUNGS,
+    RUNGS,
+    ScfNotConverged,
+    restricted_guess,
+    run_scf,
+    rungs_after,
+)
 from qc_jax.chem.spin import (
     QUARTER_TURNS,
     SAME_STATE_HA,
@@ -135,6 +142,15 @@ def test_a_start_left_below_the_converged_states_climbs_and_one_left_above_is_dr
     dropped = converge_starts(mol, cut_short, sigma, {"triplet": triplet.dm, "polarised": start},
                               None, ("diis",))
     assert list(dropped) == ["triplet"]
+
+
+def test_a_start_climbs_only_the_rungs_above_those_it_tried():
+    """The Newton-only attempt of ``_starts_at_minimum`` climbs the axial rung alone, not the
+    cheap rungs again, which its start has tried already."""
+    assert rungs_after(CHEAP_RUNGS) == ("newton", "axial")
+    assert rungs_after(("diis",)) == ("damped", "newton", "axial")
+    assert rungs_after(("newton",)) == ("axial",)
+    assert rungs_after(RUNGS) == ()
 
 
 def test_when_no_start_converges_on_its_rungs_the_starts_climb_the_ladder_in_turn():

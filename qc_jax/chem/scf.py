@@ -240,8 +240,10 @@ def run_scf_below(mol, settings: Settings, sigma: float, dm0: np.ndarray, ceilin
 
 
 def rungs_after(rungs: tuple[str, ...]) -> tuple[str, ...]:
-    """The rungs of the ladder (``RUNGS``) not in ``rungs``."""
-    return tuple(rung for rung in RUNGS if rung not in rungs)
+    """The rungs of the ladder (``RUNGS``) above the last of ``rungs``: after the Newton rung
+    alone, the axial rung only (the cheap rungs below it have had their own attempt:
+    :func:`qc_jax.chem.pair._starts_at_minimum`)."""
+    return RUNGS[RUNGS.index(rungs[-1]) + 1:]
 
 
 def _attempt(rung: str, mol, settings: Settings, sigma: float, dm0, grid_level, fix_spin):
