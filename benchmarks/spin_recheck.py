@@ -30,9 +30,13 @@ spin-restricted start on the Newton rung too, as there since 2026-12-06). With
 ``--every-start`` every start of ``molecule_starts`` is converged at the record's geometry
 (records computed before that rule, 2026-12-02, may have missed a state it reaches: NiCl). With
 ``--newton`` every start climbs the Newton rung where the cheap rungs fail, whatever their free
-energy: its CPU seconds are printed. ``--contaminated X`` checks only the records whose <S^2>
-exceeds S_z (S_z + 1) by more than X: a broken-symmetry state, often left by a start that relaxed
-into a mixture where a higher moment was lower (Co pairs of moment 0 and <S^2> 0.78, 2026-12-02):
+energy: its CPU seconds are printed. ``--restricted-newton`` converges only the spin-restricted
+start, on the Newton rung alone, at every record whatever its moment: what ``compute_pair`` does
+at minima of moment ``HIGH_SPIN_MOMENT`` or more (2026-12-06), tried on the records below that
+(B-Ru, C-Ta, Kr-La: doublets 60-93 meV lower than the shipped records). ``--contaminated X``
+checks only the records whose <S^2> exceeds S_z (S_z + 1) by more than X: a broken-symmetry
+state, often left by a start that relaxed into a mixture where a higher moment was lower (Co
+pairs of moment 0 and <S^2> 0.78, 2026-12-02):
 
     OMP_NUM_THREADS=1 python benchmarks/spin_recheck.py --shipped --every-start --contaminated 0.5
 
@@ -75,7 +79,7 @@ from qc_jax.chem.lookup import get_record
 from qc_jax.chem.molecule import record_mole
 from qc_jax.chem.pair import CHEAP_RUNGS, _starts_at_minimum
 from qc_jax.chem.scf import RUNGS, ScfNotConverged, run_scf, run_scf_below
-from qc_jax.chem.spin import SAME_STATE_HA, TURNED, molecule_starts
+from qc_jax.chem.spin import RESTRICTED, SAME_STATE_HA, TURNED, molecule_starts
 from qc_jax.elements import pair_name, parse_pairs
 from qc_jax.store import Store
 from qc_jax.units import BOHR_ANGSTROM, HARTREE_EV
@@ -104,6 +108,9 @@ def main() -> None:
     parser.add_argument("--newton", action="store_true",
                         help="converge every start, on the Newton rung too where the cheap rungs "
                              "fail")
+    parser.add_argument("--restricted-newton", action="store_true",
+                        help="converge only the spin-restricted start, on the Newton rung alone, "
+                             "at every record whatever its moment")
     parser.add_argument("--contaminated", type=float, default=None,
                         help="only the records whose <S^2> exceeds S_z (S_z + 1) by more than this")
     parser.add_argument("--compute-again", default=None, metavar="STORE",
@@ -148,7 +155,8 @@ def main() -> None:
         a, b = record.symbols
         r0 = start_geometry(a, b, DEFAULT)[0] * BOHR_ANGSTROM
         every = args.every_start or args.newton
-        if not (args.turned or every) and abs(record.bond_length - r0) <= args.far * r0:
+        if (not (args.turned or every or args.restricted_newton)
+                and abs(record.bond_length - r0) <= args.far * r0):
             continue
         mol = record_mole(record)
         atoms = tuple(atom(element, sigma) for element in (a, b))
@@ -162,7 +170,9 @@ def main() -> None:
         except ScfNotConverged:  # compare with the record's own free energy instead
             e_free = record.labels["mermin_free_energy_ev"] / HARTREE_EV
             moment += " (its state not converged again: F of the record)"
-        if every:
+        if args.restricted_newton:
+            tried = [(starts[RESTRICTED], ("newton",))]
+        elif every:
             tried = [(dm, CHEAP_RUNGS) for dm in starts.values()]
         elif args.turned:
             tried = [(dm, CHEAP_RUNGS) for dm in turned]
