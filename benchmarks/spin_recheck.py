@@ -33,7 +33,7 @@ spin-restricted start on the Newton rung too, as there since 2026-12-06). With
 energy: its CPU seconds are printed. ``--restricted-newton`` converges only the spin-restricted
 start, on the Newton rung alone, at every record whatever its moment: what ``compute_pair`` does
 at minima of moment ``HIGH_SPIN_MOMENT`` or more (2026-12-06), tried on the records below that
-(B-Ru, C-Ta, Kr-La: doublets 60-93 meV lower than the shipped records). ``--contaminated X``
+(B-Ru, C-Ta, Kr-La: doublets 60-93 meV lower at the shipped geometry). ``--contaminated X``
 checks only the records whose <S^2> exceeds S_z (S_z + 1) by more than X: a broken-symmetry
 state, often left by a start that relaxed into a mixture where a higher moment was lower (Co
 pairs of moment 0 and <S^2> 0.78, 2026-12-02):
