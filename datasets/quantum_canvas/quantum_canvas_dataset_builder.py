@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.55.0")
+    VERSION = tfds.core.Version("2.56.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -265,6 +265,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
                   "digest.",
         "2.55.0": "F_Hf, Ir_S, Ne_V, Ga_Hf and I_Zr from a state that the spin-restricted "
                   "start reaches on the Newton rung at their minima, 1.9 to 59 meV lower in free "
+                  "energy; same level of theory and settings digest.",
+        "2.56.0": "Cd_Sc, Lu_Os and Hf_Lu from a state that the spin-restricted start "
+                  "reaches on the Newton rung at their minima, 8.3 to 21.5 meV lower in free "
                   "energy; same level of theory and settings digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
