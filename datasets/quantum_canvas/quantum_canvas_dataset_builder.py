@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.58.0")
+    VERSION = tfds.core.Version("2.59.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -274,6 +274,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "2.58.0": "Co_Rb converges at the default k_B T (left out before, at 0.01 Ha) and "
                   "joins the dataset: 2,849 pairs, Fe_Th left out; same level of theory and "
                   "settings digest.",
+        "2.59.0": "Fe_Th converges at the default k_B T (left out before, at 0.05 Ha) and "
+                  "joins the dataset: all 2,850 pairs; same level of theory and settings "
+                  "digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
