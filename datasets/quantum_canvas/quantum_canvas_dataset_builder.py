@@ -40,7 +40,7 @@ _HOMEPAGE = "https://arxiv.org/abs/2512.01519"
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for quantum_canvas (configs: see :data:`quantum_canvas.configs.CONFIGS`)."""
 
-    VERSION = tfds.core.Version("2.59.0")
+    VERSION = tfds.core.Version("2.60.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: ten physical channels from PySCF densities (JAX kernel), "
                  "41 labels, random splits (seeds 42/123/456) and a halogen-held-out "
@@ -277,6 +277,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         "2.59.0": "Fe_Th converges at the default k_B T (left out before, at 0.05 Ha) and "
                   "joins the dataset: all 2,850 pairs; same level of theory and settings "
                   "digest.",
+        "2.60.0": "Ni_Th computed again with a longer time limit: the same state, its anion "
+                  "converged (electron affinity 0.571 eV, NaN before) and the record no longer "
+                  "flagged; same level of theory and settings digest.",
     }
     BUILDER_CONFIGS: ClassVar[list[QuantumCanvasConfig]] = list(CONFIGS)
     DEFAULT_BUILDER_CONFIG_NAME = "paper75"
